@@ -1,0 +1,133 @@
+//! The caller's handle and the request path: labrpc's `ClientEnd.Call` and `processReq`
+//! (spec 1.3, 1.4), run inline in the caller's future. Only the handler runs in its own task,
+//! so it goes on even if the caller stops waiting, as a Go handler goroutine would.
+
+use std::sync::Arc;
+
+use tokio::task::JoinHandle;
+
+use crate::network::{DEAD_POLL, Target};
+use crate::server::HandlerError;
+use crate::{Bytes, Network, RpcError, codec};
+
+/// A caller's handle on the network: one named end, connected to at most one server.
+#[derive(Clone)]
+pub struct ClientEnd {
+    net: Network,
+    name: Arc<str>,
+}
+
+impl std::fmt::Debug for ClientEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientEnd")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the handler produced, once the caller decided to deliver it.
+type HandlerOutcome = Result<Bytes, HandlerError>;
+
+impl ClientEnd {
+    pub(crate) fn new(net: Network, name: &str) -> Self {
+        Self {
+            net,
+            name: Arc::from(name),
+        }
+    }
+
+    /// The end's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Sends `args` to "Service.Method" on the connected server and waits for the reply.
+    /// Many calls may be outstanding on one end at once.
+    ///
+    /// A handler error is treated like a reply of zero bytes: it passes the same dead-server
+    /// check, reply drop and reordering delay, and then becomes [`RpcError::Handler`].
+    pub async fn call(&self, method: &str, args: Bytes) -> Result<Bytes, RpcError> {
+        let Some(submission) = self.net.submit(&self.name, args.len()) else {
+            return Err(RpcError::NoReply);
+        };
+        let Some(target) = submission.target else {
+            // Case B: no reply, after a delay that stands for the caller's timeout.
+            tokio::time::sleep(self.net.dead_end_delay()).await;
+            return Err(RpcError::NoReply);
+        };
+        // Case A, steps 1-2: short delay and request drop.
+        if !submission.reliable {
+            tokio::time::sleep(self.net.short_delay()).await;
+            if self.net.chance(100, 1000) {
+                return Err(RpcError::NoReply);
+            }
+        }
+        // Steps 3-5: run the handler, giving up on a dead server.
+        let handler = target.server.dispatch(method, args)?;
+        let outcome = self
+            .wait_for_handler(&target, tokio::spawn(handler))
+            .await
+            .ok_or(RpcError::NoReply)?;
+        // Step 6: reply drop.
+        if !submission.reliable && self.net.chance(100, 1000) {
+            return Err(RpcError::NoReply);
+        }
+        // Step 7: long reordering.
+        if submission.long_reordering && self.net.chance(600, 900) {
+            tokio::time::sleep(self.net.reorder_delay()).await;
+        }
+        // Step 8: delivery.
+        match outcome {
+            Ok(reply) => {
+                self.net.add_bytes(reply.len());
+                Ok(reply)
+            }
+            Err(source) => Err(RpcError::Handler {
+                method: method.to_owned(),
+                source,
+            }),
+        }
+    }
+
+    /// Waits for the handler, re-checking every 100 ms whether the server is dead, and again
+    /// after it finished. `None` when the reply must not be delivered: the server died, or the
+    /// handler panicked. A handler left running is detached and its result thrown away.
+    async fn wait_for_handler(
+        &self,
+        target: &Target,
+        mut handle: JoinHandle<HandlerOutcome>,
+    ) -> Option<HandlerOutcome> {
+        let finished = loop {
+            tokio::select! {
+                biased;
+                joined = &mut handle => break joined.ok(),
+                () = tokio::time::sleep(DEAD_POLL) => {
+                    if self.net.is_server_dead(&self.name, target) {
+                        break None;
+                    }
+                }
+            }
+        };
+        if self.net.is_server_dead(&self.name, target) {
+            return None;
+        }
+        finished
+    }
+
+    /// `call` with bincode-encoded args and reply.
+    pub async fn call_typed<A, R>(&self, method: &str, args: &A) -> Result<R, RpcError>
+    where
+        A: serde::Serialize,
+        R: serde::de::DeserializeOwned,
+    {
+        let args = codec::encode(args).map_err(|source| RpcError::Encode {
+            method: method.to_owned(),
+            source,
+        })?;
+        let reply = self.call(method, args).await?;
+        codec::decode(&reply).map_err(|source| RpcError::Decode {
+            method: method.to_owned(),
+            source,
+        })
+    }
+}

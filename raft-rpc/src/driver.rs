@@ -1,0 +1,213 @@
+//! The machinery under a [`RaftPeer`](crate::RaftPeer): the shared state, the rule that runs
+//! after every input (persist, then send, then queue the applies), and the three kinds of
+//! background task (ticker, applier, one sender per request).
+//!
+//! Locking: one `std::sync::Mutex` around the core, never held across an `.await`. Every task
+//! re-checks the killed flag under that lock before touching the core, the persister or the
+//! network, and races its waits against the shutdown signal with a `biased` select, so a
+//! killed peer stops at once and never sends, applies or persists again.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use raft_core::{Apply, Outbound, PeerId, Raft};
+use raft_persist::Persister;
+use tokio::runtime::Handle;
+use tokio::sync::{mpsc, watch};
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::api::{ApplyMsg, ApplySender};
+use crate::transport::Transport;
+
+/// What the core lock guards.
+pub(crate) struct Core {
+    /// The protocol state; `None` when the persisted state could not be restored (the peer is
+    /// then dead from the start).
+    pub(crate) raft: Option<Raft>,
+    /// Set once by `kill`; nothing happens after it.
+    pub(crate) killed: bool,
+}
+
+/// Everything the peer's tasks share.
+pub(crate) struct Inner {
+    /// This peer.
+    pub(crate) me: PeerId,
+    /// Cluster size.
+    pub(crate) peers: usize,
+    core: Mutex<Core>,
+    persister: Persister,
+    transport: Arc<dyn Transport>,
+    /// Applies in log order, drained by the applier task.
+    apply_queue: mpsc::UnboundedSender<Apply>,
+    /// `true` once killed; every task races its waits against it.
+    shutdown: watch::Sender<bool>,
+    /// The runtime the peer was made on, so that `start` may be called from any thread.
+    runtime: Handle,
+}
+
+/// What [`Inner::launch`] needs.
+pub(crate) struct Launch {
+    pub(crate) me: PeerId,
+    pub(crate) peers: usize,
+    pub(crate) raft: Option<Raft>,
+    pub(crate) persister: Persister,
+    pub(crate) transport: Arc<dyn Transport>,
+    pub(crate) apply_ch: ApplySender,
+    pub(crate) tick: Duration,
+}
+
+impl Inner {
+    /// Builds the shared state and starts the ticker and the applier on the current runtime.
+    /// A peer without a core starts killed and starts no task.
+    pub(crate) fn launch(launch: Launch) -> Arc<Inner> {
+        let (apply_queue, queue_rx) = mpsc::unbounded_channel();
+        let (shutdown, _) = watch::channel(false);
+        let dead = launch.raft.is_none();
+        let inner = Arc::new(Inner {
+            me: launch.me,
+            peers: launch.peers,
+            core: Mutex::new(Core {
+                raft: launch.raft,
+                killed: dead,
+            }),
+            persister: launch.persister,
+            transport: launch.transport,
+            apply_queue,
+            shutdown,
+            runtime: Handle::current(),
+        });
+        if dead {
+            inner.shutdown.send_replace(true);
+            return inner;
+        }
+        // Whatever restoring produced (normally nothing) goes out like any other step.
+        inner.with_raft(|_| ());
+        let stop = inner.shutdown.subscribe();
+        inner
+            .runtime
+            .spawn(applier(queue_rx, launch.apply_ch, stop));
+        let stop = inner.shutdown.subscribe();
+        inner
+            .runtime
+            .spawn(ticker(Arc::clone(&inner), launch.tick, stop));
+        inner
+    }
+
+    /// The core lock. A panic while holding it is a bug already reported by that panic; the
+    /// state is still the best there is, so poisoning is ignored.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Core> {
+        self.core.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs one input on the core and then handles what it produced: persist first, then
+    /// spawn a sender per message, then queue the applies. `None` (and nothing done) when the
+    /// peer is killed or has no core.
+    pub(crate) fn with_raft<T>(self: &Arc<Self>, input: impl FnOnce(&mut Raft) -> T) -> Option<T> {
+        let mut core = self.lock();
+        if core.killed {
+            return None;
+        }
+        let raft = core.raft.as_mut()?;
+        let out = input(raft);
+        let ready = raft.ready();
+        if !ready.persist.is_empty() {
+            // The lab persister stores the whole state on every change: the lab's cost.
+            self.persister
+                .save(raft.encode_state(), raft.snapshot_data().clone());
+        }
+        for outbound in ready.messages {
+            self.spawn_send(outbound);
+        }
+        for apply in ready.apply {
+            // Fails only once the applier has stopped (killed or channel closed).
+            let _ = self.apply_queue.send(apply);
+        }
+        Some(out)
+    }
+
+    /// Stops the peer: sets the killed flag and fires the shutdown signal under the lock, so
+    /// that no task can act after this returns.
+    pub(crate) fn kill(&self) {
+        let mut core = self.lock();
+        core.killed = true;
+        self.shutdown.send_replace(true);
+    }
+
+    /// Sends one request from its own task, so that a slow or unreachable peer never delays
+    /// any other message, then feeds the outcome back to the core.
+    fn spawn_send(self: &Arc<Self>, outbound: Outbound) {
+        let inner = Arc::clone(self);
+        let mut stop = self.shutdown.subscribe();
+        self.runtime.spawn(async move {
+            let Outbound { to, request } = outbound;
+            let response = tokio::select! {
+                biased;
+                _ = stop.wait_for(|killed| *killed) => return,
+                response = inner.transport.send(to, &request) => response,
+            };
+            inner.with_raft(|raft| match response {
+                Some(response) => raft.step_response(to, &request, response),
+                None => raft.step_failure(to, &request),
+            });
+        });
+    }
+}
+
+/// Calls `Raft::tick` every `tick` until the peer is killed. A late tick is delayed rather
+/// than bunched, so a busy runtime slows logical time instead of firing elections in bursts.
+async fn ticker(inner: Arc<Inner>, tick: Duration, mut stop: watch::Receiver<bool>) {
+    let mut interval = tokio::time::interval_at(Instant::now() + tick, tick);
+    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            biased;
+            _ = stop.wait_for(|killed| *killed) => return,
+            _ = interval.tick() => {
+                if inner.with_raft(Raft::tick).is_none() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Moves applies from the queue to the rendezvous apply channel, in order, without ever
+/// holding the core lock (the harness calls `snapshot` from the task that reads the channel).
+async fn applier(
+    mut queue: mpsc::UnboundedReceiver<Apply>,
+    apply_ch: ApplySender,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let apply = tokio::select! {
+            biased;
+            _ = stop.wait_for(|killed| *killed) => return,
+            apply = queue.recv() => apply,
+        };
+        let Some(apply) = apply else { return };
+        let sent = tokio::select! {
+            biased;
+            _ = stop.wait_for(|killed| *killed) => return,
+            sent = apply_ch.send(apply_msg(apply)) => sent,
+        };
+        if sent.is_err() {
+            tracing::debug!("apply channel closed; applier stops");
+            return;
+        }
+    }
+}
+
+/// The lab's form of an apply.
+fn apply_msg(apply: Apply) -> ApplyMsg {
+    match apply {
+        Apply::Command { index, command, .. } => ApplyMsg::Command {
+            index: index.0,
+            command,
+        },
+        Apply::Snapshot { index, term, data } => ApplyMsg::Snapshot {
+            term: term.0,
+            index: index.0,
+            data,
+        },
+    }
+}

@@ -1,0 +1,239 @@
+//! [`RaftPeer`], the reference implementation of [`LabRaft`]: raft-core's state machine driven
+//! by a tokio ticker, fed by the RPC service and by its own senders, persisting through the lab
+//! [`Persister`] and delivering on the apply channel.
+//!
+//! A peer whose persisted state does not decode is dead from the start: the error is logged
+//! with `tracing::error!`, `start` returns `None`, `get_state` returns `(0, false)`, and its
+//! service answers nothing. It never panics and never silently starts from an empty state,
+//! which would let it vote twice in a term. [`RaftPeer::try_make_with_transport`] returns
+//! the error instead, for callers that want it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use labrpc_sim::Service;
+use raft_core::{Config, LogIndex, PeerId, Raft, StateDecodeError};
+use raft_persist::Persister;
+
+use crate::api::{ApplySender, LabRaft, PeerArgs, Started};
+use crate::driver::{Inner, Launch};
+use crate::service::raft_service;
+use crate::transport::{LabrpcTransport, Transport};
+
+/// How a [`RaftPeer`] runs: the length of a tick and tweaks to [`Config::lab`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerOptions {
+    /// Real (or virtual) time per core tick. The lab timings assume 10 ms.
+    pub tick: Duration,
+    /// Overrides [`Config::election_ticks`].
+    pub election_ticks: Option<(u32, u32)>,
+    /// Overrides [`Config::heartbeat_ticks`].
+    pub heartbeat_ticks: Option<u32>,
+    /// Overrides [`Config::max_entries_per_append`] (benchmarks vary it).
+    pub max_entries_per_append: Option<usize>,
+    /// Overrides [`Config::max_inflight_appends`] (benchmarks vary it).
+    pub max_inflight_appends: Option<usize>,
+}
+
+impl Default for PeerOptions {
+    /// The lab settings: 10 ms ticks and [`Config::lab`] unchanged.
+    fn default() -> Self {
+        PeerOptions {
+            tick: Duration::from_millis(10),
+            election_ticks: None,
+            heartbeat_ticks: None,
+            max_entries_per_append: None,
+            max_inflight_appends: None,
+        }
+    }
+}
+
+impl PeerOptions {
+    /// The core configuration for peer `id` of `peers`.
+    pub fn config(&self, id: PeerId, peers: usize) -> Config {
+        let mut config = Config::lab(id, peers);
+        if let Some(ticks) = self.election_ticks {
+            config.election_ticks = ticks;
+        }
+        if let Some(ticks) = self.heartbeat_ticks {
+            config.heartbeat_ticks = ticks;
+        }
+        if let Some(max) = self.max_entries_per_append {
+            config.max_entries_per_append = max;
+        }
+        if let Some(max) = self.max_inflight_appends {
+            config.max_inflight_appends = max;
+        }
+        config
+    }
+}
+
+/// A peer over any [`Transport`] (the lab's [`PeerArgs`] fix it to labrpc client ends).
+pub struct PeerParts {
+    /// How requests reach the other peers.
+    pub transport: Arc<dyn Transport>,
+    /// Cluster size.
+    pub peers: usize,
+    /// This peer's index, below `peers`.
+    pub me: usize,
+    /// Holds the state to restore from (empty on first start) and receives every save.
+    pub persister: Persister,
+    /// Where committed commands and installed snapshots go.
+    pub apply_ch: ApplySender,
+    /// Seed of the core's random choices.
+    pub seed: u64,
+}
+
+/// Why a peer could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PeerError {
+    /// The persister's raft state does not decode.
+    #[error("peer {me}: the persisted raft state cannot be restored: {source}")]
+    Restore {
+        /// The peer.
+        me: usize,
+        /// What the core reported.
+        source: StateDecodeError,
+    },
+    /// `me` is not a peer of the cluster.
+    #[error("peer index {me} is not below the cluster size {peers}")]
+    BadIndex {
+        /// The index given.
+        me: usize,
+        /// The cluster size.
+        peers: usize,
+    },
+}
+
+/// The reference Raft peer. Dropping the last handle (the harness's and the registered
+/// service's) kills it.
+pub struct RaftPeer {
+    inner: Arc<Inner>,
+}
+
+impl RaftPeer {
+    /// A peer over labrpc client ends with the given options. Must be called within a tokio
+    /// runtime; returns at once, with the ticker and applier running on that runtime.
+    pub fn make_with(args: PeerArgs, options: PeerOptions) -> Arc<RaftPeer> {
+        let PeerArgs {
+            peers,
+            me,
+            persister,
+            apply_ch,
+            seed,
+        } = args;
+        let parts = PeerParts {
+            peers: peers.len(),
+            transport: Arc::new(LabrpcTransport::new(peers)),
+            me,
+            persister,
+            apply_ch,
+            seed,
+        };
+        Self::make_with_transport(parts, options)
+    }
+
+    /// A peer over any transport. A state that cannot be restored gives a dead peer (see the
+    /// module doc) after logging the error.
+    pub fn make_with_transport(parts: PeerParts, options: PeerOptions) -> Arc<RaftPeer> {
+        let raft = restore(&parts, &options);
+        if let Err(error) = &raft {
+            tracing::error!(%error, "peer stays dead");
+        }
+        Self::launch(parts, &options, raft.ok())
+    }
+
+    /// Like [`RaftPeer::make_with_transport`], but a state that cannot be restored is an error.
+    pub fn try_make_with_transport(
+        parts: PeerParts,
+        options: PeerOptions,
+    ) -> Result<Arc<RaftPeer>, PeerError> {
+        let raft = restore(&parts, &options)?;
+        Ok(Self::launch(parts, &options, Some(raft)))
+    }
+
+    /// Whether the peer failed to restore and so never ran.
+    pub fn is_dead_on_arrival(&self) -> bool {
+        self.inner.lock().raft.is_none()
+    }
+
+    fn launch(parts: PeerParts, options: &PeerOptions, raft: Option<Raft>) -> Arc<RaftPeer> {
+        let inner = Inner::launch(Launch {
+            me: PeerId(parts.me),
+            peers: parts.peers,
+            raft,
+            persister: parts.persister,
+            transport: parts.transport,
+            apply_ch: parts.apply_ch,
+            tick: options.tick,
+        });
+        Arc::new(RaftPeer { inner })
+    }
+
+    pub(crate) fn inner(&self) -> &Arc<Inner> {
+        &self.inner
+    }
+}
+
+/// The core rebuilt from the persister (fresh when it is empty).
+fn restore(parts: &PeerParts, options: &PeerOptions) -> Result<Raft, PeerError> {
+    if parts.me >= parts.peers {
+        return Err(PeerError::BadIndex {
+            me: parts.me,
+            peers: parts.peers,
+        });
+    }
+    let config = options.config(PeerId(parts.me), parts.peers);
+    Raft::restore(
+        config,
+        parts.seed,
+        &parts.persister.read_raft_state(),
+        parts.persister.read_snapshot(),
+    )
+    .map_err(|source| PeerError::Restore {
+        me: parts.me,
+        source,
+    })
+}
+
+impl LabRaft for RaftPeer {
+    fn make(args: PeerArgs) -> Arc<Self> {
+        Self::make_with(args, PeerOptions::default())
+    }
+
+    fn service(self: Arc<Self>) -> Service {
+        raft_service(self)
+    }
+
+    fn start(&self, command: Bytes) -> Option<Started> {
+        let proposed = self.inner.with_raft(|raft| raft.propose(command))?;
+        let (index, term) = proposed.ok()?;
+        Some(Started {
+            index: index.0,
+            term: term.0,
+        })
+    }
+
+    fn get_state(&self) -> (u64, bool) {
+        match &self.inner.lock().raft {
+            Some(raft) => (raft.current_term().0, raft.is_leader()),
+            None => (0, false),
+        }
+    }
+
+    fn snapshot(&self, index: u64, snapshot: Bytes) {
+        self.inner
+            .with_raft(|raft| raft.snapshot(LogIndex(index), snapshot));
+    }
+
+    fn kill(&self) {
+        self.inner.kill();
+    }
+}
+
+impl Drop for RaftPeer {
+    fn drop(&mut self) {
+        self.inner.kill();
+    }
+}

@@ -72,7 +72,9 @@ impl Raft {
         let vote_free = self.voted_for.is_none_or(|v| v == args.candidate_id);
         let grant = args.term == self.current_term
             && vote_free
-            && self.log.is_up_to_date(args.last_log_index, args.last_log_term);
+            && self
+                .log
+                .is_up_to_date(args.last_log_index, args.last_log_term);
         if grant {
             if self.voted_for != Some(args.candidate_id) {
                 self.voted_for = Some(args.candidate_id);
@@ -142,7 +144,10 @@ mod tests {
     fn one_vote_per_term_first_come_first_served() {
         let mut r = Raft::new(Config::lab(PeerId(0), 3), 1);
         assert!(granted(r.step_request(PeerId(1), vote(1, 1, (0, 0)))));
-        assert_eq!(r.ready().persist.hard_state.map(|h| h.voted_for), Some(Some(PeerId(1))));
+        assert_eq!(
+            r.ready().persist.hard_state.map(|h| h.voted_for),
+            Some(Some(PeerId(1)))
+        );
         assert!(!granted(r.step_request(PeerId(2), vote(1, 2, (0, 0)))));
         // The same candidate asking again (a retransmission) gets the vote again.
         assert!(granted(r.step_request(PeerId(1), vote(1, 1, (0, 0)))));
@@ -161,16 +166,34 @@ mod tests {
             prev_log_index: LogIndex(0),
             prev_log_term: Term(0),
             entries: vec![
-                crate::Entry { term: Term(1), command: bytes::Bytes::new() },
-                crate::Entry { term: Term(2), command: bytes::Bytes::new() },
+                crate::Entry {
+                    term: Term(1),
+                    command: bytes::Bytes::new(),
+                },
+                crate::Entry {
+                    term: Term(2),
+                    command: bytes::Bytes::new(),
+                },
             ],
             leader_commit: LogIndex(0),
         });
         r.step_request(PeerId(1), append);
-        assert!(!granted(r.step_request(PeerId(2), vote(3, 2, (5, 1)))), "older last term");
-        assert!(!granted(r.step_request(PeerId(2), vote(4, 2, (1, 2)))), "shorter, same term");
-        assert!(granted(r.step_request(PeerId(2), vote(5, 2, (2, 2)))), "equal logs");
-        assert!(granted(r.step_request(PeerId(1), vote(6, 1, (1, 3)))), "newer last term");
+        assert!(
+            !granted(r.step_request(PeerId(2), vote(3, 2, (5, 1)))),
+            "older last term"
+        );
+        assert!(
+            !granted(r.step_request(PeerId(2), vote(4, 2, (1, 2)))),
+            "shorter, same term"
+        );
+        assert!(
+            granted(r.step_request(PeerId(2), vote(5, 2, (2, 2)))),
+            "equal logs"
+        );
+        assert!(
+            granted(r.step_request(PeerId(1), vote(6, 1, (1, 3)))),
+            "newer last term"
+        );
         assert_eq!(r.role(), Role::Follower);
     }
 }

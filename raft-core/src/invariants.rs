@@ -28,14 +28,25 @@ impl Raft {
                 && self.commit_index <= last,
             "index order broken: {self:?}"
         );
-        assert!(self.log.last_term() <= self.current_term, "log ahead of term: {self:?}");
+        assert!(
+            self.log.last_term() <= self.current_term,
+            "log ahead of term: {self:?}"
+        );
         match &self.role {
             RoleState::Follower => {}
             RoleState::Candidate { .. } => {
-                assert_eq!(self.voted_for, Some(self.config.id), "candidate vote: {self:?}");
+                assert_eq!(
+                    self.voted_for,
+                    Some(self.config.id),
+                    "candidate vote: {self:?}"
+                );
             }
             RoleState::Leader(leader) => {
-                assert_eq!(self.voted_for, Some(self.config.id), "leader vote: {self:?}");
+                assert_eq!(
+                    self.voted_for,
+                    Some(self.config.id),
+                    "leader vote: {self:?}"
+                );
                 for (peer, pr) in leader.progress.iter().enumerate() {
                     if peer == self.config.id.0 {
                         continue;

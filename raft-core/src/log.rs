@@ -171,7 +171,10 @@ mod tests {
         assert_eq!(log.first_index_of_term(Term(2)), Some(LogIndex(6)));
         assert_eq!(log.last_index_of_term(Term(2)), Some(LogIndex(6)));
         assert_eq!(log.last_index_of_term(Term(4)), None);
-        assert_eq!(log_of((5, 2), &[]).last_index_of_term(Term(2)), Some(LogIndex(5)));
+        assert_eq!(
+            log_of((5, 2), &[]).last_index_of_term(Term(2)),
+            Some(LogIndex(5))
+        );
         assert_eq!(log.slice(LogIndex(7), 10).len(), 2);
         assert_eq!(log.slice(LogIndex(5), 10).len(), 0);
     }

@@ -89,7 +89,12 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<PersistedState, StateDecodeError> {
 }
 
 fn validate(s: &PersistedState) -> Result<(), StateDecodeError> {
-    let bad = |what, index: LogIndex| Err(StateDecodeError::Inconsistent { what, index: index.0 });
+    let bad = |what, index: LogIndex| {
+        Err(StateDecodeError::Inconsistent {
+            what,
+            index: index.0,
+        })
+    };
     if s.snapshot_term > s.current_term {
         return bad("snapshot term above current term", s.snapshot_index);
     }

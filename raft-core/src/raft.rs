@@ -150,7 +150,9 @@ impl Raft {
             return;
         }
         match (request, response) {
-            (Request::Vote(args), Response::Vote(reply)) => self.handle_vote_reply(from, args, reply),
+            (Request::Vote(args), Response::Vote(reply)) => {
+                self.handle_vote_reply(from, args, reply)
+            }
             (Request::Append(args), Response::Append(reply)) => {
                 self.handle_append_reply(from, args, &reply)
             }
@@ -211,7 +213,11 @@ impl Raft {
     pub(crate) fn reset_election_timer(&mut self) {
         let (lo, hi) = self.config.election_ticks;
         self.election_elapsed = 0;
-        self.election_timeout = if hi > lo { self.rng.random_range(lo..hi) } else { lo };
+        self.election_timeout = if hi > lo {
+            self.rng.random_range(lo..hi)
+        } else {
+            lo
+        };
     }
 
     /// Records a term/vote change for the next [`Ready`].

@@ -91,7 +91,11 @@ impl Raft {
         }
         self.observe_term(args.term);
         // A valid leader for this term: candidates step down, everyone resets the timer.
-        debug_assert!(!self.is_leader(), "two leaders in term {:?}", self.current_term);
+        debug_assert!(
+            !self.is_leader(),
+            "two leaders in term {:?}",
+            self.current_term
+        );
         self.become_follower();
         self.leader_hint = Some(args.leader_id);
         self.reset_election_timer();

@@ -62,9 +62,17 @@ fn figure_8_e_an_entry_of_the_current_term_commits_everything_before_it() {
     // Before any replies: nothing committed.
     assert_eq!(sim.raft(0).commit_index(), LogIndex(0));
     sim.deliver_next();
-    assert_eq!(sim.raft(0).commit_index(), LogIndex(0), "two of five hold index 3");
+    assert_eq!(
+        sim.raft(0).commit_index(),
+        LogIndex(0),
+        "two of five hold index 3"
+    );
     sim.deliver_next();
-    assert_eq!(sim.raft(0).commit_index(), LogIndex(3), "three of five: 1..=3 at once");
+    assert_eq!(
+        sim.raft(0).commit_index(),
+        LogIndex(3),
+        "three of five: 1..=3 at once"
+    );
     // S5 can no longer win: a majority has a last term of 4.
     sim.deliver_all();
     sim.crash(0);

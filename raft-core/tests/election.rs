@@ -1,7 +1,7 @@
 //! Section 5.2 (leader election) and 5.4.1 (election restriction), through the sim.
 
-use raft_core::sim::Sim;
 use bytes::Bytes;
+use raft_core::sim::Sim;
 use raft_core::{Config, LogIndex, PeerId, Raft, Request, RequestVoteArgs, Response, Role, Term};
 
 /// Ticks only `p` until its election timer fires; returns the ticks it took.
@@ -20,7 +20,11 @@ fn one_leader_is_elected_and_everyone_follows_it() {
     let mut sim = Sim::new(3, 1);
     let leader = sim.elect(200);
     sim.run(50);
-    assert_eq!(sim.leader(), Some(leader), "leadership is stable without faults");
+    assert_eq!(
+        sim.leader(),
+        Some(leader),
+        "leadership is stable without faults"
+    );
     let term = sim.raft(leader).current_term();
     assert_eq!(term, Term(1));
     for p in 0..3 {
@@ -80,8 +84,13 @@ fn votes_and_terms_survive_a_restart() {
         assert_eq!(r.role(), Role::Follower);
     }
     // The restored p1 remembers its term-1 vote: p2 cannot get it, p0 can get it again.
-    let mut p1 = Raft::restore(Config::lab(PeerId(1), 3), 0, &sim.raft(1).encode_state(), Bytes::new())
-        .expect("decodes");
+    let mut p1 = Raft::restore(
+        Config::lab(PeerId(1), 3),
+        0,
+        &sim.raft(1).encode_state(),
+        Bytes::new(),
+    )
+    .expect("decodes");
     let ask = |from: usize| {
         Request::Vote(RequestVoteArgs {
             term: Term(1),
@@ -105,8 +114,14 @@ fn partitioned_old_leader_steps_down_and_loses_uncommitted_entries() {
     sim.propose(old, b"lost-1").expect("still thinks it leads");
     sim.propose(old, b"lost-2").expect("still thinks it leads");
     sim.run(200);
-    let new = sim.leader().filter(|l| *l != old).expect("majority elected a new leader");
-    assert!(sim.raft(old).is_leader(), "isolated, the old leader does not know yet");
+    let new = sim
+        .leader()
+        .filter(|l| *l != old)
+        .expect("majority elected a new leader");
+    assert!(
+        sim.raft(old).is_leader(),
+        "isolated, the old leader does not know yet"
+    );
     sim.propose(new, b"new").expect("leader");
     sim.connect(old);
     sim.run(30);

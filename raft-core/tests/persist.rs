@@ -24,14 +24,21 @@ fn encoded_state_round_trips() {
     let r = restore(&bytes).expect("decodes");
     assert_eq!(r.current_term(), Term(1));
     assert_eq!(r.last_log_index(), LogIndex(5));
-    assert_eq!(r.commit_index(), LogIndex(0), "commit is relearned, not persisted");
+    assert_eq!(
+        r.commit_index(),
+        LogIndex(0),
+        "commit is relearned, not persisted"
+    );
     assert_eq!(r.encode_state(), bytes);
 }
 
 #[test]
 fn empty_state_is_a_fresh_peer() {
     let r = restore(&[]).expect("fresh");
-    assert_eq!((r.current_term(), r.last_log_index()), (Term(0), LogIndex(0)));
+    assert_eq!(
+        (r.current_term(), r.last_log_index()),
+        (Term(0), LogIndex(0))
+    );
 }
 
 #[test]
@@ -47,7 +54,10 @@ fn garbage_truncation_and_trailing_bytes_are_decode_errors() {
         restore(&longer),
         Err(StateDecodeError::TrailingBytes { extra: 1, .. })
     ));
-    assert!(matches!(restore(&[0xff; 3]), Err(StateDecodeError::Decode(_))));
+    assert!(matches!(
+        restore(&[0xff; 3]),
+        Err(StateDecodeError::Decode(_))
+    ));
 }
 
 #[test]

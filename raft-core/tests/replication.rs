@@ -23,12 +23,12 @@ fn elect_peer(sim: &mut Sim, p: usize) {
 fn figure_7_follower_logs_all_converge_to_the_leaders() {
     let leader_log = [1, 1, 1, 4, 4, 5, 5, 6, 6, 6];
     let followers: [&[u64]; 6] = [
-        &[1, 1, 1, 4, 4, 5, 5, 6, 6],             // (a) missing one entry
-        &[1, 1, 1, 4],                            // (b) missing many
-        &[1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 6],       // (c) one extra uncommitted
-        &[1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 7, 7],    // (d) extra entries of term 7
-        &[1, 1, 1, 4, 4, 4, 4],                   // (e) missing and extra
-        &[1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3],       // (f) terms 2 and 3 nobody else has
+        &[1, 1, 1, 4, 4, 5, 5, 6, 6],          // (a) missing one entry
+        &[1, 1, 1, 4],                         // (b) missing many
+        &[1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 6],    // (c) one extra uncommitted
+        &[1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 7, 7], // (d) extra entries of term 7
+        &[1, 1, 1, 4, 4, 4, 4],                // (e) missing and extra
+        &[1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3],    // (f) terms 2 and 3 nobody else has
     ];
     let mut sim = Sim::new(7, 11);
     sim.install_state(0, 7, None, &leader_log);
@@ -134,18 +134,24 @@ fn success(r: Response) -> bool {
 #[test]
 fn old_or_duplicated_append_entries_never_truncate() {
     let mut f = Raft::new(Config::lab(PeerId(1), 3), 1);
-    assert!(success(f.step_request(PeerId(0), append((0, 0), &[1, 1, 2, 2], 0))));
+    assert!(success(
+        f.step_request(PeerId(0), append((0, 0), &[1, 1, 2, 2], 0))
+    ));
     let first = f.ready();
     assert_eq!(first.persist.appended_from, Some(LogIndex(1)));
     // An older message carrying a prefix, then a duplicate of a middle slice.
     assert!(success(f.step_request(PeerId(0), append((0, 0), &[1], 0))));
-    assert!(success(f.step_request(PeerId(0), append((1, 1), &[1, 2], 1))));
+    assert!(success(
+        f.step_request(PeerId(0), append((1, 1), &[1, 2], 1))
+    ));
     assert_eq!(f.last_log_index(), LogIndex(4));
     let ready = f.ready();
     assert_eq!(ready.persist.truncated_from, None);
     assert_eq!(ready.persist.appended_from, None);
     // The commit index is capped by the last entry the message covered (index 3), not 4.
-    assert!(success(f.step_request(PeerId(0), append((1, 1), &[1, 2], 9))));
+    assert!(success(
+        f.step_request(PeerId(0), append((1, 1), &[1, 2], 9))
+    ));
     assert_eq!(f.commit_index(), LogIndex(3));
 }
 
@@ -154,7 +160,9 @@ fn a_conflicting_entry_truncates_from_there() {
     let mut f = Raft::new(Config::lab(PeerId(1), 3), 1);
     f.step_request(PeerId(0), append((0, 0), &[1, 1, 1, 1], 0));
     f.ready();
-    assert!(success(f.step_request(PeerId(0), append((1, 1), &[1, 2], 0))));
+    assert!(success(
+        f.step_request(PeerId(0), append((1, 1), &[1, 2], 0))
+    ));
     assert_eq!(f.last_log_index(), LogIndex(3));
     assert_eq!(f.term_at(LogIndex(3)), Some(Term(2)));
     let ready = f.ready();
@@ -170,11 +178,17 @@ fn rejection_carries_the_backup_hints() {
         panic!("wrong reply kind")
     };
     assert!(!r.success);
-    assert_eq!((r.conflict_term, r.conflict_index, r.log_len), (Some(Term(2)), LogIndex(3), LogIndex(6)));
+    assert_eq!(
+        (r.conflict_term, r.conflict_index, r.log_len),
+        (Some(Term(2)), LogIndex(3), LogIndex(6))
+    );
     let Response::Append(r) = f.step_request(PeerId(0), append((9, 2), &[], 0)) else {
         panic!("wrong reply kind")
     };
-    assert_eq!((r.success, r.conflict_term, r.log_len), (false, None, LogIndex(6)));
+    assert_eq!(
+        (r.success, r.conflict_term, r.log_len),
+        (false, None, LogIndex(6))
+    );
     // An older term is refused outright.
     let old = Request::Append(AppendEntriesArgs {
         term: Term(1),

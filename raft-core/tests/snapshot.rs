@@ -43,10 +43,12 @@ fn lagging_follower_catches_up_through_install_snapshot() {
         sim.snapshot(p);
     }
     assert_eq!(sim.raft(leader).snapshot_index(), LogIndex(30));
-    sim.propose(leader, b"after").expect("leader");
     sim.reset_stats();
+    // The leader needs entries the lagger lacks and no longer has them: InstallSnapshot.
+    sim.propose(leader, b"after").expect("leader");
     sim.connect(lagger);
     sim.run(25);
+    assert_eq!(sim.leader(), Some(leader));
     assert_eq!(sim.stats().snapshots_sent, 1, "one snapshot, then appends");
     let r = sim.raft(lagger);
     assert_eq!(r.snapshot_index(), LogIndex(30));
@@ -95,7 +97,10 @@ fn install_below_what_was_applied_changes_nothing() {
     let mut f = follower_with(&[1, 1, 2, 2, 2, 2], 6);
     let reply = f.step_request(PeerId(0), install(4, 2));
     assert!(matches!(reply, Response::Snapshot(r) if r.term == Term(2)));
-    assert_eq!((f.commit_index(), f.last_applied()), (LogIndex(6), LogIndex(6)));
+    assert_eq!(
+        (f.commit_index(), f.last_applied()),
+        (LogIndex(6), LogIndex(6))
+    );
     assert_eq!(f.snapshot_index(), LogIndex(0));
     let ready = f.ready();
     assert!(ready.apply.is_empty() && ready.persist.is_empty());
@@ -107,7 +112,10 @@ fn install_keeps_matching_entries_after_the_snapshot() {
     f.step_request(PeerId(0), install(4, 2));
     assert_eq!(f.snapshot_index(), LogIndex(4));
     assert_eq!(f.last_log_index(), LogIndex(6), "entries 5 and 6 kept");
-    assert_eq!((f.commit_index(), f.last_applied()), (LogIndex(4), LogIndex(4)));
+    assert_eq!(
+        (f.commit_index(), f.last_applied()),
+        (LogIndex(4), LogIndex(4))
+    );
     let ready = f.ready();
     assert_eq!(ready.persist.snapshot, Some((LogIndex(4), Term(2))));
     assert_eq!(ready.persist.truncated_from, None);

@@ -33,7 +33,11 @@ impl SafetyChecker {
         Ok(())
     }
 
-    pub(super) fn check_apply(&mut self, peer: PeerId, apply: &Apply) -> Result<(), SafetyViolation> {
+    pub(super) fn check_apply(
+        &mut self,
+        peer: PeerId,
+        apply: &Apply,
+    ) -> Result<(), SafetyViolation> {
         let after = self.applied_through.get(&peer).copied().unwrap_or_default();
         match apply {
             Apply::Command { index, command, .. } => {
@@ -50,7 +54,10 @@ impl SafetyChecker {
                 }
                 match &self.applied[i - 1] {
                     Some(seen) if seen != command => {
-                        return Err(SafetyViolation::ApplyMismatch { peer, index: *index });
+                        return Err(SafetyViolation::ApplyMismatch {
+                            peer,
+                            index: *index,
+                        });
                     }
                     Some(_) => {}
                     None => self.applied[i - 1] = Some(command.clone()),

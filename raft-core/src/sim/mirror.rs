@@ -43,10 +43,15 @@ impl DeltaMirror {
         }
         if let Some(from) = delta.appended_from {
             let keep = (from.0 - base - 1) as usize;
-            assert!(keep <= self.entries.len(), "appended_from {from:?} leaves a gap");
+            assert!(
+                keep <= self.entries.len(),
+                "appended_from {from:?} leaves a gap"
+            );
             self.entries.truncate(keep);
             for i in from.0..=raft.last_log_index().0 {
-                let e = raft.entry(LogIndex(i)).expect("appended entry is in the log");
+                let e = raft
+                    .entry(LogIndex(i))
+                    .expect("appended entry is in the log");
                 self.entries.push(e.clone());
             }
         }
@@ -61,7 +66,13 @@ impl DeltaMirror {
             current_term: raft.current_term(),
             voted_for: raft.voted_for(),
         };
-        assert_eq!(self.hard.unwrap_or(HardState { current_term: Term(0), voted_for: None }), hard);
+        assert_eq!(
+            self.hard.unwrap_or(HardState {
+                current_term: Term(0),
+                voted_for: None
+            }),
+            hard
+        );
         assert_eq!(self.snapshot, (raft.snapshot_index(), raft.snapshot_term()));
         assert_eq!(
             self.entries.len() as u64,
@@ -70,7 +81,11 @@ impl DeltaMirror {
         );
         for (i, e) in self.entries.iter().enumerate() {
             let index = raft.snapshot_index().plus(i + 1);
-            assert_eq!(Some(e), raft.entry(index), "delta-built log differs at {index:?}");
+            assert_eq!(
+                Some(e),
+                raft.entry(index),
+                "delta-built log differs at {index:?}"
+            );
         }
     }
 }

@@ -9,6 +9,7 @@
 //! mirror that must equal the peer's state; either failing panics with the seed.
 
 mod mirror;
+mod service;
 mod trace;
 
 use std::collections::VecDeque;
@@ -17,6 +18,7 @@ use bytes::Bytes;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::Config;
 use crate::error::NotLeader;
 use crate::message::{Request, Response};
 use crate::output::Apply;
@@ -24,8 +26,8 @@ use crate::raft::Raft;
 use crate::role::Role;
 use crate::safety::SafetyChecker;
 use crate::types::{LogIndex, PeerId, Term};
-use crate::Config;
 use mirror::DeltaMirror;
+use service::{decode_service, encode_service, peer_seed};
 
 /// A request in flight.
 #[derive(Clone, Debug)]
@@ -126,7 +128,11 @@ impl Sim {
 
     /// The transcript so far, one action per line, and starts a new one.
     pub fn take_trace(&mut self) -> String {
-        self.trace.as_mut().map(std::mem::take).unwrap_or_default().join("\n")
+        self.trace
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+            .join("\n")
     }
 
     /// Counters.
@@ -212,7 +218,9 @@ impl Sim {
     /// `p`'s service snapshots everything it has applied.
     pub fn snapshot(&mut self, p: usize) {
         let node = &mut self.nodes[p];
-        let Some(raft) = node.raft.as_mut() else { return };
+        let Some(raft) = node.raft.as_mut() else {
+            return;
+        };
         let data = encode_service(&node.service);
         raft.snapshot(LogIndex(node.service.len() as u64), data);
         self.after_step(p);
@@ -401,7 +409,11 @@ impl Sim {
     fn fail(&mut self, env: Envelope) {
         self.stats.failed += 1;
         let p = env.from.0;
-        self.note(format!("p{p} -> p{} lost: {}", env.to.0, trace::request(&env.request)));
+        self.note(format!(
+            "p{p} -> p{} lost: {}",
+            env.to.0,
+            trace::request(&env.request)
+        ));
         if let Some(raft) = self.nodes[p].raft.as_mut() {
             raft.step_failure(env.to, &env.request);
             self.after_step(p);
@@ -411,7 +423,9 @@ impl Sim {
     /// Drains `p`'s ready (persist, send, apply), then checks everyone.
     fn after_step(&mut self, p: usize) {
         let node = &mut self.nodes[p];
-        let Some(raft) = node.raft.as_mut() else { return };
+        let Some(raft) = node.raft.as_mut() else {
+            return;
+        };
         let ready = raft.ready();
         if !ready.persist.is_empty() {
             node.mirror.apply(&ready.persist, raft);
@@ -435,7 +449,11 @@ impl Sim {
                 Request::Snapshot(_) => self.stats.snapshots_sent += 1,
             }
             if self.trace.is_some() {
-                self.note(format!("p{p} -> p{} {}", out.to.0, trace::request(&out.request)));
+                self.note(format!(
+                    "p{p} -> p{} {}",
+                    out.to.0,
+                    trace::request(&out.request)
+                ));
             }
             self.queue.push_back(Envelope {
                 from: PeerId(p),
@@ -476,24 +494,4 @@ impl Sim {
             t.push(line);
         }
     }
-}
-
-fn peer_seed(seed: u64, peer: usize, incarnation: u64) -> u64 {
-    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ ((peer as u64) << 32) ^ incarnation
-}
-
-/// The test service's snapshot: its applied commands.
-fn encode_service(service: &[Bytes]) -> Bytes {
-    let bytes = bincode::serde::encode_to_vec(service, bincode::config::standard())
-        .expect("a list of byte strings encodes");
-    Bytes::from(bytes)
-}
-
-fn decode_service(data: &[u8]) -> Vec<Bytes> {
-    if data.is_empty() {
-        return Vec::new();
-    }
-    bincode::serde::decode_from_slice(data, bincode::config::standard())
-        .expect("the service's own snapshot decodes")
-        .0
 }

@@ -48,7 +48,8 @@ pub(super) fn persist(d: &PersistDelta) -> String {
         parts.push(format!(
             "term={} vote={}",
             h.current_term.0,
-            h.voted_for.map_or("none".to_string(), |v| format!("p{}", v.0))
+            h.voted_for
+                .map_or("none".to_string(), |v| format!("p{}", v.0))
         ));
     }
     if let Some((i, t)) = d.snapshot {

@@ -1,0 +1,228 @@
+//! The skeleton as shipped: it compiles, starts at once, stays quiet, answers every RPC with a
+//! decodable reply, stops when killed and says what is missing. These tests describe the
+//! handout; once you start filling in parts, the ones that pin "does nothing yet"
+//! (`a_skeleton_cluster_stays_quiet`) are expected to fail and can be deleted.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use labrpc_sim::{Bytes, Network, RpcError, Server};
+use raft_persist::Persister;
+use raft_rpc::{ApplyReceiver, LabRaft, PeerArgs, apply_channel};
+use raft_student::{
+    AppendEntriesArgs, AppendEntriesReply, InstallSnapshotArgs, InstallSnapshotReply, Raft,
+    RequestVoteArgs, RequestVoteReply, progress,
+};
+use tokio::time::Instant;
+
+/// The grader's virtual-time runtime: one thread, paused clock.
+fn virtual_time() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+}
+
+/// A test setup step that failed.
+type Setup<T> = Result<T, labrpc_sim::NetError>;
+
+/// `n` skeleton peers on `net`, each registered as server `i`, all ends enabled.
+fn cluster(net: &Network, n: usize) -> Setup<(Vec<Arc<Raft>>, Vec<ApplyReceiver>)> {
+    let mut peers = Vec::new();
+    let mut readers = Vec::new();
+    for i in 0..n {
+        let ends = (0..n)
+            .map(|j| {
+                let name = format!("{i}-{j}");
+                let end = net.make_end(&name)?;
+                net.connect(&name, &j.to_string())?;
+                net.enable(&name, true)?;
+                Ok(end)
+            })
+            .collect::<Setup<Vec<_>>>()?;
+        let (apply_ch, reader) = apply_channel();
+        let args = PeerArgs {
+            peers: ends,
+            me: i,
+            persister: Persister::new(),
+            apply_ch,
+            seed: i as u64,
+        };
+        let raft = Raft::make(args);
+        let mut server = Server::new();
+        server.add_service(Arc::clone(&raft).service());
+        net.add_server(&i.to_string(), server);
+        peers.push(raft);
+        readers.push(reader);
+    }
+    Ok((peers, readers))
+}
+
+#[test]
+fn make_returns_at_once_on_a_paused_clock() {
+    virtual_time().unwrap().block_on(async {
+        let net = Network::new(1);
+        let before = Instant::now();
+        let (peers, _readers) = cluster(&net, 3).unwrap();
+        assert_eq!(Instant::now(), before, "make() must not wait");
+        assert_eq!(peers.len(), 3);
+        assert_eq!(peers[2].me(), 2);
+        peers.iter().for_each(|p| p.kill());
+    });
+}
+
+#[test]
+fn a_skeleton_cluster_stays_quiet() {
+    virtual_time().unwrap().block_on(async {
+        let net = Network::new(2);
+        let (peers, readers) = cluster(&net, 3).unwrap();
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        for peer in &peers {
+            assert_eq!(peer.get_state(), (0, false));
+            assert_eq!(peer.start(Bytes::from_static(b"cmd")), None);
+        }
+        // Nothing sent, nothing applied.
+        assert_eq!(net.total_count(), 0);
+        for reader in &readers {
+            let got = tokio::time::timeout(Duration::from_secs(1), reader.recv()).await;
+            assert!(got.is_err(), "the skeleton applied {got:?}");
+        }
+        peers.iter().for_each(|p| p.kill());
+    });
+}
+
+#[test]
+fn kill_stops_the_background_tasks() {
+    virtual_time().unwrap().block_on(async {
+        let net = Network::new(3);
+        let end = net.make_end("0-0").unwrap();
+        let (apply_ch, _reader) = apply_channel();
+        let raft = Raft::make(PeerArgs {
+            peers: vec![end],
+            me: 0,
+            persister: Persister::new(),
+            apply_ch,
+            seed: 3,
+        });
+        // The ticker and the applier each hold a reference while they run.
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        assert_eq!(Arc::strong_count(&raft), 3, "a background task ended early");
+        assert!(!raft.killed());
+
+        raft.kill();
+        assert!(raft.killed());
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        assert_eq!(Arc::strong_count(&raft), 1, "a task outlived kill()");
+
+        // Every method still returns after kill, and kill twice is harmless.
+        assert_eq!(raft.start(Bytes::from_static(b"late")), None);
+        assert_eq!(raft.get_state(), (0, false));
+        raft.snapshot(1, Bytes::from_static(b"snap"));
+        raft.kill();
+    });
+}
+
+#[test]
+fn missing_lists_every_unfinished_part() {
+    virtual_time().unwrap().block_on(async {
+        let net = Network::new(4);
+        let (peers, _readers) = cluster(&net, 1).unwrap();
+        let missing = peers[0].missing();
+        assert!(!missing.is_empty());
+        assert_eq!(missing, progress::missing());
+        let flags = [
+            progress::DONE_2A,
+            progress::DONE_2B,
+            progress::DONE_2C,
+            progress::DONE_2D,
+        ];
+        assert_eq!(missing.len(), flags.iter().filter(|done| !**done).count());
+        peers[0].kill();
+    });
+}
+
+#[test]
+fn the_raft_service_answers_every_method_with_a_decodable_reply() {
+    virtual_time().unwrap().block_on(async {
+        let net = Network::new(5);
+        let (peers, _readers) = cluster(&net, 2).unwrap();
+        let end = net.make_end("client").unwrap();
+        net.connect("client", "0").unwrap();
+        net.enable("client", true).unwrap();
+
+        let vote: RequestVoteReply = end
+            .call_typed("Raft.RequestVote", &RequestVoteArgs::default())
+            .await
+            .unwrap();
+        assert_eq!(vote, RequestVoteReply::default());
+        let append: AppendEntriesReply = end
+            .call_typed("Raft.AppendEntries", &AppendEntriesArgs::default())
+            .await
+            .unwrap();
+        assert_eq!(append, AppendEntriesReply::default());
+        let install: InstallSnapshotReply = end
+            .call_typed("Raft.InstallSnapshot", &InstallSnapshotArgs::default())
+            .await
+            .unwrap();
+        assert_eq!(install, InstallSnapshotReply::default());
+        assert_eq!(net.server_count("0"), Some(3));
+
+        // The peer's own send helpers reach the other peer.
+        let reply = peers[0]
+            .send_request_vote(1, &RequestVoteArgs::default())
+            .await;
+        assert_eq!(reply, Some(RequestVoteReply::default()));
+        assert_eq!(
+            peers[0]
+                .send_request_vote(9, &RequestVoteArgs::default())
+                .await,
+            None
+        );
+        peers.iter().for_each(|p| p.kill());
+    });
+}
+
+#[test]
+fn bad_requests_get_errors_not_panics() {
+    virtual_time().unwrap().block_on(async {
+        let net = Network::new(6);
+        let (peers, _readers) = cluster(&net, 1).unwrap();
+        let end = net.make_end("client").unwrap();
+        net.connect("client", "0").unwrap();
+        net.enable("client", true).unwrap();
+
+        for method in [
+            "Raft.RequestVote",
+            "Raft.AppendEntries",
+            "Raft.InstallSnapshot",
+        ] {
+            let got = end.call(method, Bytes::from_static(&[0xff; 3])).await;
+            assert!(
+                matches!(got, Err(RpcError::Handler { .. })),
+                "{method}: {got:?}"
+            );
+        }
+        let got = end.call("Raft.Nope", Bytes::new()).await;
+        assert!(
+            matches!(got, Err(RpcError::UnknownMethod { .. })),
+            "{got:?}"
+        );
+        peers[0].kill();
+    });
+}
+
+#[test]
+fn the_handout_does_not_depend_on_the_reference_raft() {
+    let manifest = include_str!("../Cargo.toml");
+    let deps: Vec<&str> = manifest
+        .lines()
+        .map(str::trim_start)
+        .filter(|line| line.starts_with("raft-"))
+        .collect();
+    assert!(
+        deps.iter().all(|dep| !dep.starts_with("raft-core")),
+        "{deps:?}"
+    );
+    let rpc = deps.iter().find(|dep| dep.starts_with("raft-rpc")).unwrap();
+    assert!(rpc.contains("default-features = false"), "{rpc}");
+}

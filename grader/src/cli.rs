@@ -1,0 +1,255 @@
+//! The command line (clap derive). Generic over the peer type: the `grader` binary grades the
+//! reference peer; a student's binary calls `grader::cli::main::<TheirRaft>()`.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use clap::Parser;
+use raft_rpc::LabRaft;
+
+use crate::runner::{self, Options, Selection};
+use crate::suites::{Part, all_tests};
+
+const EXAMPLES: &str = "\
+Examples:
+  cargo run -p grader -- 2A                      run part 2A (3 tests)
+  cargo run -p grader -- 2B 2C                   run parts 2B and 2C
+  cargo run -p grader -- all                     run all 28 tests (same as no part)
+  cargo run -p grader -- --list                  list every test: part, name, Go name, title
+  cargo run -p grader -- --test figure8          tests whose name contains \"figure8\"
+  cargo run -p grader -- --test TestBackup2B     Go names work too
+  cargo run -p grader -- --test backup_2b --seed 1234
+                                                 replay a failure exactly (the seed is printed)
+  cargo run -p grader -- 2C --runs 50 --jobs 2   stress: every 2C test 50 times, 2 at a time
+  cargo run -p grader -- 2A --real-time          use the real clock, as the Go lab does
+
+Virtual time (the default) runs each test on one thread with tokio's paused clock: sleeps and
+timeouts take no wall time, so 2A-2D finish in seconds, and a run is a function of its seed.
+The printed times are then virtual seconds. --real-time uses the wall clock (a 2-worker
+runtime) and is not reproducible. Exit status: 0 all passed, 1 a test failed, 2 usage error.";
+
+/// A part argument: one part, or `all`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartArg {
+    /// One part.
+    One(Part),
+    /// Every part.
+    All,
+}
+
+/// A part name that is not 2A-2D, 3A-3D or all.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown part {given:?}: expected 2A, 2B, 2C, 2D (3A-3D are accepted as aliases) or all")]
+pub struct BadPart {
+    /// What was given.
+    pub given: String,
+}
+
+/// Parses a part argument, case-insensitively; 3A-3D (the 2024+ numbering) are aliases.
+pub fn parse_part(s: &str) -> Result<PartArg, BadPart> {
+    let part = match s.to_ascii_uppercase().as_str() {
+        "ALL" => return Ok(PartArg::All),
+        "2A" | "3A" => Part::A,
+        "2B" | "3B" => Part::B,
+        "2C" | "3C" => Part::C,
+        "2D" | "3D" => Part::D,
+        _ => {
+            return Err(BadPart {
+                given: s.to_string(),
+            });
+        }
+    };
+    Ok(PartArg::One(part))
+}
+
+/// The MIT 6.824 Raft lab grader (parts 2A-2D), deterministic in virtual time.
+#[derive(Parser, Debug)]
+#[command(name = "grader", version, after_long_help = EXAMPLES, after_help = "Run with --help for examples.")]
+pub struct Cli {
+    /// Parts to run: 2A 2B 2C 2D (3A-3D are aliases), or `all`. Default: all.
+    #[arg(value_name = "PART", value_parser = parse_part)]
+    pub parts: Vec<PartArg>,
+    /// Only tests whose function name (e.g. `initial_election_2a`) or Go name (e.g.
+    /// `TestInitialElection2A`) contains PATTERN (a plain substring, not a regex). A PATTERN
+    /// equal to a test's name selects only that test.
+    #[arg(long, value_name = "PATTERN")]
+    pub test: Option<String>,
+    /// List the selected tests instead of running them.
+    #[arg(long)]
+    pub list: bool,
+    /// Run seed (default: random; always printed). With the test name it fixes every random
+    /// choice of a virtual-time run, so `--test NAME --seed S` replays a failure exactly.
+    #[arg(long, value_name = "U64")]
+    pub seed: Option<u64>,
+    /// Use the real clock (as the Go lab does) instead of virtual time. Not reproducible.
+    #[arg(long)]
+    pub real_time: bool,
+    /// Run each selected test N times, run k with seed + k, and print a table.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub runs: u32,
+    /// Run up to J tests at a time, each on its own thread.
+    #[arg(long, value_name = "J", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub jobs: u32,
+}
+
+impl Cli {
+    /// The selection the arguments describe.
+    pub fn selection(&self) -> Selection {
+        let mut parts: Vec<Part> = Vec::new();
+        if !self.parts.contains(&PartArg::All) {
+            for p in &self.parts {
+                if let PartArg::One(p) = p {
+                    if !parts.contains(p) {
+                        parts.push(*p);
+                    }
+                }
+            }
+        }
+        Selection {
+            parts,
+            pattern: self.test.clone(),
+        }
+    }
+
+    /// The run options (the seed is resolved by the caller).
+    pub fn options(&self, seed: u64) -> Options {
+        Options {
+            seed,
+            real_time: self.real_time,
+            runs: self.runs,
+            jobs: usize::try_from(self.jobs).unwrap_or(1),
+            progress: true,
+            watchdog: None::<Duration>,
+        }
+    }
+}
+
+/// A fresh run seed from the OS (the one place the grader is not seeded by its caller).
+fn random_seed() -> u64 {
+    // The run seed itself must come from somewhere when the user gives none; it is printed,
+    // so the run is still replayable.
+    #[allow(clippy::disallowed_methods)]
+    let mut rng = rand::rng();
+    rand::RngCore::next_u64(&mut rng)
+}
+
+fn list<R: LabRaft>(selection: &Selection, out: &mut dyn Write) -> io::Result<i32> {
+    match selection.resolve(&all_tests::<R>()) {
+        Ok(cases) => {
+            for c in cases {
+                writeln!(
+                    out,
+                    "{}  {:<32} {:<33} {}",
+                    c.part, c.name, c.go_name, c.title
+                )?;
+            }
+            Ok(0)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(2)
+        }
+    }
+}
+
+/// Runs the CLI for peer type `R` with these arguments; returns the exit status.
+pub fn main_with_args<R: LabRaft>(
+    args: impl IntoIterator<Item = String>,
+    out: &mut dyn Write,
+) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
+    let selection = cli.selection();
+    let result = if cli.list {
+        list::<R>(&selection, out)
+    } else {
+        let opts = cli.options(cli.seed.unwrap_or_else(random_seed));
+        runner::run::<R>(&selection, &opts, out).map(|r| match r {
+            Ok(summary) => i32::from(summary.failed > 0),
+            Err(e) => {
+                eprintln!("error: {e}");
+                2
+            }
+        })
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("error: cannot write the report: {e}");
+        1
+    })
+}
+
+/// The CLI for peer type `R` on the process's arguments and stdout.
+pub fn main<R: LabRaft>() -> i32 {
+    main_with_args::<R>(std::env::args(), &mut io::stdout().lock())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_parse_with_aliases_and_case() {
+        assert_eq!(parse_part("2a").unwrap(), PartArg::One(Part::A));
+        assert_eq!(parse_part("3D").unwrap(), PartArg::One(Part::D));
+        assert_eq!(parse_part("ALL").unwrap(), PartArg::All);
+        let e = parse_part("2E").unwrap_err();
+        assert!(e.to_string().contains("unknown part \"2E\""));
+    }
+
+    fn cli(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("grader").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn selection_and_options_from_flags() {
+        let c = cli(&[
+            "2B", "2a", "2B", "--test", "backup", "--seed", "7", "--runs", "3",
+        ])
+        .unwrap();
+        let s = c.selection();
+        assert_eq!(s.parts, vec![Part::B, Part::A]);
+        assert_eq!(s.pattern.as_deref(), Some("backup"));
+        let o = c.options(7);
+        assert_eq!((o.seed, o.runs, o.jobs, o.real_time), (7, 3, 1, false));
+        assert!(cli(&["all", "2A"]).unwrap().selection().parts.is_empty());
+        assert!(cli(&[]).unwrap().selection().parts.is_empty());
+    }
+
+    #[test]
+    fn bad_arguments_are_usage_errors() {
+        for args in [
+            &["2E"][..],
+            &["--runs", "0"],
+            &["--jobs", "0"],
+            &["--seed", "-1"],
+            &["--bogus"],
+        ] {
+            let e = cli(args).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{args:?}");
+        }
+        let e = cli(&["5A"]).unwrap_err().to_string();
+        assert!(e.contains("expected 2A, 2B, 2C, 2D"), "{e}");
+    }
+
+    #[test]
+    fn help_explains_with_examples() {
+        let e = cli(&["--help"]).unwrap_err();
+        assert_eq!(e.exit_code(), 0);
+        let help = e.to_string();
+        for needle in [
+            "--test",
+            "--seed",
+            "--real-time",
+            "--runs",
+            "--jobs",
+            "Examples:",
+        ] {
+            assert!(help.contains(needle), "{needle} missing from help");
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! Go's checkers (spec 3.7), with its exact timings: checkOneLeader, checkTerms,
+//! checkNoLeader, nCommitted, wait and one.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use raft_rpc::LabRaft;
+use tokio::time::{Instant, sleep};
+
+use super::config::Config;
+use super::context::lock;
+use crate::cmd::Cmd;
+use crate::fail::Fail;
+
+/// What [`Config::wait`] saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Waited {
+    /// Enough servers applied the index; this is the value (Go's nil is `None`).
+    Committed(Option<Cmd>),
+    /// Some peer moved past the start term (Go returns -1): the caller retries.
+    TermMoved,
+}
+
+fn ms(v: u64) -> Duration {
+    Duration::from_millis(v)
+}
+
+impl<R: LabRaft> Config<R> {
+    /// The connected, running peers, in id order (read under the lock, called outside it).
+    fn connected_rafts(&self) -> Vec<(usize, Arc<R>)> {
+        let st = lock(&self.st);
+        (0..self.n)
+            .filter(|&i| st.connected[i])
+            .filter_map(|i| st.rafts[i].clone().map(|r| (i, r)))
+            .collect()
+    }
+
+    fn all_rafts(&self) -> Vec<Arc<R>> {
+        lock(&self.st).rafts.iter().flatten().cloned().collect()
+    }
+
+    /// Go's `checkOneLeader()`: up to 10 rounds, each after a 450-549 ms sleep; fails if a
+    /// term has two leaders; returns the leader of the highest term once there is one.
+    pub async fn check_one_leader(&self) -> Result<usize, Fail> {
+        for _ in 0..10 {
+            let wait = 450 + self.rand_below(100);
+            sleep(ms(wait)).await;
+            let mut leaders: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+            for (i, rf) in self.connected_rafts() {
+                let (term, is_leader) = rf.get_state();
+                if is_leader {
+                    leaders.entry(term).or_default().push(i);
+                }
+            }
+            for (&term, ids) in &leaders {
+                if ids.len() > 1 {
+                    return Err(Fail::MultipleLeaders {
+                        term,
+                        count: ids.len(),
+                    });
+                }
+            }
+            if let Some((_, ids)) = leaders.last_key_value() {
+                return Ok(ids[0]);
+            }
+        }
+        Err(Fail::NoLeader)
+    }
+
+    /// Go's `checkTerms()`: every connected server must report the same term; -1 if none is
+    /// connected.
+    pub fn check_terms(&self) -> Result<i64, Fail> {
+        let mut term: Option<u64> = None;
+        for (_, rf) in self.connected_rafts() {
+            let (xterm, _) = rf.get_state();
+            match term {
+                None => term = Some(xterm),
+                Some(t) if t != xterm => return Err(Fail::TermsDisagree),
+                Some(_) => {}
+            }
+        }
+        Ok(term.map_or(-1, |t| i64::try_from(t).unwrap_or(i64::MAX)))
+    }
+
+    /// Go's `checkNoLeader()`: no connected server may claim leadership.
+    pub fn check_no_leader(&self) -> Result<(), Fail> {
+        for (i, rf) in self.connected_rafts() {
+            if rf.get_state().1 {
+                return Err(Fail::UnexpectedLeader { server: i });
+            }
+        }
+        Ok(())
+    }
+
+    /// Go's `nCommitted(index)`: how many servers (connected or not, alive or crashed) have
+    /// applied `index`, and the value; fails on an applier error or on disagreement.
+    pub fn n_committed(&self, index: u64) -> Result<(usize, Option<Cmd>), Fail> {
+        let st = lock(&self.st);
+        let mut count = 0;
+        let mut cmd: Option<Cmd> = None;
+        for i in 0..self.n {
+            if let Some(e) = &st.apply_err[i] {
+                return Err(Fail::Apply(e.clone()));
+            }
+            if let Some(cmd1) = st.logs[i].get(&index) {
+                if count > 0 && cmd != *cmd1 {
+                    return Err(Fail::CommittedMismatch {
+                        index,
+                        first: cmd,
+                        second: cmd1.clone(),
+                    });
+                }
+                count += 1;
+                cmd = cmd1.clone();
+            }
+        }
+        Ok((count, cmd))
+    }
+
+    /// Go's `wait(index, n, startTerm)`: up to 30 polls with sleeps of 10, 20, 40 ... ms
+    /// (doubling while below 1 s); with a start term, gives up ([`Waited::TermMoved`]) once any
+    /// peer's term is above it; fails if fewer than `n` servers applied `index`.
+    pub async fn wait(
+        &self,
+        index: u64,
+        n: usize,
+        start_term: Option<u64>,
+    ) -> Result<Waited, Fail> {
+        let mut to = ms(10);
+        for _ in 0..30 {
+            let (nd, _) = self.n_committed(index)?;
+            if nd >= n {
+                break;
+            }
+            sleep(to).await;
+            if to < Duration::from_secs(1) {
+                to *= 2;
+            }
+            if let Some(start) = start_term {
+                if self.all_rafts().iter().any(|rf| rf.get_state().0 > start) {
+                    return Ok(Waited::TermMoved);
+                }
+            }
+        }
+        let (nd, cmd) = self.n_committed(index)?;
+        if nd < n {
+            return Err(Fail::TooFewDecided {
+                got: nd,
+                index,
+                wanted: n,
+            });
+        }
+        Ok(Waited::Committed(cmd))
+    }
+
+    /// Offers `cmd` to the connected peers round-robin (the cursor starts at 0 and is
+    /// advanced before each try, so server 1 is tried first); the index of the first one
+    /// that accepts.
+    fn submit(&self, cmd: &Cmd, cursor: &mut usize) -> Option<u64> {
+        for _ in 0..self.n {
+            *cursor = (*cursor + 1) % self.n;
+            let rf = {
+                let st = lock(&self.st);
+                if st.connected[*cursor] {
+                    st.rafts[*cursor].clone()
+                } else {
+                    None
+                }
+            };
+            if let Some(started) = rf.and_then(|rf| rf.start(cmd.to_bytes())) {
+                return Some(started.index);
+            }
+        }
+        None
+    }
+
+    /// Go's `one(cmd, expectedServers, retry)`: for up to 10 s (and only while the test is
+    /// not finishing), submit `cmd` to a leader and poll every 20 ms for 2 s until at least
+    /// `expected` servers applied it at the returned index; without `retry`, one failed
+    /// attempt fails the test. Returns the index.
+    pub async fn one(&self, cmd: Cmd, expected: usize, retry: bool) -> Result<u64, Fail> {
+        let t0 = Instant::now();
+        let mut cursor = 0;
+        while t0.elapsed() < Duration::from_secs(10) && !self.t.finished() {
+            match self.submit(&cmd, &mut cursor) {
+                Some(index) => {
+                    let t1 = Instant::now();
+                    while t1.elapsed() < Duration::from_secs(2) {
+                        let (nd, cmd1) = self.n_committed(index)?;
+                        if nd > 0 && nd >= expected && cmd1.as_ref() == Some(&cmd) {
+                            return Ok(index);
+                        }
+                        sleep(ms(20)).await;
+                    }
+                    if !retry {
+                        return Err(Fail::NoAgreement { cmd });
+                    }
+                }
+                None => sleep(ms(50)).await,
+            }
+        }
+        if self.t.finished() {
+            return Err(Fail::Finishing);
+        }
+        Err(Fail::NoAgreement { cmd })
+    }
+}

@@ -1,0 +1,209 @@
+//! The per-test context, the Rust counterpart of Go's `*testing.T`: the test's seed, where
+//! its output goes, and its failure state. Failures from any task (the test body, a client
+//! task, an applier) are recorded here and wake the runner, which stops the test at once.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::Notify;
+
+use crate::fail::Fail;
+
+/// Locks a mutex, ignoring poisoning (a panicking test thread is reported by the runner).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Where a test's output goes (the runner forwards it to the report).
+pub type Sink = Box<dyn Fn(&str) + Send + Sync>;
+
+/// The five figures of Go's `  ... Passed --` line (spec 3.10).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Figures {
+    /// Seconds since begin() (virtual seconds in virtual-time mode).
+    pub secs: f64,
+    /// Number of peers.
+    pub peers: usize,
+    /// RPCs sent since begin().
+    pub rpcs: u64,
+    /// Bytes sent since begin().
+    pub bytes: u64,
+    /// Highest index applied since begin() (`maxIndex - maxIndex0`).
+    pub cmds: u64,
+}
+
+impl Figures {
+    /// Go's line: `  ... Passed --  %4.1f  %d %4d %7d %4d`.
+    pub fn passed_line(&self) -> String {
+        format!(
+            "  ... Passed --  {:4.1}  {} {:4} {:7} {:4}",
+            self.secs, self.peers, self.rpcs, self.bytes, self.cmds
+        )
+    }
+}
+
+/// Something to run once the test body is over (Go's `defer cfg.cleanup()`).
+pub trait Cleanup: Send + Sync {
+    /// Marks the test finished, kills every peer, shuts the network, checks the time limit.
+    fn cleanup(&self);
+}
+
+#[derive(Default)]
+struct State {
+    failure: Option<Fail>,
+    finished: bool,
+    passed: Option<Figures>,
+    cleanups: Vec<Arc<dyn Cleanup>>,
+}
+
+struct Inner {
+    seed: u64,
+    sink: Sink,
+    state: Mutex<State>,
+    failed: Notify,
+}
+
+/// A test's context (Go's `t`). Cheap to clone; clones share one test.
+#[derive(Clone)]
+pub struct TestContext {
+    inner: Arc<Inner>,
+}
+
+impl TestContext {
+    /// A context for one test run with seed `seed`, printing through `sink`.
+    pub fn new(seed: u64, sink: Sink) -> Self {
+        let inner = Inner {
+            seed,
+            sink,
+            state: Mutex::default(),
+            failed: Notify::new(),
+        };
+        TestContext {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The test's seed: every random choice of the test derives from it.
+    pub fn seed(&self) -> u64 {
+        self.inner.seed
+    }
+
+    /// Prints text exactly as given (Go's `fmt.Printf`).
+    pub fn print(&self, text: &str) {
+        (self.inner.sink)(text);
+    }
+
+    /// Records a failure (the first one wins) and wakes the runner. [`Fail::Finishing`] is
+    /// not a failure and is ignored.
+    pub fn fail(&self, fail: Fail) {
+        if matches!(fail, Fail::Finishing) {
+            return;
+        }
+        let mut st = lock(&self.inner.state);
+        if st.failure.is_none() {
+            st.failure = Some(fail);
+            drop(st);
+            self.inner.failed.notify_waiters();
+        }
+    }
+
+    /// Whether the test has failed (Go's `t.Failed()`).
+    pub fn failed(&self) -> bool {
+        lock(&self.inner.state).failure.is_some()
+    }
+
+    /// Completes once the test has failed.
+    pub async fn failure_signal(&self) {
+        loop {
+            let notified = self.inner.failed.notified();
+            if self.failed() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Takes the recorded failure, if any.
+    pub fn take_failure(&self) -> Option<Fail> {
+        lock(&self.inner.state).failure.take()
+    }
+
+    /// Whether cleanup has begun (Go's 2022+ `checkFinished`).
+    pub fn finished(&self) -> bool {
+        lock(&self.inner.state).finished
+    }
+
+    /// Registers a cleanup to run after the body (make_config does this).
+    pub fn defer_cleanup(&self, cleanup: Arc<dyn Cleanup>) {
+        lock(&self.inner.state).cleanups.push(cleanup);
+    }
+
+    /// Marks the test finished and runs the registered cleanups (the runner calls this).
+    pub fn run_cleanups(&self) {
+        let cleanups = {
+            let mut st = lock(&self.inner.state);
+            st.finished = true;
+            std::mem::take(&mut st.cleanups)
+        };
+        for c in cleanups.iter().rev() {
+            c.cleanup();
+        }
+    }
+
+    /// Records the figures of a passing end() (the runner's tables use them).
+    pub fn record_passed(&self, figures: Figures) {
+        lock(&self.inner.state).passed = Some(figures);
+    }
+
+    /// The figures recorded by end(), if it passed.
+    pub fn passed(&self) -> Option<Figures> {
+        lock(&self.inner.state).passed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passed_line_matches_go_format() {
+        let f = Figures {
+            secs: 4.0,
+            peers: 3,
+            rpcs: 48,
+            bytes: 13200,
+            cmds: 0,
+        };
+        assert_eq!(
+            f.passed_line(),
+            "  ... Passed --   4.0  3   48   13200    0"
+        );
+        let f = Figures {
+            secs: 123.45,
+            peers: 5,
+            rpcs: 10700,
+            bytes: 33_695_245,
+            cmds: 308,
+        };
+        assert_eq!(
+            f.passed_line(),
+            "  ... Passed --  123.5  5 10700 33695245  308"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn first_failure_wins_and_wakes_waiters() {
+        let t = TestContext::new(1, Box::new(|_| {}));
+        let t2 = t.clone();
+        let waiter = tokio::spawn(async move { t2.failure_signal().await });
+        tokio::task::yield_now().await;
+        t.fail(Fail::Finishing);
+        assert!(!t.failed());
+        t.fail(Fail::NoLeader);
+        t.fail(Fail::TermsDisagree);
+        waiter.await.unwrap();
+        assert_eq!(
+            t.take_failure().unwrap().to_string(),
+            "expected one leader, got none"
+        );
+    }
+}

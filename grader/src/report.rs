@@ -1,0 +1,229 @@
+//! What the grader prints: Go's per-test lines, failure blocks with replay commands, the
+//! closing summary, and the table of a multi-run (`--runs`) stress run.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::harness::Figures;
+
+/// How one test run ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// end() printed its `Passed` line with these figures (`None` if the body never called
+    /// end()).
+    Passed(Option<Figures>),
+    /// The failure message, exactly as printed.
+    Failed {
+        /// Go's message.
+        message: String,
+        /// An applier error (Go would have exited the whole test binary).
+        apply_error: bool,
+    },
+}
+
+/// One run of one test.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestRun {
+    /// The Rust function name.
+    pub name: &'static str,
+    /// The Go test name.
+    pub go_name: &'static str,
+    /// Which repetition (0-based) under `--runs`.
+    pub run: u32,
+    /// The run seed to replay it with (`--seed`).
+    pub run_seed: u64,
+    /// The test's own seed, derived from the run seed and the name.
+    pub test_seed: u64,
+    /// Test duration in seconds (virtual in virtual-time mode).
+    pub secs: f64,
+    /// The outcome.
+    pub outcome: Outcome,
+}
+
+impl TestRun {
+    /// Whether it passed.
+    pub fn passed(&self) -> bool {
+        matches!(self.outcome, Outcome::Passed(_))
+    }
+}
+
+/// The command that replays a test run exactly.
+pub fn replay_command(name: &str, run_seed: u64, real_time: bool) -> String {
+    let rt = if real_time { " --real-time" } else { "" };
+    format!("cargo run -p grader -- --test {name} --seed {run_seed}{rt}")
+}
+
+/// Go's failure block (`--- FAIL: TestX (N.NNs)` and the message), plus the seed and the
+/// replay command.
+pub fn failure_block(run: &TestRun, real_time: bool) -> String {
+    let Outcome::Failed {
+        message,
+        apply_error,
+    } = &run.outcome
+    else {
+        return String::new();
+    };
+    let mut s = format!("--- FAIL: {} ({:.2}s)\n", run.go_name, run.secs);
+    for line in message.lines() {
+        let _ = writeln!(s, "    {line}");
+    }
+    if *apply_error {
+        s.push_str(
+            "    (Go's harness exits the whole test binary on an apply error; \
+             this grader fails only this test)\n",
+        );
+    }
+    let _ = writeln!(
+        s,
+        "    seed: {} (test seed {})",
+        run.run_seed, run.test_seed
+    );
+    let _ = writeln!(
+        s,
+        "    replay: {}",
+        replay_command(run.name, run.run_seed, real_time)
+    );
+    s
+}
+
+/// The closing lines: PASS/FAIL, `N passed, M failed`, total and wall time, the seed.
+pub fn summary_lines(runs: &[TestRun], seed: u64, real_time: bool, wall_secs: f64) -> String {
+    let passed = runs.iter().filter(|r| r.passed()).count();
+    let failed = runs.len() - passed;
+    let total: f64 = runs.iter().map(|r| r.secs).sum();
+    let clock = if real_time { "real" } else { "virtual" };
+    let mut s = String::new();
+    s.push_str(if failed == 0 { "PASS\n" } else { "FAIL\n" });
+    let _ = writeln!(s, "{passed} passed, {failed} failed");
+    let _ = writeln!(s, "total test time {total:.1} s ({clock})");
+    let _ = writeln!(s, "wall time {wall_secs:.1} s");
+    let _ = writeln!(s, "seed {seed}");
+    s
+}
+
+#[derive(Default)]
+struct Row {
+    passed: usize,
+    failed: usize,
+    secs: Vec<f64>,
+}
+
+/// The `--runs` table: per test, passes, failures, mean, standard deviation, min and max of
+/// the test time; then every failing run with its replay command.
+pub fn stress_table(order: &[&'static str], runs: &[TestRun], real_time: bool) -> String {
+    let mut rows: BTreeMap<&str, Row> = BTreeMap::new();
+    for r in runs {
+        let row = rows.entry(r.name).or_default();
+        if r.passed() {
+            row.passed += 1;
+        } else {
+            row.failed += 1;
+        }
+        row.secs.push(r.secs);
+    }
+    let clock = if real_time { "s" } else { "vs" };
+    let mut s = format!(
+        "{:<34} {:>6} {:>6} {:>8} {:>7} {:>8} {:>8}\n",
+        "test",
+        "passed",
+        "failed",
+        format!("mean {clock}"),
+        "stddev",
+        "min",
+        "max"
+    );
+    for name in order {
+        let Some(row) = rows.get(name) else { continue };
+        let n = row.secs.len().max(1) as f64;
+        let mean = row.secs.iter().sum::<f64>() / n;
+        let var = row.secs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+        let min = row.secs.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = row.secs.iter().copied().fold(0.0, f64::max);
+        let _ = writeln!(
+            s,
+            "{name:<34} {:>6} {:>6} {mean:>8.1} {:>7.2} {min:>8.1} {max:>8.1}",
+            row.passed,
+            row.failed,
+            var.sqrt()
+        );
+    }
+    let failures: Vec<&TestRun> = runs.iter().filter(|r| !r.passed()).collect();
+    if !failures.is_empty() {
+        s.push_str("\nfailing runs:\n");
+        for r in failures {
+            let msg = match &r.outcome {
+                Outcome::Failed { message, .. } => message.lines().next().unwrap_or(""),
+                Outcome::Passed(_) => "",
+            };
+            let _ = writeln!(s, "  {} (run {}): {msg}", r.name, r.run);
+            let _ = writeln!(s, "    {}", replay_command(r.name, r.run_seed, real_time));
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(outcome: Outcome) -> TestRun {
+        TestRun {
+            name: "initial_election_2a",
+            go_name: "TestInitialElection2A",
+            run: 0,
+            run_seed: 42,
+            test_seed: 7,
+            secs: 4.5,
+            outcome,
+        }
+    }
+
+    #[test]
+    fn failure_block_has_go_header_message_seed_and_replay() {
+        let r = run(Outcome::Failed {
+            message: "expected one leader, got none".into(),
+            apply_error: false,
+        });
+        let b = failure_block(&r, true);
+        assert_eq!(
+            b,
+            "--- FAIL: TestInitialElection2A (4.50s)\n    expected one leader, got none\n    \
+             seed: 42 (test seed 7)\n    replay: cargo run -p grader -- --test \
+             initial_election_2a --seed 42 --real-time\n"
+        );
+        assert_eq!(failure_block(&run(Outcome::Passed(None)), false), "");
+    }
+
+    #[test]
+    fn summary_counts() {
+        let runs = [
+            run(Outcome::Passed(None)),
+            run(Outcome::Failed {
+                message: "x".into(),
+                apply_error: true,
+            }),
+        ];
+        let s = summary_lines(&runs, 42, false, 1.0);
+        assert!(s.lines().any(|l| l == "1 passed, 1 failed"), "{s}");
+        assert!(s.starts_with("FAIL\n"));
+        assert!(s.contains("total test time 9.0 s (virtual)"));
+        assert!(s.contains("seed 42"));
+    }
+
+    #[test]
+    fn table_lists_tests_and_failing_replays() {
+        let mut bad = run(Outcome::Failed {
+            message: "boom".into(),
+            apply_error: false,
+        });
+        bad.run = 1;
+        bad.run_seed = 43;
+        let runs = [run(Outcome::Passed(None)), bad];
+        let s = stress_table(&["initial_election_2a"], &runs, false);
+        let row = s.lines().nth(1).unwrap();
+        assert!(row.starts_with("initial_election_2a"));
+        assert!(row.contains("     1      1      4.5"), "{row}");
+        assert!(s.contains("initial_election_2a (run 1): boom"));
+        assert!(s.contains("--test initial_election_2a --seed 43"));
+    }
+}

@@ -1,0 +1,164 @@
+//! The coordinator: starts test threads `jobs` at a time, collects their output through one
+//! channel, prints it in job order (streaming the running test when it is the next to
+//! print), and abandons a test whose thread gives no result within the wall-clock budget.
+
+use std::io::{self, IsTerminal, Write};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget};
+
+use crate::fail::Fail;
+use crate::report::{self, Outcome, TestRun};
+use crate::runner::{Event, Job, Options, failed, test_thread};
+
+/// Default wall-clock budgets per test.
+const VIRTUAL_BUDGET: Duration = Duration::from_secs(120);
+const REAL_BUDGET: Duration = Duration::from_secs(180);
+
+#[derive(Default)]
+struct Slot {
+    buf: String,
+    deadline: Option<Instant>,
+    result: Option<TestRun>,
+}
+
+#[allow(clippy::disallowed_methods)] // the watchdog needs the wall clock, by design
+fn wall_now() -> Instant {
+    Instant::now()
+}
+
+fn progress_bar(opts: &Options, total: usize) -> ProgressBar {
+    if !opts.progress || opts.runs <= 1 || !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(
+        Some(u64::try_from(total).unwrap_or(u64::MAX)),
+        ProgressDrawTarget::stderr(),
+    );
+    bar.set_message("tests");
+    bar
+}
+
+struct Coordinator<'a> {
+    jobs: &'a [Job],
+    opts: &'a Options,
+    slots: Vec<Slot>,
+    running: usize,
+    next_print: usize,
+    bar: ProgressBar,
+}
+
+impl Coordinator<'_> {
+    fn finish(&mut self, id: usize, secs: f64, outcome: Outcome) {
+        let job = self.jobs[id];
+        let run = TestRun {
+            name: job.case.name,
+            go_name: job.case.go_name,
+            run: job.run,
+            run_seed: job.run_seed,
+            test_seed: job.test_seed,
+            secs,
+            outcome,
+        };
+        let slot = &mut self.slots[id];
+        slot.buf
+            .push_str(&report::failure_block(&run, self.opts.real_time));
+        slot.result = Some(run);
+        self.running -= 1;
+        self.bar.inc(1);
+    }
+
+    fn expire(&mut self, budget: Duration) {
+        let now = wall_now();
+        let expired: Vec<usize> = (0..self.slots.len())
+            .filter(|&i| self.slots[i].result.is_none())
+            .filter(|&i| self.slots[i].deadline.is_some_and(|d| d <= now))
+            .collect();
+        for id in expired {
+            let fail = Fail::Stuck {
+                secs: budget.as_secs(),
+            };
+            self.finish(id, budget.as_secs_f64(), failed(&fail.to_string()));
+        }
+    }
+
+    /// Writes everything printable in job order (only in single-run mode).
+    fn flush(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        if self.opts.runs > 1 {
+            return Ok(());
+        }
+        while let Some(slot) = self.slots.get_mut(self.next_print) {
+            out.write_all(slot.buf.as_bytes())?;
+            slot.buf.clear();
+            if slot.result.is_none() {
+                break;
+            }
+            self.next_print += 1;
+        }
+        out.flush()
+    }
+}
+
+/// Runs every job and returns the runs in job order.
+pub(crate) fn execute(
+    jobs: &[Job],
+    opts: &Options,
+    out: &mut dyn Write,
+) -> io::Result<Vec<TestRun>> {
+    let budget = opts.watchdog.unwrap_or(if opts.real_time {
+        REAL_BUDGET
+    } else {
+        VIRTUAL_BUDGET
+    });
+    let (tx, rx) = mpsc::channel();
+    let mut c = Coordinator {
+        jobs,
+        opts,
+        slots: jobs.iter().map(|_| Slot::default()).collect(),
+        running: 0,
+        next_print: 0,
+        bar: progress_bar(opts, jobs.len()),
+    };
+    let mut next_start = 0;
+    loop {
+        while c.running < opts.jobs.max(1) && next_start < jobs.len() {
+            let (id, job, tx) = (next_start, jobs[next_start], tx.clone());
+            let real_time = opts.real_time;
+            std::thread::Builder::new()
+                .name(format!("test {}", job.case.name))
+                .spawn(move || test_thread(id, job, real_time, tx))?;
+            c.slots[id].deadline = Some(wall_now() + budget);
+            c.running += 1;
+            next_start += 1;
+        }
+        if c.running == 0 {
+            break;
+        }
+        let nearest = c
+            .slots
+            .iter()
+            .filter(|s| s.result.is_none())
+            .filter_map(|s| s.deadline)
+            .min()
+            .unwrap_or_else(|| wall_now() + budget);
+        match rx.recv_timeout(nearest.saturating_duration_since(wall_now())) {
+            Ok(Event::Output(id, text)) => {
+                if c.slots[id].result.is_none() {
+                    c.slots[id].buf.push_str(&text);
+                }
+            }
+            Ok(Event::Done(id, secs, outcome)) => {
+                if c.slots[id].result.is_none() {
+                    c.finish(id, secs, outcome);
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => c.expire(budget),
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        c.flush(out)?;
+    }
+    c.bar.finish_and_clear();
+    c.flush(out)?;
+    Ok(c.slots.into_iter().filter_map(|s| s.result).collect())
+}

@@ -1,0 +1,92 @@
+//! The binary's command line: usage errors exit 2 with a clear message; a run prints its
+//! seed and the `N passed, M failed` line.
+
+use std::process::{Command, Output};
+
+fn grader(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_grader"))
+        .args(args)
+        .output()
+        .expect("the grader binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn bad_part_is_a_usage_error() {
+    let o = grader(&["2E"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("unknown part \"2E\""),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn bad_flag_is_a_usage_error() {
+    let o = grader(&["--frobnicate"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--frobnicate"));
+}
+
+#[test]
+fn unmatched_test_pattern_is_a_usage_error() {
+    let o = grader(&["2A", "--test", "backup"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("no test matches --test \"backup\" in parts 2A"));
+}
+
+#[test]
+fn list_shows_the_selected_tests() {
+    let o = grader(&["--list", "3D"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = text(&o.stdout);
+    assert_eq!(out.lines().count(), 7, "{out}");
+    assert!(out.contains("snapshot_init_2d"));
+    assert!(out.contains("TestSnapshotInit2D"));
+    assert!(out.contains("Test (2D): snapshot initialization after crash"));
+    assert_eq!(text(&grader(&["--list"]).stdout).lines().count(), 28);
+}
+
+#[test]
+fn one_test_by_go_name_with_a_seed() {
+    let o = grader(&["--test", "TestInitialElection2A", "--seed", "5"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.starts_with("seed 5 "), "{out}");
+    assert!(out.lines().any(|l| l == "1 passed, 0 failed"), "{out}");
+    assert!(out.contains("Test (2A): initial election ...\n  ... Passed --"));
+}
+
+#[test]
+fn runs_print_a_table() {
+    let o = grader(&[
+        "--test",
+        "basic_agree_2b",
+        "--runs",
+        "3",
+        "--jobs",
+        "2",
+        "--seed",
+        "9",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("basic_agree_2b"))
+        .expect(&out);
+    assert!(row.split_whitespace().nth(1) == Some("3"), "{row}");
+    assert!(out.lines().any(|l| l == "3 passed, 0 failed"), "{out}");
+}
+
+#[test]
+fn an_exact_name_selects_only_that_test() {
+    let o = grader(&["--list", "--test", "reliable_churn_2c"]);
+    assert_eq!(text(&o.stdout).lines().count(), 1, "{}", text(&o.stdout));
+    let o = grader(&["--list", "--test", "churn"]);
+    assert_eq!(text(&o.stdout).lines().count(), 2);
+}

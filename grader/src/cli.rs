@@ -22,6 +22,8 @@ Examples:
                                                  replay a failure exactly (the seed is printed)
   cargo run -p grader -- 2C --runs 50 --jobs 2   stress: every 2C test 50 times, 2 at a time
   cargo run -p grader -- 2A --real-time          use the real clock, as the Go lab does
+  cargo run -p grader -- 2A --impl student       grade the raft-student crate instead
+  cargo run -p grader -- handout ../lab          write a starter workspace for a class
 
 Virtual time (the default) runs each test on one thread with tokio's paused clock: sleeps and
 timeouts take no wall time, so 2A-2D finish in seconds, and a run is a function of its seed.
@@ -90,6 +92,11 @@ pub struct Cli {
     /// Run up to J tests at a time, each on its own thread.
     #[arg(long, value_name = "J", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub jobs: u32,
+    /// Which Raft to grade: `reference` (raft-rpc's reference peer; the default when this
+    /// grader was built with it) or `student` (the raft-student crate). A crate of your own
+    /// calls `grader::cli::main::<YourRaft>()` instead.
+    #[arg(long = "impl", value_name = "NAME", value_parser = ["reference", "student"])]
+    pub implementation: Option<String>,
 }
 
 impl Cli {
@@ -120,6 +127,7 @@ impl Cli {
             jobs: usize::try_from(self.jobs).unwrap_or(1),
             progress: true,
             watchdog: None::<Duration>,
+            implementation: self.implementation.clone(),
         }
     }
 }
@@ -186,6 +194,37 @@ pub fn main_with_args<R: LabRaft>(
 /// The CLI for peer type `R` on the process's arguments and stdout.
 pub fn main<R: LabRaft>() -> i32 {
     main_with_args::<R>(std::env::args(), &mut io::stdout().lock())
+}
+
+/// The `grader` binary: `handout <DIR>`, or grading the peer `--impl` names (the reference
+/// peer by default when built with the `reference` feature, else the student crate).
+pub fn main_builtin_with_args(args: Vec<String>, out: &mut dyn Write) -> i32 {
+    if args.get(1).map(String::as_str) == Some("handout") {
+        return crate::handout::main_with_args(&args[1..], out);
+    }
+    let chosen = Cli::try_parse_from(&args)
+        .ok()
+        .and_then(|c| c.implementation);
+    match chosen.as_deref() {
+        Some("student") => main_with_args::<raft_student::Raft>(args, out),
+        #[cfg(feature = "reference")]
+        _ => main_with_args::<raft_rpc::RaftPeer>(args, out),
+        #[cfg(not(feature = "reference"))]
+        Some("reference") => {
+            eprintln!(
+                "error: this grader was built without the reference Raft (a student handout); \
+                 grade your own with --impl student (the default)"
+            );
+            2
+        }
+        #[cfg(not(feature = "reference"))]
+        _ => main_with_args::<raft_student::Raft>(args, out),
+    }
+}
+
+/// [`main_builtin_with_args`] on the process's arguments and stdout.
+pub fn main_builtin() -> i32 {
+    main_builtin_with_args(std::env::args().collect(), &mut io::stdout().lock())
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@
 //! - [`suites`]: the tests as data ([`suites::all_tests`]), one file per part. Spec section 5.
 //! - [`runner`]: [`run`] selects and runs tests on their own threads and runtimes, with a
 //!   wall-clock watchdog, and writes the report ([`report`]).
-//! - [`cli`]: the command line; the `grader` binary is `cli::main::<raft_rpc::RaftPeer>()`.
+//! - [`cli`]: the command line; the `grader` binary is [`cli::main_builtin`], which grades
+//!   the reference peer or `--impl student`, and writes handouts ([`handout`]).
 //! - [`cmd`], [`fail`], [`seed`]: commands, failure messages (Go's exact text), seeds.
 //!
 //! Grading a peer type from code:
@@ -36,6 +37,7 @@
 pub mod cli;
 pub mod cmd;
 pub mod fail;
+pub mod handout;
 pub mod harness;
 pub mod report;
 pub mod runner;

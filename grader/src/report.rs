@@ -48,14 +48,14 @@ impl TestRun {
 }
 
 /// The command that replays a test run exactly.
-pub fn replay_command(name: &str, run_seed: u64, real_time: bool) -> String {
-    let rt = if real_time { " --real-time" } else { "" };
-    format!("cargo run -p grader -- --test {name} --seed {run_seed}{rt}")
+/// `flags` are the run's other replay-relevant flags (see [`crate::Options::replay_flags`]).
+pub fn replay_command(name: &str, run_seed: u64, flags: &str) -> String {
+    format!("cargo run -p grader -- --test {name} --seed {run_seed}{flags}")
 }
 
 /// Go's failure block (`--- FAIL: TestX (N.NNs)` and the message), plus the seed and the
 /// replay command.
-pub fn failure_block(run: &TestRun, real_time: bool) -> String {
+pub fn failure_block(run: &TestRun, flags: &str) -> String {
     let Outcome::Failed {
         message,
         apply_error,
@@ -81,7 +81,7 @@ pub fn failure_block(run: &TestRun, real_time: bool) -> String {
     let _ = writeln!(
         s,
         "    replay: {}",
-        replay_command(run.name, run.run_seed, real_time)
+        replay_command(run.name, run.run_seed, flags)
     );
     s
 }
@@ -110,7 +110,12 @@ struct Row {
 
 /// The `--runs` table: per test, passes, failures, mean, standard deviation, min and max of
 /// the test time; then every failing run with its replay command.
-pub fn stress_table(order: &[&'static str], runs: &[TestRun], real_time: bool) -> String {
+pub fn stress_table(
+    order: &[&'static str],
+    runs: &[TestRun],
+    real_time: bool,
+    flags: &str,
+) -> String {
     let mut rows: BTreeMap<&str, Row> = BTreeMap::new();
     for r in runs {
         let row = rows.entry(r.name).or_default();
@@ -156,7 +161,7 @@ pub fn stress_table(order: &[&'static str], runs: &[TestRun], real_time: bool) -
                 Outcome::Passed(_) => "",
             };
             let _ = writeln!(s, "  {} (run {}): {msg}", r.name, r.run);
-            let _ = writeln!(s, "    {}", replay_command(r.name, r.run_seed, real_time));
+            let _ = writeln!(s, "    {}", replay_command(r.name, r.run_seed, flags));
         }
     }
     s
@@ -184,14 +189,14 @@ mod tests {
             message: "expected one leader, got none".into(),
             apply_error: false,
         });
-        let b = failure_block(&r, true);
+        let b = failure_block(&r, " --real-time");
         assert_eq!(
             b,
             "--- FAIL: TestInitialElection2A (4.50s)\n    expected one leader, got none\n    \
              seed: 42 (test seed 7)\n    replay: cargo run -p grader -- --test \
              initial_election_2a --seed 42 --real-time\n"
         );
-        assert_eq!(failure_block(&run(Outcome::Passed(None)), false), "");
+        assert_eq!(failure_block(&run(Outcome::Passed(None)), ""), "");
     }
 
     #[test]
@@ -219,7 +224,7 @@ mod tests {
         bad.run = 1;
         bad.run_seed = 43;
         let runs = [run(Outcome::Passed(None)), bad];
-        let s = stress_table(&["initial_election_2a"], &runs, false);
+        let s = stress_table(&["initial_election_2a"], &runs, false, "");
         let row = s.lines().nth(1).unwrap();
         assert!(row.starts_with("initial_election_2a"));
         assert!(row.contains("     1      1      4.5"), "{row}");

@@ -89,6 +89,23 @@ pub struct Options {
     /// Wall-clock budget per test before the watchdog abandons it; `None` for the default
     /// (120 s in virtual time, 180 s in real time).
     pub watchdog: Option<Duration>,
+    /// The `--impl` value to repeat in replay commands, when not the default peer.
+    pub implementation: Option<String>,
+}
+
+impl Options {
+    /// The flags a replay command needs besides `--test` and `--seed`.
+    pub fn replay_flags(&self) -> String {
+        let mut flags = String::new();
+        if self.real_time {
+            flags.push_str(" --real-time");
+        }
+        if let Some(i) = &self.implementation {
+            flags.push_str(" --impl ");
+            flags.push_str(i);
+        }
+        flags
+    }
 }
 
 impl Default for Options {
@@ -100,6 +117,7 @@ impl Default for Options {
             jobs: 1,
             progress: false,
             watchdog: None,
+            implementation: None,
         }
     }
 }
@@ -148,6 +166,7 @@ pub fn run<R: LabRaft>(
 /// (biased, so a recorded failure wins), then the cleanups run.
 async fn drive(case: TestCase, t: TestContext) -> (f64, Outcome) {
     let t0 = tokio::time::Instant::now();
+    let part = case.part;
     let body = (case.body)(t.clone());
     let result = tokio::select! {
         biased;
@@ -161,7 +180,7 @@ async fn drive(case: TestCase, t: TestContext) -> (f64, Outcome) {
     let secs = t0.elapsed().as_secs_f64();
     let outcome = match t.take_failure() {
         Some(f) => Outcome::Failed {
-            message: f.to_string(),
+            message: with_hints(f.to_string(), &t.hints(), part),
             apply_error: matches!(f, Fail::Apply(_)),
         },
         None => Outcome::Passed(t.passed()),
@@ -221,6 +240,28 @@ pub(crate) fn test_thread(id: usize, job: Job, real_time: bool, tx: Sender<Event
     let _ = tx.send(Event::Done(id, secs, outcome));
 }
 
+/// Adds the peer's own list of unwritten parts to a failure message: those a test of `part`
+/// depends on (hints that start with a later part's name, like "2D: ...", are left out of a
+/// 2A failure).
+fn with_hints(message: String, hints: &[&str], part: Part) -> String {
+    let later = |h: &str| {
+        Part::ALL
+            .iter()
+            .any(|p| *p > part && h.starts_with(&p.to_string()))
+    };
+    let relevant: Vec<&str> = hints.iter().copied().filter(|h| !later(h)).collect();
+    if relevant.is_empty() {
+        return message;
+    }
+    let mut s = message;
+    s.push_str("\nthe peer under test says these parts are not written yet:");
+    for h in relevant {
+        s.push_str("\n  - ");
+        s.push_str(h);
+    }
+    s
+}
+
 pub(crate) fn failed(message: &str) -> Outcome {
     Outcome::Failed {
         message: message.to_string(),
@@ -265,7 +306,7 @@ pub fn run_cases(cases: &[TestCase], opts: &Options, out: &mut dyn Write) -> io:
         write!(
             out,
             "{}",
-            report::stress_table(&order, &runs, opts.real_time)
+            report::stress_table(&order, &runs, opts.real_time, &opts.replay_flags())
         )?;
     }
     write!(

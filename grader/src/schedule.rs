@@ -63,7 +63,7 @@ impl Coordinator<'_> {
         };
         let slot = &mut self.slots[id];
         slot.buf
-            .push_str(&report::failure_block(&run, self.opts.real_time));
+            .push_str(&report::failure_block(&run, &self.opts.replay_flags()));
         slot.result = Some(run);
         self.running -= 1;
         self.bar.inc(1);

@@ -108,6 +108,9 @@ pub fn make_config<R: LabRaft>(
 impl<R: LabRaft> Cleanup for Config<R> {
     fn cleanup(&self) {
         let rafts: Vec<Arc<R>> = lock(&self.st).rafts.iter().flatten().cloned().collect();
+        if let Some(rf) = rafts.first() {
+            self.t.set_hints(rf.missing());
+        }
         for rf in rafts {
             rf.kill();
         }

@@ -53,6 +53,7 @@ struct State {
     finished: bool,
     passed: Option<Figures>,
     cleanups: Vec<Arc<dyn Cleanup>>,
+    hints: Vec<&'static str>,
 }
 
 struct Inner {
@@ -130,6 +131,17 @@ impl TestContext {
     /// Whether cleanup has begun (Go's 2022+ `checkFinished`).
     pub fn finished(&self) -> bool {
         lock(&self.inner.state).finished
+    }
+
+    /// Records what the peer under test says is not written yet ([`raft_rpc::LabRaft::missing`]);
+    /// the runner adds it to a failure's message.
+    pub fn set_hints(&self, hints: Vec<&'static str>) {
+        lock(&self.inner.state).hints = hints;
+    }
+
+    /// The recorded hints (empty for a finished implementation).
+    pub fn hints(&self) -> Vec<&'static str> {
+        lock(&self.inner.state).hints.clone()
     }
 
     /// Registers a cleanup to run after the body (make_config does this).

@@ -261,7 +261,7 @@ pub fn all_tests<R: LabRaft>() -> Vec<TestCase> {
     ]
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "reference"))]
 mod tests {
     use super::*;
     use raft_rpc::RaftPeer;

@@ -46,8 +46,8 @@ fn files_below(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
+        for e in fs::read_dir(&d).expect("read a handout directory") {
+            let p = e.expect("read a directory entry").path();
             if p.is_dir() {
                 stack.push(p);
             } else {
@@ -69,7 +69,10 @@ fn reference_files() -> Vec<Vec<u8>> {
             .filter(|p| !p.ends_with("api.rs") && !p.ends_with("lib.rs")),
     );
     assert!(files.len() > 10, "found too few reference files: {files:?}");
-    files.into_iter().map(|p| fs::read(p).unwrap()).collect()
+    files
+        .into_iter()
+        .map(|p| fs::read(p).expect("read a reference file"))
+        .collect()
 }
 
 #[test]

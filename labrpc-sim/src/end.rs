@@ -1,9 +1,14 @@
 //! The caller's handle and the request path: labrpc's `ClientEnd.Call` and `processReq`
-//! (spec 1.3, 1.4), run inline in the caller's future. Only the handler runs in its own task,
-//! so it goes on even if the caller stops waiting, as a Go handler goroutine would.
+//! (spec 1.3, 1.4), run inline in the caller's future. A handler that does not finish at its
+//! first poll moves to its own task, so it goes on even if the caller stops waiting, as a Go
+//! handler goroutine would; one that finishes at once (the Raft handlers do) costs neither a
+//! task nor a timer. Either way a panicking handler is a lost reply, not a caller panic.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::task::Poll;
 
+use futures::FutureExt;
 use tokio::task::JoinHandle;
 
 use crate::network::{DEAD_POLL, Target};
@@ -65,7 +70,7 @@ impl ClientEnd {
         // Steps 3-5: run the handler, giving up on a dead server.
         let handler = target.server.dispatch(method, args)?;
         let outcome = self
-            .wait_for_handler(&target, tokio::spawn(handler))
+            .run_handler(&target, handler)
             .await
             .ok_or(RpcError::NoReply)?;
         // Step 6: reply drop.
@@ -89,14 +94,35 @@ impl ClientEnd {
         }
     }
 
+    /// Polls the handler once inline; if it is not done, spawns it and waits. `None` when the
+    /// reply must not be delivered (see [`ClientEnd::wait_for_handler`]).
+    async fn run_handler(
+        &self,
+        target: &Target,
+        handler: crate::HandlerFuture,
+    ) -> Option<HandlerOutcome> {
+        let mut handler = AssertUnwindSafe(handler).catch_unwind();
+        let first = std::future::poll_fn(|cx| Poll::Ready(handler.poll_unpin(cx))).await;
+        match first {
+            Poll::Ready(finished) => {
+                // The same final check as after a spawned handler.
+                if self.net.is_server_dead(&self.name, target) {
+                    return None;
+                }
+                finished.ok()
+            }
+            Poll::Pending => {
+                let spawned = tokio::spawn(handler);
+                let joined = self.wait_for_handler(target, spawned).await?;
+                joined.ok()
+            }
+        }
+    }
+
     /// Waits for the handler, re-checking every 100 ms whether the server is dead, and again
     /// after it finished. `None` when the reply must not be delivered: the server died, or the
     /// handler panicked. A handler left running is detached and its result thrown away.
-    async fn wait_for_handler(
-        &self,
-        target: &Target,
-        mut handle: JoinHandle<HandlerOutcome>,
-    ) -> Option<HandlerOutcome> {
+    async fn wait_for_handler<T>(&self, target: &Target, mut handle: JoinHandle<T>) -> Option<T> {
         let finished = loop {
             tokio::select! {
                 biased;

@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::api::{ApplyMsg, ApplySender};
+use crate::state_encoder::StateEncoder;
 use crate::transport::Transport;
 
 /// What the core lock guards.
@@ -26,6 +27,8 @@ pub(crate) struct Core {
     pub(crate) raft: Option<Raft>,
     /// Set once by `kill`; nothing happens after it.
     pub(crate) killed: bool,
+    /// The persisted state's bytes, kept up to date incrementally.
+    encoder: StateEncoder,
 }
 
 /// Everything the peer's tasks share.
@@ -69,6 +72,7 @@ impl Inner {
             core: Mutex::new(Core {
                 raft: launch.raft,
                 killed: dead,
+                encoder: StateEncoder::default(),
             }),
             persister: launch.persister,
             transport: launch.transport,
@@ -107,13 +111,15 @@ impl Inner {
         if core.killed {
             return None;
         }
-        let raft = core.raft.as_mut()?;
+        let Core { raft, encoder, .. } = &mut *core;
+        let raft = raft.as_mut()?;
         let out = input(raft);
         let ready = raft.ready();
         if !ready.persist.is_empty() {
-            // The lab persister stores the whole state on every change: the lab's cost.
-            self.persister
-                .save(raft.encode_state(), raft.snapshot_data().clone());
+            // The lab persister stores the whole state on every change: the lab's cost, less
+            // re-encoding the entries that did not change.
+            let state = encoder.encode(raft, &ready.persist);
+            self.persister.save(state, raft.snapshot_data().clone());
         }
         for outbound in ready.messages {
             self.spawn_send(outbound);

@@ -9,6 +9,7 @@
 //! - `driver` (reference, private): the lock, the persist-send-apply rule after every input,
 //!   and the ticker, applier and sender tasks.
 //! - `service` (reference): the "Raft" labrpc service, whose handlers step the core.
+//! - `state_encoder` (reference, private): the lab persister's bytes, encoded incrementally.
 //! - `transport` (reference): the [`Transport`] trait and [`LabrpcTransport`], over labrpc-sim.
 //!
 //! A three-peer cluster on a simulated network, in virtual time:
@@ -79,6 +80,8 @@ mod peer;
 #[cfg(feature = "reference")]
 mod service;
 #[cfg(feature = "reference")]
+mod state_encoder;
+#[cfg(feature = "reference")]
 pub mod transport;
 
 pub use api::{
@@ -87,6 +90,10 @@ pub use api::{
 
 #[cfg(feature = "reference")]
 pub use peer::{PeerError, PeerOptions, PeerParts, RaftPeer};
+/// The protocol core the reference peer runs, re-exported so that users of this crate
+/// (the benchmarks) can drive it directly without depending on it themselves.
+#[cfg(feature = "reference")]
+pub use raft_core;
 #[cfg(feature = "reference")]
 pub use service::ServiceError;
 #[cfg(feature = "reference")]

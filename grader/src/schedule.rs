@@ -47,6 +47,10 @@ struct Coordinator<'a> {
     running: usize,
     next_print: usize,
     bar: ProgressBar,
+    /// An apply error ended the run: Go's appliers exit the whole test binary, so no further
+    /// test starts (spec 9.6). Only in a single run; a `--runs` stress run goes on, as each of
+    /// its runs stands for a separate `go test` invocation.
+    stopped: bool,
 }
 
 impl Coordinator<'_> {
@@ -61,6 +65,17 @@ impl Coordinator<'_> {
             secs,
             outcome,
         };
+        if self.opts.runs <= 1
+            && matches!(
+                run.outcome,
+                Outcome::Failed {
+                    apply_error: true,
+                    ..
+                }
+            )
+        {
+            self.stopped = true;
+        }
         let slot = &mut self.slots[id];
         slot.buf
             .push_str(&report::failure_block(&run, &self.opts.replay_flags()));
@@ -119,10 +134,11 @@ pub(crate) fn execute(
         running: 0,
         next_print: 0,
         bar: progress_bar(opts, jobs.len()),
+        stopped: false,
     };
     let mut next_start = 0;
     loop {
-        while c.running < opts.jobs.max(1) && next_start < jobs.len() {
+        while !c.stopped && c.running < opts.jobs.max(1) && next_start < jobs.len() {
             let (id, job, tx) = (next_start, jobs[next_start], tx.clone());
             let real_time = opts.real_time;
             std::thread::Builder::new()
@@ -160,5 +176,12 @@ pub(crate) fn execute(
     }
     c.bar.finish_and_clear();
     c.flush(out)?;
+    if c.stopped && next_start < jobs.len() {
+        writeln!(
+            out,
+            "apply error: {} test(s) not run (Go's harness exits the test binary on an apply error)",
+            jobs.len() - next_start
+        )?;
+    }
     Ok(c.slots.into_iter().filter_map(|s| s.result).collect())
 }

@@ -171,3 +171,21 @@ fn a_blocked_peer_is_abandoned_by_the_watchdog() {
     );
     assert_eq!((s.passed, s.failed), (0, 1));
 }
+
+#[test]
+fn an_apply_error_stops_the_tests_after_it_as_go_exits() {
+    let cases = [
+        case::<Fake<AppliesIndex5>>("basic_agree_2b"),
+        case::<Fake<AppliesIndex5>>("rpc_bytes_2b"),
+        case::<Fake<AppliesIndex5>>("count_2b"),
+    ];
+    let opts = Options {
+        seed: 3,
+        ..Options::default()
+    };
+    let mut out = Vec::new();
+    let s = run_cases(&cases, &opts, &mut out).expect("report written");
+    let out = String::from_utf8(out).expect("utf-8 report");
+    assert_eq!((s.passed, s.failed, s.runs.len()), (0, 1, 1), "{out}");
+    assert!(out.contains("apply error: 2 test(s) not run"), "{out}");
+}

@@ -114,19 +114,42 @@ impl Raft {
         self.finish_step();
     }
 
-    /// Appends a command if leader; starts replicating it at once.
+    /// Appends a command if leader. It leaves at once for every follower with no
+    /// AppendEntries in flight (so a lone proposal is not delayed); a follower that is busy
+    /// gets it, batched with whatever else was proposed meanwhile, when its next reply
+    /// frees the pipeline (or with the next heartbeat).
     pub fn propose(&mut self, command: Bytes) -> Result<(LogIndex, Term), NotLeader> {
+        self.propose_batch(std::iter::once(command))
+            .map(|last| last.expect("invariant: one command was appended"))
+    }
+
+    /// Appends several commands if leader, as one input: [`Raft::propose`] for each, but the
+    /// sending rule runs once, after all are appended, so idle followers get them in one
+    /// AppendEntries. Returns where the last one went (`None` for no commands).
+    pub fn propose_batch(
+        &mut self,
+        commands: impl IntoIterator<Item = Bytes>,
+    ) -> Result<Option<(LogIndex, Term)>, NotLeader> {
         if !self.is_leader() {
             return Err(NotLeader {
                 leader_hint: self.leader_hint,
             });
         }
         let term = self.current_term;
-        let index = self.append_entry(Entry { term, command });
-        self.leader_replicate_all();
-        self.leader_advance_commit();
+        let mut last = None;
+        for command in commands {
+            last = Some((self.append_entry(Entry { term, command }), term));
+        }
+        if last.is_some() {
+            self.leader_replicate_idle();
+            // With other voters nothing new can commit before they reply (the leader's own
+            // match index is already the largest); alone, the leader commits at once.
+            if self.config.quorum() == 1 {
+                self.leader_advance_commit();
+            }
+        }
         self.finish_step();
-        Ok((index, term))
+        Ok(last)
     }
 
     /// Handles a request from `from` and returns the reply. Drain [`Raft::ready`] and persist

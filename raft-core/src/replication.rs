@@ -13,6 +13,10 @@
 //! `max_inflight_appends` pipelined messages, `next_index` advancing as they are sent; after
 //! a rejection, a failure or an election they are "probed" one message at a time. Heartbeats
 //! go to everyone even when the pipeline is full, so a reconnected follower resyncs.
+//!
+//! Batching: a proposal goes out at once only to followers with nothing in flight; a busy
+//! follower gets everything proposed meanwhile in one message (up to
+//! `max_entries_per_append`, pipelining several for a larger backlog) when a reply arrives.
 
 use crate::message::{AppendEntriesArgs, AppendEntriesReply, Request};
 use crate::raft::Raft;
@@ -28,10 +32,18 @@ impl Raft {
     }
 
     /// 5.3 "the leader issues AppendEntries in parallel to each of the other servers":
-    /// send new entries to every follower whose pipeline has room.
-    pub(crate) fn leader_replicate_all(&mut self) {
+    /// send new entries at once to every follower with nothing in flight. Busy followers
+    /// get them when a reply frees their pipeline (`handle_append_reply`), so proposals
+    /// that arrive during a round trip travel together instead of one message each.
+    pub(crate) fn leader_replicate_idle(&mut self) {
         for peer in self.config.others() {
-            self.send_append(peer, false);
+            let idle = match &self.role {
+                RoleState::Leader(leader) => leader.progress[peer.0].inflight == 0,
+                _ => false,
+            };
+            if idle {
+                self.send_append(peer, false);
+            }
         }
     }
 

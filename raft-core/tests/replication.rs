@@ -89,7 +89,7 @@ fn twelve_commands_cost_one_append_per_follower_each() {
 }
 
 #[test]
-fn pipelining_keeps_at_most_the_window_outstanding() {
+fn proposals_during_a_round_trip_travel_together() {
     let mut sim = Sim::new(3, 6);
     let leader = sim.elect(200);
     sim.run(5);
@@ -97,7 +97,35 @@ fn pipelining_keeps_at_most_the_window_outstanding() {
     for i in 0..20u8 {
         sim.propose(leader, &[i]).expect("leader");
     }
-    // Window of 8 per follower: 16 sent, the other 12 entries wait for replies.
+    // The first proposal leaves at once (the followers were idle); the other 19 wait for
+    // the replies, which free the pipeline, and then leave in one AppendEntries each.
+    assert_eq!(sim.in_flight().len(), 2);
+    sim.deliver_all();
+    assert_eq!(sim.stats().appends_sent, 4);
+    assert_eq!(sim.raft(leader).commit_index(), LogIndex(20));
+    for p in 0..3 {
+        assert_eq!(sim.raft(p).last_log_index(), LogIndex(20));
+    }
+}
+
+#[test]
+fn pipelining_keeps_at_most_the_window_outstanding() {
+    // Two entries per message, so that a backlog needs more messages than the window.
+    let mut sim = Sim::with_config(3, 6, |id| Config {
+        max_entries_per_append: 2,
+        ..Config::lab(id, 3)
+    });
+    let leader = sim.elect(200);
+    sim.run(5);
+    sim.reset_stats();
+    for i in 0..20u8 {
+        sim.propose(leader, &[i]).expect("leader");
+    }
+    // Proposals to busy followers wait: only the first went out, one message per follower.
+    assert_eq!(sim.in_flight().len(), 2);
+    assert!(sim.deliver_next() && sim.deliver_next());
+    // Each reply releases the 19-entry backlog: window of 8 messages of 2 entries per
+    // follower, 16 in flight; the last 3 entries wait for further replies.
     assert_eq!(sim.in_flight().len(), 16);
     sim.deliver_all();
     assert_eq!(sim.raft(leader).commit_index(), LogIndex(20));

@@ -1,6 +1,6 @@
 //! The machinery under a [`RaftPeer`](crate::RaftPeer): the shared state, the rule that runs
 //! after every input (persist, then send, then queue the applies), and the three kinds of
-//! background task (ticker, applier, one sender per request).
+//! background task (ticker, applier, one sender per other peer).
 //!
 //! Locking: one `std::sync::Mutex` around the core, never held across an `.await`. Every task
 //! re-checks the killed flag under that lock before touching the core, the persister or the
@@ -10,7 +10,9 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use raft_core::{Apply, Outbound, PeerId, Raft};
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use raft_core::{Apply, PeerId, Raft, Request, Response};
 use raft_persist::Persister;
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, watch};
@@ -19,6 +21,9 @@ use tokio::time::{Instant, MissedTickBehavior};
 use crate::api::{ApplyMsg, ApplySender};
 use crate::state_encoder::StateEncoder;
 use crate::transport::Transport;
+
+/// Requests waiting for peer `to`'s sender task, indexed by peer (this peer's slot unused).
+type Outboxes = Vec<mpsc::UnboundedSender<Request>>;
 
 /// What the core lock guards.
 pub(crate) struct Core {
@@ -40,6 +45,8 @@ pub(crate) struct Inner {
     core: Mutex<Core>,
     persister: Persister,
     transport: Arc<dyn Transport>,
+    /// Requests for each peer's sender task.
+    outboxes: Outboxes,
     /// Applies in log order, drained by the applier task.
     apply_queue: mpsc::UnboundedSender<Apply>,
     /// `true` once killed; every task races its waits against it.
@@ -66,6 +73,8 @@ impl Inner {
         let (apply_queue, queue_rx) = mpsc::unbounded_channel();
         let (shutdown, _) = watch::channel(false);
         let dead = launch.raft.is_none();
+        let (outboxes, outbox_rxs): (Outboxes, Vec<_>) =
+            (0..launch.peers).map(|_| mpsc::unbounded_channel()).unzip();
         let inner = Arc::new(Inner {
             me: launch.me,
             peers: launch.peers,
@@ -76,6 +85,7 @@ impl Inner {
             }),
             persister: launch.persister,
             transport: launch.transport,
+            outboxes,
             apply_queue,
             shutdown,
             runtime: Handle::current(),
@@ -94,6 +104,13 @@ impl Inner {
         inner
             .runtime
             .spawn(ticker(Arc::clone(&inner), launch.tick, stop));
+        for (to, outbox) in outbox_rxs.into_iter().enumerate() {
+            if to != inner.me.0 {
+                let stop = inner.shutdown.subscribe();
+                let task = sender(Arc::clone(&inner), PeerId(to), outbox, stop);
+                inner.runtime.spawn(task);
+            }
+        }
         inner
     }
 
@@ -104,7 +121,7 @@ impl Inner {
     }
 
     /// Runs one input on the core and then handles what it produced: persist first, then
-    /// spawn a sender per message, then queue the applies. `None` (and nothing done) when the
+    /// hand each message to its peer's sender task, then queue the applies. `None` (and nothing done) when the
     /// peer is killed or has no core.
     pub(crate) fn with_raft<T>(self: &Arc<Self>, input: impl FnOnce(&mut Raft) -> T) -> Option<T> {
         let mut core = self.lock();
@@ -122,7 +139,10 @@ impl Inner {
             self.persister.save(state, raft.snapshot_data().clone());
         }
         for outbound in ready.messages {
-            self.spawn_send(outbound);
+            // Fails only once that sender has stopped (killed).
+            if let Some(outbox) = self.outboxes.get(outbound.to.0) {
+                let _ = outbox.send(outbound.request);
+            }
         }
         for apply in ready.apply {
             // Fails only once the applier has stopped (killed or channel closed).
@@ -138,25 +158,57 @@ impl Inner {
         core.killed = true;
         self.shutdown.send_replace(true);
     }
+}
 
-    /// Sends one request from its own task, so that a slow or unreachable peer never delays
-    /// any other message, then feeds the outcome back to the core.
-    fn spawn_send(self: &Arc<Self>, outbound: Outbound) {
-        let inner = Arc::clone(self);
-        let mut stop = self.shutdown.subscribe();
-        self.runtime.spawn(async move {
-            let Outbound { to, request } = outbound;
-            let response = tokio::select! {
-                biased;
-                _ = stop.wait_for(|killed| *killed) => return,
-                response = inner.transport.send(to, &request) => response,
-            };
-            inner.with_raft(|raft| match response {
-                Some(response) => raft.step_response(to, &request, response),
-                None => raft.step_failure(to, &request),
-            });
-        });
+/// Sends peer `to` the requests queued for it, in order, each as soon as it is queued: the
+/// calls run concurrently inside this task, so a slow or unreachable peer (a labrpc call can
+/// take seconds to fail) never delays the next request. Each outcome goes back to the core.
+/// One long-lived task per peer costs less than a task per message.
+async fn sender(
+    inner: Arc<Inner>,
+    to: PeerId,
+    mut outbox: mpsc::UnboundedReceiver<Request>,
+    stop: watch::Receiver<bool>,
+) {
+    let stopped = killed(stop);
+    tokio::pin!(stopped);
+    let transport = &*inner.transport;
+    let mut calls = FuturesUnordered::new();
+    loop {
+        tokio::select! {
+            biased;
+            () = &mut stopped => return,
+            Some((request, response)) = calls.next(), if !calls.is_empty() => {
+                let request: Request = request;
+                let response: Option<Response> = response;
+                inner.with_raft(|raft| match response {
+                    Some(response) => raft.step_response(to, &request, response),
+                    None => raft.step_failure(to, &request),
+                });
+            }
+            request = outbox.recv() => match request {
+                // Not polled (so not sent) before the next turn has checked `stopped`.
+                Some(request) => calls.push(call(transport, to, request)),
+                None => return,
+            },
+        }
     }
+}
+
+/// One request's round trip, giving the request back with the outcome.
+async fn call(
+    transport: &dyn Transport,
+    to: PeerId,
+    request: Request,
+) -> (Request, Option<Response>) {
+    let response = transport.send(to, &request).await;
+    (request, response)
+}
+
+/// Completes once the peer is killed (or its shutdown signal is gone). Made once per task and
+/// polled again each turn, instead of a new subscription per wait.
+async fn killed(mut stop: watch::Receiver<bool>) {
+    let _ = stop.wait_for(|killed| *killed).await;
 }
 
 /// Calls `Raft::tick` every `tick` until the peer is killed. A late tick is delayed rather
@@ -182,26 +234,36 @@ async fn ticker(inner: Arc<Inner>, tick: Duration, mut stop: watch::Receiver<boo
 async fn applier(
     mut queue: mpsc::UnboundedReceiver<Apply>,
     apply_ch: ApplySender,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
+    let stopped = killed(stop);
+    tokio::pin!(stopped);
+    let mut batch = Vec::with_capacity(APPLY_BATCH);
     loop {
-        let apply = tokio::select! {
+        let received = tokio::select! {
             biased;
-            _ = stop.wait_for(|killed| *killed) => return,
-            apply = queue.recv() => apply,
+            () = &mut stopped => return,
+            received = queue.recv_many(&mut batch, APPLY_BATCH) => received,
         };
-        let Some(apply) = apply else { return };
-        let sent = tokio::select! {
-            biased;
-            _ = stop.wait_for(|killed| *killed) => return,
-            sent = apply_ch.send(apply_msg(apply)) => sent,
-        };
-        if sent.is_err() {
-            tracing::debug!("apply channel closed; applier stops");
+        if received == 0 {
             return;
+        }
+        for apply in batch.drain(..) {
+            let sent = tokio::select! {
+                biased;
+                () = &mut stopped => return,
+                sent = apply_ch.send(apply_msg(apply)) => sent,
+            };
+            if sent.is_err() {
+                tracing::debug!("apply channel closed; applier stops");
+                return;
+            }
         }
     }
 }
+
+/// Most applies the applier takes from its queue at a time.
+const APPLY_BATCH: usize = 256;
 
 /// The lab's form of an apply.
 fn apply_msg(apply: Apply) -> ApplyMsg {

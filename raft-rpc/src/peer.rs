@@ -176,13 +176,9 @@ impl RaftPeer {
     /// many clients does). Returns where the last one went, or `None` when not the leader
     /// (then none was appended) or when `commands` is empty.
     pub fn start_batch(&self, commands: impl IntoIterator<Item = Bytes>) -> Option<Started> {
-        let proposed = self.inner.with_raft(|raft| {
-            let mut last = None;
-            for command in commands {
-                last = Some(raft.propose(command).ok()?);
-            }
-            last
-        })??;
+        let proposed = self
+            .inner
+            .with_raft(|raft| raft.propose_batch(commands).ok().flatten())??;
         let (index, term) = proposed;
         Some(Started {
             index: index.0,

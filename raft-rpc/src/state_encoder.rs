@@ -8,10 +8,16 @@
 //! header plus one copy of the cached bytes. The result is byte-for-byte what
 //! [`Raft::encode_state`] produces (tested below); if the cache ever disagrees with the core's
 //! log shape it is rebuilt, and if encoding fails the core's own encoder is used.
+//!
+//! The output buffers are recycled: the state handed out two saves ago has normally been
+//! dropped by the persister (which keeps only the latest), so its allocation is reused
+//! instead of allocating and freeing a buffer of the whole state on every save.
 
 use std::collections::VecDeque;
 
-use bytes::Bytes;
+use std::io::Write;
+
+use bytes::{BufMut, Bytes, BytesMut};
 use raft_core::{LogIndex, PersistDelta, Raft, STATE_FORMAT_VERSION, Term};
 
 /// Where one cached entry ends in the buffer, and its term (a cheap check against the log).
@@ -28,6 +34,9 @@ pub(crate) struct StateEncoder {
     base: LogIndex,
     buf: Vec<u8>,
     cached: VecDeque<Cached>,
+    /// The last two states handed out, newest last: candidates for reuse once nobody else
+    /// holds them.
+    handed_out: VecDeque<Bytes>,
 }
 
 impl StateEncoder {
@@ -70,10 +79,29 @@ impl StateEncoder {
             raft.snapshot_term(),
             self.cached.len() as u64,
         );
-        let mut out = Vec::with_capacity(48 + self.buf.len());
+        let mut out = self.spare_buffer(48 + self.buf.len()).writer();
         bincode::serde::encode_into_std_write(header, &mut out, cfg)?;
-        out.extend_from_slice(&self.buf);
-        Ok(Bytes::from(out))
+        // Writing to a BytesMut never fails.
+        out.write_all(&self.buf)
+            .map_err(|inner| bincode::error::EncodeError::Io { inner, index: 0 })?;
+        let state = out.into_inner().freeze();
+        self.handed_out.push_back(state.clone());
+        Ok(state)
+    }
+
+    /// An empty buffer of at least `capacity`: the oldest state handed out if nobody holds it
+    /// any more (the persister has replaced it), else a new one.
+    fn spare_buffer(&mut self, capacity: usize) -> BytesMut {
+        let mut spare = None;
+        if self.handed_out.len() >= 2 {
+            if let Some(oldest) = self.handed_out.pop_front() {
+                spare = oldest.try_into_mut().ok();
+            }
+        }
+        let mut out = spare.unwrap_or_default();
+        out.clear();
+        out.reserve(capacity);
+        out
     }
 
     /// Index of the last cached entry (`base` when none).
@@ -180,6 +208,33 @@ mod tests {
             let ours = self.encoder.encode(&self.raft, &ready.persist);
             assert_eq!(ours, self.raft.encode_state(), "{:?}", self.raft);
         }
+    }
+
+    #[test]
+    fn recycles_only_states_nobody_holds() {
+        let mut c = Checked {
+            raft: Raft::new(Config::lab(PeerId(1), 3), 5),
+            encoder: StateEncoder::default(),
+        };
+        c.step(0, append(1, 0, (0, 0), entries(1, 6, 10), 0));
+        let encode = |c: &mut Checked| {
+            let ready = c.raft.ready();
+            c.encoder.encode(&c.raft, &ready.persist)
+        };
+        let first = encode(&mut c);
+        let held = first.clone();
+        let second = encode(&mut c);
+        drop((first, second));
+        // `first` is still held elsewhere (as a reader of the persister would): not reused.
+        let third = encode(&mut c);
+        assert_ne!(third.as_ptr(), held.as_ptr());
+        assert_eq!(held, c.raft.encode_state());
+        assert_eq!(third, c.raft.encode_state());
+        // Nobody but the encoder holds the second one any more: its buffer comes back.
+        let second_ptr = c.encoder.handed_out[0].as_ptr();
+        let fourth = encode(&mut c);
+        assert_eq!(fourth.as_ptr(), second_ptr);
+        assert_eq!(fourth, c.raft.encode_state());
     }
 
     #[test]

@@ -21,8 +21,8 @@ pub const APPEND_ENTRIES: &str = "Raft.AppendEntries";
 pub const INSTALL_SNAPSHOT: &str = "Raft.InstallSnapshot";
 
 /// Carries one request to one peer and waits for its reply. Implementations must allow many
-/// concurrent calls (the peer sends each request from its own task) and must eventually
-/// return, so that a peer never waits forever on an unreachable one.
+/// concurrent calls (a peer keeps several requests to the same peer in flight at once) and
+/// must eventually return, so that a peer never waits forever on an unreachable one.
 #[async_trait]
 pub trait Transport: Send + Sync + 'static {
     /// Sends `request` to peer `to`; `None` when no well-formed reply of the matching kind

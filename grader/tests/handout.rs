@@ -142,6 +142,32 @@ fn a_fresh_handout_builds_and_grades_the_skeleton_with_hints() {
     );
 }
 
+/// A manifest for the wrapper crate: raft-rpc's own dependencies (so it never drifts from
+/// them), with raft-core taken from this workspace and the lab API from the handout.
+fn wrapper_manifest(ws: &Path) -> String {
+    let rpc: toml_edit::DocumentMut = fs::read_to_string(ws.join("raft-rpc/Cargo.toml"))
+        .expect("read raft-rpc's manifest")
+        .parse()
+        .expect("parse raft-rpc's manifest");
+    let mut deps = toml_edit::Table::new();
+    for (name, item) in rpc["dependencies"].as_table().expect("dependencies").iter() {
+        if name == "raft-core" {
+            let mut t = toml_edit::InlineTable::new();
+            t.insert("path", ws.join("raft-core").display().to_string().into());
+            deps.insert(name, toml_edit::value(t));
+        } else {
+            deps.insert(name, item.clone());
+        }
+    }
+    let mut rpc_dep = toml_edit::InlineTable::new();
+    rpc_dep.insert("path", "../raft-rpc".into());
+    deps.insert("raft-rpc", toml_edit::value(rpc_dep));
+    format!(
+        "[package]\nname = \"raft-student\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+         [lib]\nname = \"raft_student\"\n\n[dependencies]\n{deps}"
+    )
+}
+
 /// The student crate replaced by the reference peer's own modules (compiled in place from
 /// this workspace, on top of the handout's lab API) passes 2A in the handout.
 #[test]
@@ -152,34 +178,7 @@ fn a_handout_whose_student_crate_wraps_the_reference_peer_passes_2a() {
     let student = tmp.path().join("raft-student");
     fs::remove_dir_all(&student).unwrap();
     fs::create_dir_all(student.join("src")).unwrap();
-    let manifest = format!(
-        r#"[package]
-name = "raft-student"
-version = "0.1.0"
-edition = "2024"
-
-[lib]
-name = "raft_student"
-
-[dependencies]
-raft-core = {{ path = "{core}" }}
-raft-rpc = {{ path = "../raft-rpc" }}
-labrpc-sim.workspace = true
-raft-persist.workspace = true
-tokio.workspace = true
-async-trait.workspace = true
-bytes.workspace = true
-serde.workspace = true
-thiserror.workspace = true
-tracing.workspace = true
-bincode.workspace = true
-flume.workspace = true
-rand.workspace = true
-rand_chacha.workspace = true
-"#,
-        core = ws.join("raft-core").display()
-    );
-    fs::write(student.join("Cargo.toml"), manifest).unwrap();
+    fs::write(student.join("Cargo.toml"), wrapper_manifest(&ws)).unwrap();
     let module = |name: &str| {
         format!(
             "#[path = \"{}\"]\nmod {name};\n",

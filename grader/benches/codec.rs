@@ -1,10 +1,13 @@
 //! `codec/append_entries`: encode + decode of one AppendEntries through the codec every RPC
 //! uses (`labrpc_sim::codec`, bincode's standard configuration over serde).
 //!
-//! Three variants per size, so the figure can be read against its anchors:
-//! - `serde_bytes`: the real path, raft-core's `AppendEntriesArgs` whose commands are `Bytes`
-//!   (serialized with `serialize_bytes`, decoded with `deserialize_byte_buf`: one copy, no
-//!   element-by-element loop);
+//! Four variants per size, so the figure can be read against its anchors:
+//! - `zero_copy`: the real path of a peer's AppendEntries handler: encode raft-core's
+//!   `AppendEntriesArgs` (commands are `Bytes`, serialized with `serialize_bytes`), decode its
+//!   borrowed view (`codec::decode_borrowed`) and turn that into the owned arguments whose
+//!   commands share the message's buffer (no allocation or copy per entry);
+//! - `serde_bytes`: the owned decode of the same type (`deserialize_byte_buf`: one allocation
+//!   and copy per command, no element-by-element loop);
 //! - `native`: the same shape with bincode's own `Encode`/`Decode` derives (the anchor);
 //! - `serde_vec`: the same shape with commands as `Vec<u8>` through serde, the slow path that
 //!   `Bytes` avoids (serde sees a sequence of `u8` and bincode handles each byte separately).
@@ -16,7 +19,7 @@ use std::hint::black_box;
 use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_main};
 use labrpc_sim::codec;
-use raft_rpc::raft_core::{AppendEntriesArgs, Entry, LogIndex, PeerId, Term};
+use raft_rpc::raft_core::{AppendEntriesArgs, AppendEntriesArgsRef, Entry, LogIndex, PeerId, Term};
 
 /// The native mirror of an entry.
 #[derive(bincode::Encode, bincode::Decode)]
@@ -139,6 +142,15 @@ fn append_entries(c: &mut Criterion) {
         group.throughput(Throughput::Elements(n as u64));
 
         let real = real_args(n, size);
+        group.bench_with_input(BenchmarkId::new("zero_copy", &label), &real, |b, args| {
+            b.iter(|| {
+                let bytes = codec::encode(black_box(args)).expect("encode");
+                let view: AppendEntriesArgsRef<'_> =
+                    codec::decode_borrowed(&bytes).expect("decode");
+                black_box(view.into_owned(&bytes))
+            })
+        });
+
         group.bench_with_input(BenchmarkId::new("serde_bytes", &label), &real, |b, args| {
             b.iter(|| {
                 let bytes = codec::encode(black_box(args)).expect("encode");

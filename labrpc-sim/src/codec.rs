@@ -19,13 +19,37 @@ pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecEr
     let (value, consumed) =
         bincode::serde::decode_from_slice::<T, _>(bytes, bincode::config::standard())
             .map_err(|source| CodecError::Decode { type_name, source })?;
-    if consumed != bytes.len() {
+    check_consumed(type_name, consumed, bytes.len())?;
+    Ok(value)
+}
+
+/// Decodes a value that may borrow from `bytes` (`&'a [u8]` and `&'a str` fields point into
+/// the input instead of being copied); trailing bytes are an error.
+///
+/// This is the zero-copy path: a handler that holds the message as [`Bytes`] can decode a
+/// borrowed mirror of its argument type and turn each borrowed slice into a `Bytes` sharing
+/// the message's buffer ([`Bytes::slice_ref`]), with no allocation or copy per field.
+pub fn decode_borrowed<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, CodecError> {
+    let type_name = std::any::type_name::<T>();
+    let (value, consumed) =
+        bincode::serde::borrow_decode_from_slice::<T, _>(bytes, bincode::config::standard())
+            .map_err(|source| CodecError::Decode { type_name, source })?;
+    check_consumed(type_name, consumed, bytes.len())?;
+    Ok(value)
+}
+
+fn check_consumed(
+    type_name: &'static str,
+    consumed: usize,
+    total: usize,
+) -> Result<(), CodecError> {
+    if consumed != total {
         return Err(CodecError::TrailingBytes {
             type_name,
             consumed,
-            trailing: bytes.len() - consumed,
-            total: bytes.len(),
+            trailing: total - consumed,
+            total,
         });
     }
-    Ok(value)
+    Ok(())
 }

@@ -271,6 +271,29 @@ fn codec_round_trips_and_rejects_trailing_bytes() {
     ));
 }
 
+#[test]
+fn borrowed_decode_points_into_the_input_and_rejects_bad_bytes() {
+    let bytes = codec::encode(&(7u64, Bytes::from_static(b"payload"))).unwrap();
+    let (n, payload): (u64, &[u8]) = codec::decode_borrowed(&bytes).unwrap();
+    assert_eq!((n, payload), (7, &b"payload"[..]));
+    let range = bytes.as_ptr_range();
+    assert!(
+        range.contains(&payload.as_ptr()),
+        "the borrowed field must point into the input, not into a copy"
+    );
+    let mut longer = bytes.to_vec();
+    longer.push(0);
+    assert!(matches!(
+        codec::decode_borrowed::<(u64, &[u8])>(&longer),
+        Err(CodecError::TrailingBytes { trailing: 1, .. })
+    ));
+    // A length prefix that runs past the end is a decode error, not a panic.
+    assert!(matches!(
+        codec::decode_borrowed::<(u64, &[u8])>(&bytes[..bytes.len() - 1]),
+        Err(CodecError::Decode { .. })
+    ));
+}
+
 #[tokio::test(start_paused = true)]
 async fn handler_panic_is_no_reply_not_a_caller_panic() {
     let net = Network::new(13);

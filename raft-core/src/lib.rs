@@ -47,6 +47,7 @@
 //! # Ok::<(), raft_core::StateDecodeError>(())
 //! ```
 
+mod borrowed;
 mod commit;
 mod config;
 mod election;
@@ -65,6 +66,7 @@ pub mod sim;
 mod snapshot;
 mod types;
 
+pub use borrowed::{AppendEntriesArgsRef, EntryRef, InstallSnapshotArgsRef};
 pub use config::Config;
 pub use error::{NotLeader, StateDecodeError};
 pub use message::{

@@ -34,6 +34,24 @@ pub(crate) struct Core {
     pub(crate) killed: bool,
     /// The persisted state's bytes, kept up to date incrementally.
     encoder: StateEncoder,
+    /// The log holds proposals the persister has not seen yet (see [`Save::MayDefer`]).
+    unsaved: bool,
+}
+
+/// Whether a step's persist may wait for the next step.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Save {
+    /// Persist before anything the step produced leaves (every input but proposals).
+    Now,
+    /// A proposal that produced nothing to send or apply (every follower already has an
+    /// AppendEntries in flight) only appended to the leader's log. Nothing has left that
+    /// depends on those entries, so their save can wait for the next step, which saves before
+    /// it sends them, counts them towards a commit, or replies to anyone. Under load a burst
+    /// of proposals is then saved once instead of once per proposal: the lab persister copies
+    /// the whole state on every save, so per-proposal saves cost O(entries in flight) each.
+    /// A crash before that save loses only entries that no other peer has and that nobody was
+    /// told are committed, as a crash just before `start` would have.
+    MayDefer,
 }
 
 /// Everything the peer's tasks share.
@@ -82,6 +100,7 @@ impl Inner {
                 raft: launch.raft,
                 killed: dead,
                 encoder: StateEncoder::default(),
+                unsaved: false,
             }),
             persister: launch.persister,
             transport: launch.transport,
@@ -121,22 +140,48 @@ impl Inner {
     }
 
     /// Runs one input on the core and then handles what it produced: persist first, then
-    /// hand each message to its peer's sender task, then queue the applies. `None` (and nothing done) when the
-    /// peer is killed or has no core.
+    /// hand each message to its peer's sender task, then queue the applies. `None` (and
+    /// nothing done) when the peer is killed or has no core.
     pub(crate) fn with_raft<T>(self: &Arc<Self>, input: impl FnOnce(&mut Raft) -> T) -> Option<T> {
+        self.step(Save::Now, input)
+    }
+
+    /// [`Inner::with_raft`] for a proposal, whose save may wait (see [`Save::MayDefer`]).
+    pub(crate) fn propose<T>(self: &Arc<Self>, input: impl FnOnce(&mut Raft) -> T) -> Option<T> {
+        self.step(Save::MayDefer, input)
+    }
+
+    fn step<T>(self: &Arc<Self>, save: Save, input: impl FnOnce(&mut Raft) -> T) -> Option<T> {
         let mut core = self.lock();
         if core.killed {
             return None;
         }
-        let Core { raft, encoder, .. } = &mut *core;
+        let Core {
+            raft,
+            encoder,
+            unsaved,
+            ..
+        } = &mut *core;
         let raft = raft.as_mut()?;
         let out = input(raft);
         let ready = raft.ready();
-        if !ready.persist.is_empty() {
-            // The lab persister stores the whole state on every change: the lab's cost, less
-            // re-encoding the entries that did not change.
-            let state = encoder.encode(raft, &ready.persist);
-            self.persister.save(state, raft.snapshot_data().clone());
+        if !ready.persist.is_empty() || *unsaved {
+            let delta = &ready.persist;
+            let appends_only = delta.hard_state.is_none()
+                && delta.snapshot.is_none()
+                && delta.truncated_from.is_none();
+            let nothing_leaves = ready.messages.is_empty() && ready.apply.is_empty();
+            if save == Save::MayDefer && appends_only && nothing_leaves {
+                // The encoder needs no record of these appends: it checks its cache against
+                // the log on the next save and encodes whatever is new.
+                *unsaved = true;
+            } else {
+                // The lab persister stores the whole state on every change: the lab's cost,
+                // less re-encoding the entries that did not change.
+                let state = encoder.encode(raft, delta);
+                self.persister.save(state, raft.snapshot_data().clone());
+                *unsaved = false;
+            }
         }
         for outbound in ready.messages {
             // Fails only once that sender has stopped (killed).

@@ -20,7 +20,8 @@ use std::io::Write;
 use bytes::{BufMut, Bytes, BytesMut};
 use raft_core::{LogIndex, PersistDelta, Raft, STATE_FORMAT_VERSION, Term};
 
-/// Where one cached entry ends in the buffer, and its term (a cheap check against the log).
+/// Where one cached entry ends in the buffer (an offset from the buffer's first byte, dead
+/// or not), and its term (a cheap check against the log).
 #[derive(Clone, Copy)]
 struct Cached {
     end: usize,
@@ -30,9 +31,14 @@ struct Cached {
 /// Encodings of the log entries after `base`, in index order.
 #[derive(Default)]
 pub(crate) struct StateEncoder {
-    /// The buffer holds entries `base + 1 ..= base + cached.len()`.
+    /// The buffer holds entries `base + 1 ..= base + cached.len()` from `start` on.
     base: LogIndex,
     buf: Vec<u8>,
+    /// Bytes before this offset belong to entries that compaction dropped. They are removed
+    /// only once they are at least as many as the live bytes, so a compaction costs O(1)
+    /// amortized instead of moving every entry still in the log (with many 4 KiB entries in
+    /// flight, moving them on every snapshot was a fifth of all CPU).
+    start: usize,
     cached: VecDeque<Cached>,
     /// The last two states handed out, newest last: candidates for reuse once nobody else
     /// holds them.
@@ -79,10 +85,11 @@ impl StateEncoder {
             raft.snapshot_term(),
             self.cached.len() as u64,
         );
-        let mut out = self.spare_buffer(48 + self.buf.len()).writer();
+        let live = &self.buf[self.start..];
+        let mut out = self.spare_buffer(48 + live.len()).writer();
         bincode::serde::encode_into_std_write(header, &mut out, cfg)?;
         // Writing to a BytesMut never fails.
-        out.write_all(&self.buf)
+        out.write_all(&self.buf[self.start..])
             .map_err(|inner| bincode::error::EncodeError::Io { inner, index: 0 })?;
         let state = out.into_inner().freeze();
         self.handed_out.push_back(state.clone());
@@ -131,15 +138,21 @@ impl StateEncoder {
         }
         let drop = ((index.0 - self.base.0) as usize).min(self.cached.len());
         if drop > 0 {
-            let cut = self.cached[drop - 1].end;
-            self.buf.drain(..cut);
+            self.start = self.cached[drop - 1].end;
             self.cached.drain(..drop);
-            for c in &mut self.cached {
-                c.end -= cut;
-            }
         }
         if self.cached.is_empty() {
             self.buf.clear();
+            self.start = 0;
+        } else if self.start >= self.buf.len() - self.start {
+            // Dead bytes now outnumber live ones: moving the live ones costs no more than
+            // what was dropped since the last move.
+            let cut = self.start;
+            self.buf.drain(..cut);
+            for c in &mut self.cached {
+                c.end -= cut;
+            }
+            self.start = 0;
         }
         self.base = index;
     }
@@ -153,7 +166,13 @@ impl StateEncoder {
         let keep = (from.0 - self.base.0 - 1) as usize;
         if keep < self.cached.len() {
             self.cached.truncate(keep);
-            self.buf.truncate(self.cached.back().map_or(0, |c| c.end));
+            match self.cached.back() {
+                Some(last) => self.buf.truncate(last.end),
+                None => {
+                    self.buf.clear();
+                    self.start = 0;
+                }
+            }
         }
     }
 
@@ -161,6 +180,7 @@ impl StateEncoder {
     fn reset(&mut self, base: LogIndex) {
         self.base = base;
         self.buf.clear();
+        self.start = 0;
         self.cached.clear();
     }
 }
@@ -292,6 +312,76 @@ mod tests {
             c.check();
             if i % 16 == 15 {
                 c.raft.snapshot(LogIndex(i), Bytes::from_static(b"snap"));
+                c.check();
+            }
+        }
+    }
+
+    #[test]
+    fn small_compactions_ahead_of_a_long_log_keep_dead_bytes_until_they_dominate() {
+        let mut c = Checked {
+            raft: Raft::new(Config::lab(PeerId(1), 3), 5),
+            encoder: StateEncoder::default(),
+        };
+        c.step(0, append(1, 0, (0, 0), entries(1, 40, 3), 0));
+        let mut applied = 0;
+        let mut saw_dead_bytes = false;
+        for round in 0..12u64 {
+            // Commit and snapshot a few entries at a time: the live tail stays long.
+            applied += 3;
+            let last = c.raft.last_log_index().0;
+            c.step(
+                0,
+                append(1, 0, (last, 1), entries(1, 2, round as u8), applied),
+            );
+            c.raft.snapshot(LogIndex(applied), Bytes::from_static(b"s"));
+            c.check();
+            assert!(c.encoder.start <= c.encoder.buf.len());
+            saw_dead_bytes |= c.encoder.start > 0;
+        }
+        assert!(
+            saw_dead_bytes,
+            "the compactions never left dead bytes behind"
+        );
+        let dead_before_truncation = c.encoder.start;
+        assert!(
+            dead_before_truncation > 0,
+            "the truncation must meet dead bytes"
+        );
+        // A conflicting leader truncates the uncommitted tail while dead bytes are present.
+        let (base, base_term) = (applied, 1);
+        c.step(
+            2,
+            append(2, 2, (base + 1, base_term), entries(2, 3, 200), applied),
+        );
+        assert_eq!(c.encoder.start, dead_before_truncation);
+        c.raft
+            .snapshot(LogIndex(applied + 1), Bytes::from_static(b"t"));
+        c.check();
+    }
+
+    #[test]
+    fn skipped_append_deltas_are_picked_up_by_the_next_encode() {
+        let mut c = Checked {
+            raft: Raft::new(Config::lab(PeerId(0), 1), 9),
+            encoder: StateEncoder::default(),
+        };
+        while !c.raft.is_leader() {
+            c.raft.tick();
+        }
+        c.check();
+        for round in 0..6u64 {
+            // Several proposals whose deltas the encoder never sees (a deferred save) ...
+            for i in 0..5u8 {
+                assert!(c.raft.propose(Bytes::from(vec![i; 3])).is_ok());
+                let _ = c.raft.ready();
+            }
+            // ... then one more step, whose delta alone is passed on.
+            assert!(c.raft.propose(Bytes::from_static(b"last")).is_ok());
+            c.check();
+            if round % 2 == 1 {
+                let at = c.raft.last_log_index().prev();
+                c.raft.snapshot(at, Bytes::from_static(b"snap"));
                 c.check();
             }
         }

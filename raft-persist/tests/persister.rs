@@ -140,3 +140,34 @@ fn persister_implements_state_store() {
     let p = Persister::new();
     assert_eq!(roundtrip(&p), (Bytes::from("s"), Bytes::from("n")));
 }
+
+#[test]
+fn a_state_saved_in_parts_reads_back_joined_and_copies_isolate_it() {
+    let p = Persister::new();
+    let parts = vec![
+        Bytes::from_static(b"head"),
+        Bytes::new(),
+        Bytes::from_static(b"-middle-"),
+        Bytes::from(vec![b'z'; 3]),
+    ];
+    p.save_parts(parts, Bytes::from_static(b"snap"));
+    assert_eq!(p.raft_state_size(), 15);
+    let copy = p.copy();
+    assert_eq!(&p.read_raft_state()[..], b"head-middle-zzz");
+    // A second read gives the same bytes (the joined form is kept).
+    assert_eq!(&p.read_raft_state()[..], b"head-middle-zzz");
+    assert_eq!(
+        copy.read_state_and_snapshot(),
+        (Bytes::from("head-middle-zzz"), Bytes::from("snap"))
+    );
+    // A later save of either kind replaces the parts entirely.
+    p.save(Bytes::from_static(b"whole"), Bytes::new());
+    assert_eq!(
+        (&p.read_raft_state()[..], p.raft_state_size()),
+        (&b"whole"[..], 5)
+    );
+    p.save_parts(Vec::new(), Bytes::new());
+    assert!(p.read_raft_state().is_empty());
+    assert_eq!(p.raft_state_size(), 0);
+    assert_eq!(&copy.read_raft_state()[..], b"head-middle-zzz");
+}

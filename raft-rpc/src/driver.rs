@@ -176,10 +176,11 @@ impl Inner {
                 // the log on the next save and encodes whatever is new.
                 *unsaved = true;
             } else {
-                // The lab persister stores the whole state on every change: the lab's cost,
-                // less re-encoding the entries that did not change.
+                // The lab persister stores the whole state on every change; the encoder
+                // re-encodes only new entries and hands over shared pieces, not a copy.
                 let state = encoder.encode(raft, delta);
-                self.persister.save(state, raft.snapshot_data().clone());
+                self.persister
+                    .save_parts(state, raft.snapshot_data().clone());
                 *unsaved = false;
             }
         }

@@ -1,53 +1,75 @@
-//! The bytes the lab persister stores, built incrementally.
+//! The bytes the lab persister stores, built incrementally and handed over in pieces.
 //!
-//! The lab persister keeps the whole Raft state in one byte string, so every save hands it the
-//! full encoding ([`Raft::encode_state`]). Encoding every entry again on every save made each
-//! save cost one serde call per log entry, which dominated the cluster benchmarks. This cache
-//! keeps the encoding of each entry after the snapshot, follows the core's [`PersistDelta`]
-//! (compaction, truncation, appends) and encodes only new entries; a save then costs one small
-//! header plus one copy of the cached bytes. The result is byte-for-byte what
-//! [`Raft::encode_state`] produces (tested below); if the cache ever disagrees with the core's
-//! log shape it is rebuilt, and if encoding fails the core's own encoder is used.
+//! The lab persister keeps the whole Raft state, so every save hands it the full encoding
+//! ([`Raft::encode_state`]). Two costs made that expensive: encoding every entry again on
+//! every save (one serde call per entry), and then copying the whole state into one buffer
+//! (with many large entries in the log, that copy was most of a peer's CPU).
 //!
-//! The output buffers are recycled: the state handed out two saves ago has normally been
-//! dropped by the persister (which keeps only the latest), so its allocation is reused
-//! instead of allocating and freeing a buffer of the whole state on every save.
+//! This encoder keeps the encoding of each entry after the snapshot, follows the core's
+//! [`PersistDelta`] (compaction, truncation, appends) and encodes only new entries. The
+//! encoded entries live in immutable [`Bytes`] chunks; a save hands the persister a small
+//! header plus the chunks ([`Persister::save_parts`](raft_persist::Persister::save_parts)),
+//! sharing them, so it costs O(chunks) rather than O(state). Each save freezes what it
+//! appended as a new chunk; neighbouring chunks are merged when the newer one is at least
+//! as large as the older one, which keeps O(log state) chunks at an amortized O(log state)
+//! copies per byte. Compaction and truncation slice chunks without copying.
+//!
+//! The concatenation is byte-for-byte what [`Raft::encode_state`] produces (tested below);
+//! if the cache ever disagrees with the core's log shape it is rebuilt, and if encoding fails
+//! the core's own encoder is used.
 
 use std::collections::VecDeque;
-
-use std::io::Write;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use raft_core::{LogIndex, PersistDelta, Raft, STATE_FORMAT_VERSION, Term};
 
-/// Where one cached entry ends in the buffer (an offset from the buffer's first byte, dead
-/// or not), and its term (a cheap check against the log).
+/// Below this much spare room the tail takes a new block of [`TAIL_BLOCK`] bytes.
+const TAIL_MIN_SPARE: usize = 256;
+/// Size of the blocks the tail's encodings are written into.
+const TAIL_BLOCK: usize = 16 * 1024;
+
+/// A chunk smaller than this absorbs the next one (a copy of at most this much per save), so
+/// a log of small entries is handed over in a few pieces rather than one per save.
+const MERGE_BELOW: usize = 4096;
+
+/// Where one cached entry ends in the stream of encoded entries (a byte offset counted from
+/// the last reset, which compaction never lowers), and its term (a cheap check against the
+/// log).
 #[derive(Clone, Copy)]
 struct Cached {
-    end: usize,
+    end: u64,
     term: Term,
+}
+
+/// A frozen piece of the stream: bytes `start .. start + bytes.len()`.
+struct Chunk {
+    start: u64,
+    bytes: Bytes,
+}
+
+impl Chunk {
+    fn end(&self) -> u64 {
+        self.start + self.bytes.len() as u64
+    }
 }
 
 /// Encodings of the log entries after `base`, in index order.
 #[derive(Default)]
 pub(crate) struct StateEncoder {
-    /// The buffer holds entries `base + 1 ..= base + cached.len()` from `start` on.
+    /// The chunks hold entries `base + 1 ..= base + cached.len()`, and nothing else.
     base: LogIndex,
-    buf: Vec<u8>,
-    /// Bytes before this offset belong to entries that compaction dropped. They are removed
-    /// only once they are at least as many as the live bytes, so a compaction costs O(1)
-    /// amortized instead of moving every entry still in the log (with many 4 KiB entries in
-    /// flight, moving them on every snapshot was a fifth of all CPU).
-    start: usize,
     cached: VecDeque<Cached>,
-    /// The last two states handed out, newest last: candidates for reuse once nobody else
-    /// holds them.
-    handed_out: VecDeque<Bytes>,
+    chunks: VecDeque<Chunk>,
+    /// Entries encoded since the last save; frozen into a chunk at the end of each save.
+    tail: BytesMut,
+    /// Stream offset of the first byte of `tail` (the end of the stream once it is frozen).
+    tail_start: u64,
 }
 
 impl StateEncoder {
-    /// The full state of `raft`, after following `delta` (what changed since the last call).
-    pub(crate) fn encode(&mut self, raft: &Raft, delta: &PersistDelta) -> Bytes {
+    /// The full state of `raft`, as pieces to concatenate, after following `delta` (what
+    /// changed since the last call).
+    pub(crate) fn encode(&mut self, raft: &Raft, delta: &PersistDelta) -> Vec<Bytes> {
         if let Some((index, _)) = delta.snapshot {
             self.compact(index);
         }
@@ -60,23 +82,35 @@ impl StateEncoder {
         self.encode_inner(raft).unwrap_or_else(|error| {
             tracing::warn!(%error, "incremental state encoding failed; full encoding used");
             self.reset(raft.snapshot_index());
-            raft.encode_state()
+            vec![raft.encode_state()]
         })
     }
 
-    fn encode_inner(&mut self, raft: &Raft) -> Result<Bytes, bincode::error::EncodeError> {
+    fn encode_inner(&mut self, raft: &Raft) -> Result<Vec<Bytes>, bincode::error::EncodeError> {
         let cfg = bincode::config::standard();
         let last = raft.last_log_index();
         let mut next = self.last().next();
+        if next <= last && self.tail.capacity() < TAIL_MIN_SPARE {
+            // Frozen chunks share the tail's allocation; take a block at a time rather than
+            // an allocation per save.
+            self.tail.reserve(TAIL_BLOCK);
+        }
+        let mut writer = std::mem::take(&mut self.tail).writer();
         while next <= last {
             let Some(entry) = raft.entry(next) else { break };
-            bincode::serde::encode_into_std_write(entry, &mut self.buf, cfg)?;
+            let encoded = bincode::serde::encode_into_std_write(entry, &mut writer, cfg);
+            if let Err(error) = encoded {
+                self.tail = writer.into_inner();
+                return Err(error);
+            }
             self.cached.push_back(Cached {
-                end: self.buf.len(),
+                end: self.tail_start + writer.get_ref().len() as u64,
                 term: entry.term,
             });
             next = next.next();
         }
+        self.tail = writer.into_inner();
+        self.freeze_tail();
         let header = (
             STATE_FORMAT_VERSION,
             raft.current_term(),
@@ -85,30 +119,48 @@ impl StateEncoder {
             raft.snapshot_term(),
             self.cached.len() as u64,
         );
-        let live = &self.buf[self.start..];
-        let mut out = self.spare_buffer(48 + live.len()).writer();
-        bincode::serde::encode_into_std_write(header, &mut out, cfg)?;
-        // Writing to a BytesMut never fails.
-        out.write_all(&self.buf[self.start..])
-            .map_err(|inner| bincode::error::EncodeError::Io { inner, index: 0 })?;
-        let state = out.into_inner().freeze();
-        self.handed_out.push_back(state.clone());
-        Ok(state)
+        // Six varints: at most 4 x 10 + 5 + 11 bytes, encoded without growing a vector.
+        let mut header_buf = [0u8; 64];
+        let len = bincode::serde::encode_into_slice(header, &mut header_buf, cfg)?;
+        let mut parts = Vec::with_capacity(1 + self.chunks.len());
+        parts.push(Bytes::copy_from_slice(&header_buf[..len]));
+        parts.extend(self.chunks.iter().map(|c| c.bytes.clone()));
+        Ok(parts)
     }
 
-    /// An empty buffer of at least `capacity`: the oldest state handed out if nobody holds it
-    /// any more (the persister has replaced it), else a new one.
-    fn spare_buffer(&mut self, capacity: usize) -> BytesMut {
-        let mut spare = None;
-        if self.handed_out.len() >= 2 {
-            if let Some(oldest) = self.handed_out.pop_front() {
-                spare = oldest.try_into_mut().ok();
-            }
+    /// Moves the tail into a chunk (no copy: the chunk shares the tail's allocation), then
+    /// merges the newest chunks while the older is small (under [`MERGE_BELOW`]) or no larger
+    /// than the newer, so chunk sizes shrink geometrically towards the end of the stream and
+    /// small saves do not pile up small chunks.
+    fn freeze_tail(&mut self) {
+        if self.tail.is_empty() {
+            return;
         }
-        let mut out = spare.unwrap_or_default();
-        out.clear();
-        out.reserve(capacity);
-        out
+        let bytes = self.tail.split().freeze();
+        let start = self.tail_start;
+        self.tail_start += bytes.len() as u64;
+        self.chunks.push_back(Chunk { start, bytes });
+        while self.chunks.len() >= 2 {
+            let n = self.chunks.len();
+            let (older, newer) = (
+                self.chunks[n - 2].bytes.len(),
+                self.chunks[n - 1].bytes.len(),
+            );
+            if older > newer && older >= MERGE_BELOW {
+                break;
+            }
+            let (Some(newer), Some(older)) = (self.chunks.pop_back(), self.chunks.pop_back())
+            else {
+                break;
+            };
+            let mut merged = BytesMut::with_capacity(older.bytes.len() + newer.bytes.len());
+            merged.put_slice(&older.bytes);
+            merged.put_slice(&newer.bytes);
+            self.chunks.push_back(Chunk {
+                start: older.start,
+                bytes: merged.freeze(),
+            });
+        }
     }
 
     /// Index of the last cached entry (`base` when none).
@@ -131,57 +183,69 @@ impl StateEncoder {
         term_at(0, self.base.next()) && (n == 0 || term_at(n - 1, self.last()))
     }
 
-    /// The snapshot now covers everything through `index`: drop those entries.
+    /// The snapshot now covers everything through `index`: drop those entries (whole chunks
+    /// go, the first remaining one is sliced).
     fn compact(&mut self, index: LogIndex) {
         if index <= self.base {
             return;
         }
         let drop = ((index.0 - self.base.0) as usize).min(self.cached.len());
-        if drop > 0 {
-            self.start = self.cached[drop - 1].end;
-            self.cached.drain(..drop);
-        }
-        if self.cached.is_empty() {
-            self.buf.clear();
-            self.start = 0;
-        } else if self.start >= self.buf.len() - self.start {
-            // Dead bytes now outnumber live ones: moving the live ones costs no more than
-            // what was dropped since the last move.
-            let cut = self.start;
-            self.buf.drain(..cut);
-            for c in &mut self.cached {
-                c.end -= cut;
-            }
-            self.start = 0;
-        }
         self.base = index;
+        if drop == 0 {
+            return;
+        }
+        let cut = self.cached[drop - 1].end;
+        self.cached.drain(..drop);
+        if self.cached.is_empty() {
+            self.reset(index);
+            return;
+        }
+        while self.chunks.front().is_some_and(|c| c.end() <= cut) {
+            self.chunks.pop_front();
+        }
+        if let Some(first) = self.chunks.front_mut() {
+            if first.start < cut {
+                first.bytes = first.bytes.slice((cut - first.start) as usize..);
+                first.start = cut;
+            }
+        }
     }
 
-    /// Entries from `from` on were removed from the log.
+    /// Entries from `from` on were removed from the log (whole chunks go, the last remaining
+    /// one is sliced).
     fn truncate(&mut self, from: LogIndex) {
         if from <= self.base {
             self.reset(self.base);
             return;
         }
         let keep = (from.0 - self.base.0 - 1) as usize;
-        if keep < self.cached.len() {
-            self.cached.truncate(keep);
-            match self.cached.back() {
-                Some(last) => self.buf.truncate(last.end),
-                None => {
-                    self.buf.clear();
-                    self.start = 0;
-                }
+        if keep >= self.cached.len() {
+            return;
+        }
+        self.cached.truncate(keep);
+        let Some(end) = self.cached.back().map(|c| c.end) else {
+            self.reset(self.base);
+            return;
+        };
+        while self.chunks.back().is_some_and(|c| c.start >= end) {
+            self.chunks.pop_back();
+        }
+        if let Some(last) = self.chunks.back_mut() {
+            if last.end() > end {
+                last.bytes.truncate((end - last.start) as usize);
             }
         }
+        self.tail.clear();
+        self.tail_start = end;
     }
 
     /// Forgets everything; the next encode starts after `base`.
     fn reset(&mut self, base: LogIndex) {
         self.base = base;
-        self.buf.clear();
-        self.start = 0;
         self.cached.clear();
+        self.chunks.clear();
+        self.tail.clear();
+        self.tail_start = 0;
     }
 }
 
@@ -223,38 +287,72 @@ mod tests {
             self.raft.step_request(PeerId(from), request);
             self.check();
         }
-        fn check(&mut self) {
+        fn check(&mut self) -> Vec<Bytes> {
             let ready = self.raft.ready();
-            let ours = self.encoder.encode(&self.raft, &ready.persist);
-            assert_eq!(ours, self.raft.encode_state(), "{:?}", self.raft);
+            let parts = self.encoder.encode(&self.raft, &ready.persist);
+            assert_eq!(joined(&parts), self.raft.encode_state(), "{:?}", self.raft);
+            self.encoder.check_shape();
+            parts
+        }
+    }
+
+    fn joined(parts: &[Bytes]) -> Bytes {
+        parts.concat().into()
+    }
+
+    impl StateEncoder {
+        /// The chunks tile the stream of the cached entries exactly, with sizes that shrink
+        /// towards the end (the first one may have been sliced by compaction), and the tail
+        /// is empty between saves.
+        fn check_shape(&self) {
+            assert!(self.tail.is_empty());
+            let mut at = self.chunks.front().map_or(self.tail_start, |c| c.start);
+            for chunk in &self.chunks {
+                assert_eq!(chunk.start, at, "chunks must be contiguous");
+                assert!(!chunk.bytes.is_empty());
+                at = chunk.end();
+            }
+            assert_eq!(at, self.tail_start);
+            assert_eq!(self.cached.back().map_or(at, |c| c.end), at);
+            assert_eq!(self.cached.is_empty(), self.chunks.is_empty());
+            for i in 2..self.chunks.len() {
+                let (older, newer) = (self.chunks[i - 1].bytes.len(), self.chunks[i].bytes.len());
+                assert!(
+                    older > newer && older >= MERGE_BELOW,
+                    "{older} then {newer}"
+                );
+            }
         }
     }
 
     #[test]
-    fn recycles_only_states_nobody_holds() {
+    fn a_save_shares_the_bytes_of_entries_it_already_handed_out() {
         let mut c = Checked {
             raft: Raft::new(Config::lab(PeerId(1), 3), 5),
             encoder: StateEncoder::default(),
         };
-        c.step(0, append(1, 0, (0, 0), entries(1, 6, 10), 0));
-        let encode = |c: &mut Checked| {
-            let ready = c.raft.ready();
-            c.encoder.encode(&c.raft, &ready.persist)
-        };
-        let first = encode(&mut c);
-        let held = first.clone();
-        let second = encode(&mut c);
-        drop((first, second));
-        // `first` is still held elsewhere (as a reader of the persister would): not reused.
-        let third = encode(&mut c);
-        assert_ne!(third.as_ptr(), held.as_ptr());
-        assert_eq!(held, c.raft.encode_state());
-        assert_eq!(third, c.raft.encode_state());
-        // Nobody but the encoder holds the second one any more: its buffer comes back.
-        let second_ptr = c.encoder.handed_out[0].as_ptr();
-        let fourth = encode(&mut c);
-        assert_eq!(fourth.as_ptr(), second_ptr);
-        assert_eq!(fourth, c.raft.encode_state());
+        // 64 entries of 100 bytes: a first chunk large enough to be kept as it is.
+        let big: Vec<Entry> = (0..64u8)
+            .map(|i| Entry {
+                term: Term(1),
+                command: Bytes::from(vec![i; 100]),
+            })
+            .collect();
+        c.step(0, append(1, 0, (0, 0), big, 0));
+        let first = c.check();
+        for round in 0..20u8 {
+            let last = c.raft.last_log_index().0;
+            c.step(0, append(1, 0, (last, 1), entries(1, 1, round), 0));
+        }
+        let later = c.check();
+        // The 64 first entries were encoded once: a later save hands out the same memory.
+        let old = &first[1];
+        assert!(
+            later[1..].iter().any(|p| p.as_ptr() == old.as_ptr()),
+            "the oldest chunk was copied"
+        );
+        // 21 saves, yet the small ones were gathered: header, the big chunk, one small one.
+        assert_eq!(later.len(), 3, "{} parts", later.len());
     }
 
     #[test]
@@ -318,46 +416,41 @@ mod tests {
     }
 
     #[test]
-    fn small_compactions_ahead_of_a_long_log_keep_dead_bytes_until_they_dominate() {
+    fn small_compactions_and_a_truncation_slice_chunks() {
         let mut c = Checked {
             raft: Raft::new(Config::lab(PeerId(1), 3), 5),
             encoder: StateEncoder::default(),
         };
         c.step(0, append(1, 0, (0, 0), entries(1, 40, 3), 0));
         let mut applied = 0;
-        let mut saw_dead_bytes = false;
+        let mut sliced = false;
         for round in 0..12u64 {
-            // Commit and snapshot a few entries at a time: the live tail stays long.
+            // Commit and snapshot a few entries at a time: the log ahead stays long.
             applied += 3;
             let last = c.raft.last_log_index().0;
-            c.step(
-                0,
-                append(1, 0, (last, 1), entries(1, 2, round as u8), applied),
-            );
+            let more = entries(1, 2, round as u8);
+            c.step(0, append(1, 0, (last, 1), more, applied));
+            let chunk_starts: Vec<u64> = c.encoder.chunks.iter().map(|c| c.start).collect();
             c.raft.snapshot(LogIndex(applied), Bytes::from_static(b"s"));
             c.check();
-            assert!(c.encoder.start <= c.encoder.buf.len());
-            saw_dead_bytes |= c.encoder.start > 0;
+            // A compaction that cuts inside a chunk slices it (its start moves).
+            sliced |= c
+                .encoder
+                .chunks
+                .front()
+                .is_some_and(|f| !chunk_starts.contains(&f.start));
         }
-        assert!(
-            saw_dead_bytes,
-            "the compactions never left dead bytes behind"
-        );
-        let dead_before_truncation = c.encoder.start;
-        assert!(
-            dead_before_truncation > 0,
-            "the truncation must meet dead bytes"
-        );
-        // A conflicting leader truncates the uncommitted tail while dead bytes are present.
-        let (base, base_term) = (applied, 1);
+        assert!(sliced, "no compaction cut into a chunk");
+        // A conflicting leader truncates the uncommitted tail, cutting inside a chunk.
         c.step(
             2,
-            append(2, 2, (base + 1, base_term), entries(2, 3, 200), applied),
+            append(2, 2, (applied + 1, 1), entries(2, 3, 200), applied),
         );
-        assert_eq!(c.encoder.start, dead_before_truncation);
         c.raft
             .snapshot(LogIndex(applied + 1), Bytes::from_static(b"t"));
         c.check();
+        let last = c.raft.last_log_index().0;
+        c.step(2, append(2, 2, (last, 2), entries(2, 4, 100), applied + 2));
     }
 
     #[test]
@@ -385,5 +478,40 @@ mod tests {
                 c.check();
             }
         }
+    }
+
+    #[test]
+    fn a_large_log_is_handed_over_in_logarithmically_many_pieces() {
+        let mut c = Checked {
+            raft: Raft::new(Config::lab(PeerId(0), 1), 3),
+            encoder: StateEncoder::default(),
+        };
+        while !c.raft.is_leader() {
+            c.raft.tick();
+        }
+        c.check();
+        let mut most = 0;
+        for save in 0..600u64 {
+            // 1 to 7 entries of 1 KiB per save, a snapshot every 100 saves.
+            for k in 0..=(save % 7) {
+                let command = Bytes::from(vec![(save + k) as u8; 1024]);
+                assert!(c.raft.propose(command).is_ok());
+            }
+            let parts = c.check();
+            let state: usize = parts.iter().map(Bytes::len).sum();
+            let bound = 3 + (state / MERGE_BELOW).max(1).ilog2() as usize;
+            assert!(
+                parts.len() <= bound,
+                "{} parts for {state} bytes",
+                parts.len()
+            );
+            most = most.max(parts.len());
+            if save % 100 == 99 {
+                let at = c.raft.last_log_index().prev();
+                c.raft.snapshot(at, Bytes::from_static(b"snap"));
+                c.check();
+            }
+        }
+        assert!(most >= 4, "the test never built a multi-chunk state");
     }
 }

@@ -32,6 +32,9 @@ const TAIL_BLOCK: usize = 16 * 1024;
 /// a log of small entries is handed over in a few pieces rather than one per save.
 const MERGE_BELOW: usize = 4096;
 
+/// How many chunks of one level merge into one chunk of the next.
+const MERGE_FAN_IN: usize = 8;
+
 /// Where one cached entry ends in the stream of encoded entries (a byte offset counted from
 /// the last reset, which compaction never lowers), and its term (a cheap check against the
 /// log).
@@ -45,6 +48,8 @@ struct Cached {
 struct Chunk {
     start: u64,
     bytes: Bytes,
+    /// How many merges of [`MERGE_FAN_IN`] chunks its bytes went through (see `freeze_tail`).
+    level: u8,
 }
 
 impl Chunk {
@@ -128,10 +133,12 @@ impl StateEncoder {
         Ok(parts)
     }
 
-    /// Moves the tail into a chunk (no copy: the chunk shares the tail's allocation), then
-    /// merges the newest chunks while the older is small (under [`MERGE_BELOW`]) or no larger
-    /// than the newer, so chunk sizes shrink geometrically towards the end of the stream and
-    /// small saves do not pile up small chunks.
+    /// Moves the tail into a chunk (no copy: the chunk shares the tail's allocation). A chunk
+    /// under [`MERGE_BELOW`] absorbs it (a small copy), so small saves do not pile up small
+    /// chunks. Then, like the levels of a log-structured merge, [`MERGE_FAN_IN`] chunks of one
+    /// level at the end become one chunk of the next level: a byte is copied about
+    /// log_fan_in(state / MERGE_BELOW) times in all, and a save hands over
+    /// O(fan_in x levels) chunks.
     fn freeze_tail(&mut self) {
         if self.tail.is_empty() {
             return;
@@ -139,28 +146,50 @@ impl StateEncoder {
         let bytes = self.tail.split().freeze();
         let start = self.tail_start;
         self.tail_start += bytes.len() as u64;
-        self.chunks.push_back(Chunk { start, bytes });
-        while self.chunks.len() >= 2 {
+        let small_before = self
+            .chunks
+            .back()
+            .is_some_and(|last| last.bytes.len() < MERGE_BELOW);
+        let level = match small_before {
+            true => self.chunks.back().map_or(0, |last| last.level),
+            false => 0,
+        };
+        self.chunks.push_back(Chunk {
+            start,
+            bytes,
+            level: 0,
+        });
+        if small_before {
+            self.merge_last(2, level);
+        }
+        loop {
             let n = self.chunks.len();
-            let (older, newer) = (
-                self.chunks[n - 2].bytes.len(),
-                self.chunks[n - 1].bytes.len(),
-            );
-            if older > newer && older >= MERGE_BELOW {
+            if n < MERGE_FAN_IN {
                 break;
             }
-            let (Some(newer), Some(older)) = (self.chunks.pop_back(), self.chunks.pop_back())
-            else {
+            let level = self.chunks[n - 1].level;
+            if (n - MERGE_FAN_IN..n - 1).any(|i| self.chunks[i].level != level) {
                 break;
-            };
-            let mut merged = BytesMut::with_capacity(older.bytes.len() + newer.bytes.len());
-            merged.put_slice(&older.bytes);
-            merged.put_slice(&newer.bytes);
-            self.chunks.push_back(Chunk {
-                start: older.start,
-                bytes: merged.freeze(),
-            });
+            }
+            self.merge_last(MERGE_FAN_IN, level + 1);
         }
+    }
+
+    /// Replaces the last `count` chunks by one chunk of `level` holding their bytes.
+    fn merge_last(&mut self, count: usize, level: u8) {
+        let first = self.chunks.len() - count;
+        let len = self.chunks.range(first..).map(|c| c.bytes.len()).sum();
+        let mut merged = BytesMut::with_capacity(len);
+        for chunk in self.chunks.range(first..) {
+            merged.put_slice(&chunk.bytes);
+        }
+        let start = self.chunks[first].start;
+        self.chunks.truncate(first);
+        self.chunks.push_back(Chunk {
+            start,
+            bytes: merged.freeze(),
+            level,
+        });
     }
 
     /// Index of the last cached entry (`base` when none).
@@ -315,13 +344,18 @@ mod tests {
             assert_eq!(at, self.tail_start);
             assert_eq!(self.cached.back().map_or(at, |c| c.end), at);
             assert_eq!(self.cached.is_empty(), self.chunks.is_empty());
-            for i in 2..self.chunks.len() {
-                let (older, newer) = (self.chunks[i - 1].bytes.len(), self.chunks[i].bytes.len());
-                assert!(
-                    older > newer && older >= MERGE_BELOW,
-                    "{older} then {newer}"
-                );
+            let n = self.chunks.len();
+            for i in 1..n {
+                let (older, newer) = (&self.chunks[i - 1], &self.chunks[i]);
+                assert!(older.level >= newer.level, "levels must not rise");
+                // Only the first (sliced by compaction) and the last may be small.
+                assert!(i == 1 || older.bytes.len() >= MERGE_BELOW);
             }
+            let top = self.chunks.front().map_or(0, |c| c.level as usize);
+            assert!(
+                n <= 1 + (MERGE_FAN_IN - 1) * (top + 1),
+                "{n} chunks, top level {top}"
+            );
         }
     }
 
@@ -499,7 +533,8 @@ mod tests {
             }
             let parts = c.check();
             let state: usize = parts.iter().map(Bytes::len).sum();
-            let bound = 3 + (state / MERGE_BELOW).max(1).ilog2() as usize;
+            let levels = 1 + (state / MERGE_BELOW).max(1).ilog(MERGE_FAN_IN) as usize;
+            let bound = 2 + (MERGE_FAN_IN - 1) * levels;
             assert!(
                 parts.len() <= bound,
                 "{} parts for {state} bytes",

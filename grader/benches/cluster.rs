@@ -33,7 +33,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 /// Applied entries between two service snapshots, per peer, for 16-byte commands (4 KiB
-/// commands snapshot every 16 entries: the same bound, ~64 KiB, on the state a save rewrites).
+/// commands snapshot every 16 entries: the same ~64 KiB of applied entries between snapshots).
 const SNAPSHOT_EVERY: u64 = 1000;
 
 /// What one benchmark runs.

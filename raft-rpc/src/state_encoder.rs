@@ -312,6 +312,27 @@ mod tests {
     }
 
     impl Checked {
+        /// Peer 1 of three, fresh.
+        fn follower() -> Checked {
+            Checked {
+                raft: Raft::new(Config::lab(PeerId(1), 3), 5),
+                encoder: StateEncoder::default(),
+            }
+        }
+
+        /// The only voter of a one-peer cluster, once it leads (checked).
+        fn leader_alone(seed: u64) -> Checked {
+            let mut c = Checked {
+                raft: Raft::new(Config::lab(PeerId(0), 1), seed),
+                encoder: StateEncoder::default(),
+            };
+            while !c.raft.is_leader() {
+                c.raft.tick();
+            }
+            c.check();
+            c
+        }
+
         fn step(&mut self, from: usize, request: Request) {
             self.raft.step_request(PeerId(from), request);
             self.check();
@@ -361,10 +382,7 @@ mod tests {
 
     #[test]
     fn a_save_shares_the_bytes_of_entries_it_already_handed_out() {
-        let mut c = Checked {
-            raft: Raft::new(Config::lab(PeerId(1), 3), 5),
-            encoder: StateEncoder::default(),
-        };
+        let mut c = Checked::follower();
         // 64 entries of 100 bytes: a first chunk large enough to be kept as it is.
         let big: Vec<Entry> = (0..64u8)
             .map(|i| Entry {
@@ -391,10 +409,7 @@ mod tests {
 
     #[test]
     fn follows_appends_truncations_snapshots_and_votes_byte_for_byte() {
-        let mut c = Checked {
-            raft: Raft::new(Config::lab(PeerId(1), 3), 5),
-            encoder: StateEncoder::default(),
-        };
+        let mut c = Checked::follower();
         c.check();
         c.step(0, append(1, 0, (0, 0), entries(1, 6, 10), 0));
         c.step(0, append(1, 0, (6, 1), entries(1, 2, 40), 4));
@@ -430,14 +445,7 @@ mod tests {
 
     #[test]
     fn a_leader_proposing_alone_matches_too() {
-        let mut c = Checked {
-            raft: Raft::new(Config::lab(PeerId(0), 1), 9),
-            encoder: StateEncoder::default(),
-        };
-        while !c.raft.is_leader() {
-            c.raft.tick();
-        }
-        c.check();
+        let mut c = Checked::leader_alone(9);
         for i in 0..50u64 {
             let proposed = c.raft.propose(Bytes::from(vec![i as u8; (i % 7) as usize]));
             assert!(proposed.is_ok());
@@ -451,10 +459,7 @@ mod tests {
 
     #[test]
     fn small_compactions_and_a_truncation_slice_chunks() {
-        let mut c = Checked {
-            raft: Raft::new(Config::lab(PeerId(1), 3), 5),
-            encoder: StateEncoder::default(),
-        };
+        let mut c = Checked::follower();
         c.step(0, append(1, 0, (0, 0), entries(1, 40, 3), 0));
         let mut applied = 0;
         let mut sliced = false;
@@ -489,14 +494,7 @@ mod tests {
 
     #[test]
     fn skipped_append_deltas_are_picked_up_by_the_next_encode() {
-        let mut c = Checked {
-            raft: Raft::new(Config::lab(PeerId(0), 1), 9),
-            encoder: StateEncoder::default(),
-        };
-        while !c.raft.is_leader() {
-            c.raft.tick();
-        }
-        c.check();
+        let mut c = Checked::leader_alone(9);
         for round in 0..6u64 {
             // Several proposals whose deltas the encoder never sees (a deferred save) ...
             for i in 0..5u8 {
@@ -516,14 +514,7 @@ mod tests {
 
     #[test]
     fn a_large_log_is_handed_over_in_logarithmically_many_pieces() {
-        let mut c = Checked {
-            raft: Raft::new(Config::lab(PeerId(0), 1), 3),
-            encoder: StateEncoder::default(),
-        };
-        while !c.raft.is_leader() {
-            c.raft.tick();
-        }
-        c.check();
+        let mut c = Checked::leader_alone(3);
         let mut most = 0;
         for save in 0..600u64 {
             // 1 to 7 entries of 1 KiB per save, a snapshot every 100 saves.

@@ -15,12 +15,8 @@ pub fn encode<T: serde::Serialize>(value: &T) -> Result<Bytes, CodecError> {
 
 /// Decodes a value; trailing bytes are an error.
 pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
-    let type_name = std::any::type_name::<T>();
-    let (value, consumed) =
-        bincode::serde::decode_from_slice::<T, _>(bytes, bincode::config::standard())
-            .map_err(|source| CodecError::Decode { type_name, source })?;
-    check_consumed(type_name, consumed, bytes.len())?;
-    Ok(value)
+    // An owned type decodes from a borrowed input too (it copies what it keeps).
+    decode_borrowed(bytes)
 }
 
 /// Decodes a value that may borrow from `bytes` (`&'a [u8]` and `&'a str` fields point into
@@ -34,22 +30,13 @@ pub fn decode_borrowed<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Result
     let (value, consumed) =
         bincode::serde::borrow_decode_from_slice::<T, _>(bytes, bincode::config::standard())
             .map_err(|source| CodecError::Decode { type_name, source })?;
-    check_consumed(type_name, consumed, bytes.len())?;
-    Ok(value)
-}
-
-fn check_consumed(
-    type_name: &'static str,
-    consumed: usize,
-    total: usize,
-) -> Result<(), CodecError> {
-    if consumed != total {
+    if consumed != bytes.len() {
         return Err(CodecError::TrailingBytes {
             type_name,
             consumed,
-            trailing: total - consumed,
-            total,
+            trailing: bytes.len() - consumed,
+            total: bytes.len(),
         });
     }
-    Ok(())
+    Ok(value)
 }

@@ -47,8 +47,8 @@ pub(crate) enum Save {
     /// AppendEntries in flight) only appended to the leader's log. Nothing has left that
     /// depends on those entries, so their save can wait for the next step, which saves before
     /// it sends them, counts them towards a commit, or replies to anyone. Under load a burst
-    /// of proposals is then saved once instead of once per proposal: the lab persister copies
-    /// the whole state on every save, so per-proposal saves cost O(entries in flight) each.
+    /// of proposals is then saved once instead of once per proposal (each save still encodes
+    /// a header and hands the lab persister the whole state's pieces).
     /// A crash before that save loses only entries that no other peer has and that nobody was
     /// told are committed, as a crash just before `start` would have.
     MayDefer,

@@ -146,20 +146,18 @@ impl StateEncoder {
         let bytes = self.tail.split().freeze();
         let start = self.tail_start;
         self.tail_start += bytes.len() as u64;
-        let small_before = self
+        // A small last chunk absorbs the new one and keeps its own level.
+        let absorb_level = self
             .chunks
             .back()
-            .is_some_and(|last| last.bytes.len() < MERGE_BELOW);
-        let level = match small_before {
-            true => self.chunks.back().map_or(0, |last| last.level),
-            false => 0,
-        };
+            .filter(|last| last.bytes.len() < MERGE_BELOW)
+            .map(|last| last.level);
         self.chunks.push_back(Chunk {
             start,
             bytes,
             level: 0,
         });
-        if small_before {
+        if let Some(level) = absorb_level {
             self.merge_last(2, level);
         }
         loop {

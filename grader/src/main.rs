@@ -1,6 +1,13 @@
-//! `cargo run -p grader -- <PART>...`: grades the reference peer (or `--impl student`), or
-//! writes a class handout (`handout <DIR>`). See `--help`.
+//! `cargo run -p grader -- <PART>...`: grades the reference peer (default) or `--impl
+//! student`, or writes a class handout (`handout <DIR>`). See `--help`. Everything else lives
+//! in the `grader` library (package `lab-grader`); this binary only names the peers.
+
+use grader::cli::{Implementation, main_builtin};
 
 fn main() {
-    std::process::exit(grader::cli::main_builtin());
+    let implementations = [
+        Implementation::of::<raft_rpc::RaftPeer>("reference", "the reference Raft (raft-rpc)"),
+        Implementation::of::<raft_student::Raft>("student", "your Raft (the raft-student crate)"),
+    ];
+    std::process::exit(main_builtin(&implementations));
 }

@@ -18,9 +18,9 @@ use tokio::runtime::Handle;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::api::{ApplyMsg, ApplySender};
+use lab_api::{ApplyMsg, ApplySender};
 use crate::state_encoder::StateEncoder;
-use crate::transport::Transport;
+use crate::transport::LabrpcTransport;
 
 /// Requests waiting for peer `to`'s sender task, indexed by peer (this peer's slot unused).
 type Outboxes = Vec<mpsc::UnboundedSender<Request>>;
@@ -62,7 +62,7 @@ pub(crate) struct Inner {
     pub(crate) peers: usize,
     core: Mutex<Core>,
     persister: Persister,
-    transport: Arc<dyn Transport>,
+    transport: LabrpcTransport,
     /// Requests for each peer's sender task.
     outboxes: Outboxes,
     /// Applies in log order, drained by the applier task.
@@ -73,37 +73,34 @@ pub(crate) struct Inner {
     runtime: Handle,
 }
 
-/// What [`Inner::launch`] needs.
-pub(crate) struct Launch {
-    pub(crate) me: PeerId,
-    pub(crate) peers: usize,
-    pub(crate) raft: Option<Raft>,
-    pub(crate) persister: Persister,
-    pub(crate) transport: Arc<dyn Transport>,
-    pub(crate) apply_ch: ApplySender,
-    pub(crate) tick: Duration,
-}
-
 impl Inner {
     /// Builds the shared state and starts the ticker and the applier on the current runtime.
     /// A peer without a core starts killed and starts no task.
-    pub(crate) fn launch(launch: Launch) -> Arc<Inner> {
+    pub(crate) fn launch(
+        me: PeerId,
+        raft: Option<Raft>,
+        persister: Persister,
+        transport: LabrpcTransport,
+        apply_ch: ApplySender,
+        tick: Duration,
+    ) -> Arc<Inner> {
         let (apply_queue, queue_rx) = mpsc::unbounded_channel();
         let (shutdown, _) = watch::channel(false);
-        let dead = launch.raft.is_none();
+        let dead = raft.is_none();
+        let peers = transport.peers();
         let (outboxes, outbox_rxs): (Outboxes, Vec<_>) =
-            (0..launch.peers).map(|_| mpsc::unbounded_channel()).unzip();
+            (0..peers).map(|_| mpsc::unbounded_channel()).unzip();
         let inner = Arc::new(Inner {
-            me: launch.me,
-            peers: launch.peers,
+            me,
+            peers,
             core: Mutex::new(Core {
-                raft: launch.raft,
+                raft,
                 killed: dead,
                 encoder: StateEncoder::default(),
                 unsaved: false,
             }),
-            persister: launch.persister,
-            transport: launch.transport,
+            persister,
+            transport,
             outboxes,
             apply_queue,
             shutdown,
@@ -118,11 +115,11 @@ impl Inner {
         let stop = inner.shutdown.subscribe();
         inner
             .runtime
-            .spawn(applier(queue_rx, launch.apply_ch, stop));
+            .spawn(applier(queue_rx, apply_ch, stop));
         let stop = inner.shutdown.subscribe();
         inner
             .runtime
-            .spawn(ticker(Arc::clone(&inner), launch.tick, stop));
+            .spawn(ticker(Arc::clone(&inner), tick, stop));
         for (to, outbox) in outbox_rxs.into_iter().enumerate() {
             if to != inner.me.0 {
                 let stop = inner.shutdown.subscribe();
@@ -218,7 +215,7 @@ async fn sender(
 ) {
     let stopped = killed(stop);
     tokio::pin!(stopped);
-    let transport = &*inner.transport;
+    let transport = &inner.transport;
     let mut calls = FuturesUnordered::new();
     loop {
         tokio::select! {
@@ -243,7 +240,7 @@ async fn sender(
 
 /// One request's round trip, giving the request back with the outcome.
 async fn call(
-    transport: &dyn Transport,
+    transport: &LabrpcTransport,
     to: PeerId,
     request: Request,
 ) -> (Request, Option<Response>) {

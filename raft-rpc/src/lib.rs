@@ -1,28 +1,24 @@
-//! The running Raft peer on tokio, and the lab API the grader drives.
+//! The reference Raft peer: raft-core's state machine on tokio, talking over the simulated
+//! labrpc network, persisting through the lab persister, implementing the lab API
+//! ([`lab_api::LabRaft`]). It makes no protocol decisions: the core does.
 //!
-//! The lab API is what a student's peer implements and the grader tests; the reference peer
-//! (feature `reference`, on by default) implements it with raft-core's state machine.
-//!
-//! - [`api`]: the lab API ([`LabRaft`], [`ApplyMsg`], the rendezvous apply channel). This is
-//!   all a student handout needs.
-//! - `peer` (reference): [`RaftPeer`] and its [`PeerOptions`]; start here.
-//! - `driver` (reference, private): the lock, the persist-send-apply rule after every input,
-//!   and the ticker, applier and sender tasks.
-//! - `service` (reference): the "Raft" labrpc service, whose handlers step the core.
-//! - `state_encoder` (reference, private): the lab persister's bytes, encoded incrementally.
-//! - `transport` (reference): the [`Transport`] trait and [`LabrpcTransport`], over labrpc-sim.
+//! - `peer`: [`RaftPeer`] and its [`PeerOptions`]; start here.
+//! - `driver` (private): the lock, the persist-send-apply rule after every input, and the
+//!   ticker, applier and sender tasks.
+//! - `service`: the "Raft" labrpc service, whose handlers step the core.
+//! - `state_encoder` (private): the lab persister's bytes, encoded incrementally.
+//! - `transport`: [`LabrpcTransport`], requests over labrpc client ends.
 //!
 //! A three-peer cluster on a simulated network, in virtual time:
 //!
 //! ```
-//! # #[cfg(feature = "reference")]
-//! # fn main() {
 //! use std::sync::Arc;
 //! use std::time::Duration;
 //!
 //! use labrpc_sim::{Bytes, Network, Server};
 //! use raft_persist::Persister;
-//! use raft_rpc::{ApplyMsg, LabRaft, PeerArgs, RaftPeer, apply_channel};
+//! use lab_api::{ApplyMsg, LabRaft, PeerArgs, apply_channel};
+//! use raft_rpc::RaftPeer;
 //!
 //! let runtime = tokio::runtime::Builder::new_current_thread()
 //!     .enable_time()
@@ -66,35 +62,14 @@
 //!     }
 //!     peers.iter().for_each(|p| p.kill());
 //! });
-//! # }
-//! # #[cfg(not(feature = "reference"))]
-//! # fn main() {}
 //! ```
 
-pub mod api;
-
-#[cfg(feature = "reference")]
 mod driver;
-#[cfg(feature = "reference")]
 mod peer;
-#[cfg(feature = "reference")]
 mod service;
-#[cfg(feature = "reference")]
 mod state_encoder;
-#[cfg(feature = "reference")]
 pub mod transport;
 
-pub use api::{
-    ApplyClosed, ApplyMsg, ApplyReceiver, ApplySender, LabRaft, PeerArgs, Started, apply_channel,
-};
-
-#[cfg(feature = "reference")]
-pub use peer::{PeerError, PeerOptions, PeerParts, RaftPeer};
-/// The protocol core the reference peer runs, re-exported so that users of this crate
-/// (the benchmarks) can drive it directly without depending on it themselves.
-#[cfg(feature = "reference")]
-pub use raft_core;
-#[cfg(feature = "reference")]
+pub use peer::{PeerError, PeerOptions, RaftPeer};
 pub use service::ServiceError;
-#[cfg(feature = "reference")]
-pub use transport::{LabrpcTransport, Transport};
+pub use transport::LabrpcTransport;

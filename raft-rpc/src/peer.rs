@@ -5,8 +5,7 @@
 //! A peer whose persisted state does not decode is dead from the start: the error is logged
 //! with `tracing::error!`, `start` returns `None`, `get_state` returns `(0, false)`, and its
 //! service answers nothing. It never panics and never silently starts from an empty state,
-//! which would let it vote twice in a term. [`RaftPeer::try_make_with_transport`] returns
-//! the error instead, for callers that want it.
+//! which would let it vote twice in a term.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,12 +13,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use labrpc_sim::Service;
 use raft_core::{Config, LogIndex, PeerId, Raft, StateDecodeError};
-use raft_persist::Persister;
 
-use crate::api::{ApplySender, LabRaft, PeerArgs, Started};
-use crate::driver::{Inner, Launch};
+use lab_api::{LabRaft, PeerArgs, Started};
+use crate::driver::Inner;
 use crate::service::raft_service;
-use crate::transport::{LabrpcTransport, Transport};
+use crate::transport::LabrpcTransport;
 
 /// How a [`RaftPeer`] runs: the length of a tick and tweaks to [`Config::lab`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,22 +67,6 @@ impl PeerOptions {
     }
 }
 
-/// A peer over any [`Transport`] (the lab's [`PeerArgs`] fix it to labrpc client ends).
-pub struct PeerParts {
-    /// How requests reach the other peers.
-    pub transport: Arc<dyn Transport>,
-    /// Cluster size.
-    pub peers: usize,
-    /// This peer's index, below `peers`.
-    pub me: usize,
-    /// Holds the state to restore from (empty on first start) and receives every save.
-    pub persister: Persister,
-    /// Where committed commands and installed snapshots go.
-    pub apply_ch: ApplySender,
-    /// Seed of the core's random choices.
-    pub seed: u64,
-}
-
 /// Why a peer could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum PeerError {
@@ -113,62 +95,36 @@ pub struct RaftPeer {
 }
 
 impl RaftPeer {
-    /// A peer over labrpc client ends with the given options. Must be called within a tokio
-    /// runtime; returns at once, with the ticker and applier running on that runtime.
+    /// A peer with the given options (the lab's [`LabRaft::make`] uses the defaults). Must
+    /// be called within a tokio runtime; returns at once, with the ticker, applier and
+    /// senders running on that runtime. A state that cannot be restored gives a dead peer
+    /// (see the module doc) after logging the error.
     pub fn make_with(args: PeerArgs, options: PeerOptions) -> Arc<RaftPeer> {
+        let raft = restore(&args, &options);
+        if let Err(error) = &raft {
+            tracing::error!(%error, "peer stays dead");
+        }
         let PeerArgs {
             peers,
             me,
             persister,
             apply_ch,
-            seed,
+            seed: _,
         } = args;
-        let parts = PeerParts {
-            peers: peers.len(),
-            transport: Arc::new(LabrpcTransport::new(peers)),
-            me,
+        let inner = Inner::launch(
+            PeerId(me),
+            raft.ok(),
             persister,
+            LabrpcTransport::new(peers),
             apply_ch,
-            seed,
-        };
-        Self::make_with_transport(parts, options)
-    }
-
-    /// A peer over any transport. A state that cannot be restored gives a dead peer (see the
-    /// module doc) after logging the error.
-    pub fn make_with_transport(parts: PeerParts, options: PeerOptions) -> Arc<RaftPeer> {
-        let raft = restore(&parts, &options);
-        if let Err(error) = &raft {
-            tracing::error!(%error, "peer stays dead");
-        }
-        Self::launch(parts, &options, raft.ok())
-    }
-
-    /// Like [`RaftPeer::make_with_transport`], but a state that cannot be restored is an error.
-    pub fn try_make_with_transport(
-        parts: PeerParts,
-        options: PeerOptions,
-    ) -> Result<Arc<RaftPeer>, PeerError> {
-        let raft = restore(&parts, &options)?;
-        Ok(Self::launch(parts, &options, Some(raft)))
+            options.tick,
+        );
+        Arc::new(RaftPeer { inner })
     }
 
     /// Whether the peer failed to restore and so never ran.
     pub fn is_dead_on_arrival(&self) -> bool {
         self.inner.lock().raft.is_none()
-    }
-
-    fn launch(parts: PeerParts, options: &PeerOptions, raft: Option<Raft>) -> Arc<RaftPeer> {
-        let inner = Inner::launch(Launch {
-            me: PeerId(parts.me),
-            peers: parts.peers,
-            raft,
-            persister: parts.persister,
-            transport: parts.transport,
-            apply_ch: parts.apply_ch,
-            tick: options.tick,
-        });
-        Arc::new(RaftPeer { inner })
     }
 
     /// Starts agreement on several commands under one lock hold, so that they are persisted
@@ -192,22 +148,20 @@ impl RaftPeer {
 }
 
 /// The core rebuilt from the persister (fresh when it is empty).
-fn restore(parts: &PeerParts, options: &PeerOptions) -> Result<Raft, PeerError> {
-    if parts.me >= parts.peers {
-        return Err(PeerError::BadIndex {
-            me: parts.me,
-            peers: parts.peers,
-        });
+fn restore(args: &PeerArgs, options: &PeerOptions) -> Result<Raft, PeerError> {
+    let peers = args.peers.len();
+    if args.me >= peers {
+        return Err(PeerError::BadIndex { me: args.me, peers });
     }
-    let config = options.config(PeerId(parts.me), parts.peers);
+    let config = options.config(PeerId(args.me), peers);
     Raft::restore(
         config,
-        parts.seed,
-        &parts.persister.read_raft_state(),
-        parts.persister.read_snapshot(),
+        args.seed,
+        &args.persister.read_raft_state(),
+        args.persister.read_snapshot(),
     )
     .map_err(|source| PeerError::Restore {
-        me: parts.me,
+        me: args.me,
         source,
     })
 }
@@ -221,7 +175,7 @@ impl LabRaft for RaftPeer {
         raft_service(self)
     }
 
-    fn start(&self, command: Bytes) -> Option<Started> {
+    fn start(self: &Arc<Self>, command: Bytes) -> Option<Started> {
         let proposed = self.inner.propose(|raft| raft.propose(command))?;
         let (index, term) = proposed.ok()?;
         Some(Started {
@@ -237,7 +191,7 @@ impl LabRaft for RaftPeer {
         }
     }
 
-    fn snapshot(&self, index: u64, snapshot: Bytes) {
+    fn snapshot(self: &Arc<Self>, index: u64, snapshot: Bytes) {
         self.inner
             .with_raft(|raft| raft.snapshot(LogIndex(index), snapshot));
     }

@@ -35,7 +35,7 @@ pub(crate) async fn applier(raft: Arc<Raft>) {
             () = raft.apply_wakeup.notified() => {}
         }
         // TODO(2B): under the lock, collect the entries last_applied+1 ..= commit_index as
-        // `raft_rpc::ApplyMsg::Command { index, command }` (and, in 2D, a pending snapshot
+        // `lab_api::ApplyMsg::Command { index, command }` (and, in 2D, a pending snapshot
         // first, as `ApplyMsg::Snapshot`). Drop the lock. Send each with
         // `raft.apply_ch.send(msg).await`, stopping if it fails or the peer is killed. Then
         // lock again and raise last_applied to what you sent (a snapshot may have moved it

@@ -29,7 +29,7 @@
 //! ```
 //! use labrpc_sim::Network;
 //! use raft_persist::Persister;
-//! use raft_rpc::{LabRaft, PeerArgs, apply_channel};
+//! use lab_api::{LabRaft, PeerArgs, apply_channel};
 //! use raft_student::Raft;
 //!
 //! let runtime = tokio::runtime::Builder::new_current_thread()

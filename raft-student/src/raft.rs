@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use bytes::Bytes;
 use labrpc_sim::{ClientEnd, Service};
 use raft_persist::Persister;
-use raft_rpc::{ApplySender, LabRaft, PeerArgs, Started};
+use lab_api::{ApplySender, LabRaft, PeerArgs, Started};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tokio::sync::{Notify, watch};
@@ -189,7 +189,7 @@ impl LabRaft for Raft {
         rpc::service(self)
     }
 
-    fn start(&self, command: Bytes) -> Option<Started> {
+    fn start(self: &Arc<Self>, command: Bytes) -> Option<Started> {
         // TODO(2B): if this peer is not the leader (or is killed), return None. Otherwise
         // append `LogEntry { term: current_term, command }` to the log, persist (2C), and
         // return Some(Started { index, term }) at once. Do not wait for agreement here: the
@@ -203,7 +203,7 @@ impl LabRaft for Raft {
         (0, false)
     }
 
-    fn snapshot(&self, index: u64, snapshot: Bytes) {
+    fn snapshot(self: &Arc<Self>, index: u64, snapshot: Bytes) {
         // TODO(2D): the service has everything up to and including `index` in `snapshot`.
         // Drop the log entries through `index` (keep the term of entry `index` as the new
         // placeholder), keep the bytes in `State::snapshot`, and save both with persist().

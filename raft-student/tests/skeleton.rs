@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use labrpc_sim::{Bytes, Network, RpcError, Server};
 use raft_persist::Persister;
-use raft_rpc::{ApplyReceiver, LabRaft, PeerArgs, apply_channel};
+use lab_api::{ApplyReceiver, LabRaft, PeerArgs, apply_channel};
 use raft_student::{
     AppendEntriesArgs, AppendEntriesReply, InstallSnapshotArgs, InstallSnapshotReply, Raft,
     RequestVoteArgs, RequestVoteReply, progress,

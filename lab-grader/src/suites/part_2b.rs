@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use raft_rpc::LabRaft;
+use lab_api::LabRaft;
 use tokio::time::sleep;
 
 use crate::cmd::Cmd;

@@ -7,7 +7,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::Sender;
 use std::time::Duration;
 
-use raft_rpc::LabRaft;
+use lab_api::LabRaft;
 
 use crate::fail::Fail;
 use crate::harness::TestContext;

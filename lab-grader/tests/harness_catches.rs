@@ -11,7 +11,7 @@ use grader::runner::run_cases;
 use grader::suites::{TestCase, all_tests};
 use grader::{Options, Summary};
 use labrpc_sim::Service;
-use raft_rpc::{ApplyMsg, ApplySender, LabRaft, PeerArgs, Started};
+use lab_api::{ApplyMsg, ApplySender, LabRaft, PeerArgs, Started};
 
 /// What the fake does.
 trait Behaviour: Send + Sync + 'static {
@@ -39,7 +39,7 @@ impl<B: Behaviour> LabRaft for Fake<B> {
     fn service(self: Arc<Self>) -> Service {
         Service::new("Raft")
     }
-    fn start(&self, command: Bytes) -> Option<Started> {
+    fn start(self: &Arc<Self>, command: Bytes) -> Option<Started> {
         if !B::LEADER {
             return None;
         }
@@ -63,7 +63,7 @@ impl<B: Behaviour> LabRaft for Fake<B> {
         }
         (1, B::LEADER)
     }
-    fn snapshot(&self, _index: u64, _snapshot: Bytes) {}
+    fn snapshot(self: &Arc<Self>, _index: u64, _snapshot: Bytes) {}
     fn kill(&self) {}
 }
 

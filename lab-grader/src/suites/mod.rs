@@ -9,7 +9,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
-use raft_rpc::LabRaft;
+use lab_api::LabRaft;
 
 use crate::fail::Fail;
 use crate::harness::TestContext;
@@ -264,7 +264,7 @@ pub fn all_tests<R: LabRaft>() -> Vec<TestCase> {
 #[cfg(all(test, feature = "reference"))]
 mod tests {
     use super::*;
-    use raft_rpc::RaftPeer;
+    use lab_api::RaftPeer;
 
     #[test]
     fn twenty_eight_tests_in_2023_lists() {

@@ -60,7 +60,7 @@ pub(crate) fn decode<T: serde::de::DeserializeOwned>(
 }
 
 impl Cmd {
-    /// The bytes handed to [`raft_rpc::LabRaft::start`] (bincode).
+    /// The bytes handed to [`lab_api::LabRaft::start`] (bincode).
     pub fn to_bytes(&self) -> Bytes {
         encode(self)
     }

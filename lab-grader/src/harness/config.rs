@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use labrpc_sim::{ClientEnd, Network, Server};
 use raft_persist::Persister;
-use raft_rpc::{LabRaft, PeerArgs, Started, apply_channel};
+use lab_api::{LabRaft, PeerArgs, Started, apply_channel};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tokio::time::Instant;

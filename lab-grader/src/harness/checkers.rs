@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use raft_rpc::LabRaft;
+use lab_api::LabRaft;
 use tokio::time::{Instant, sleep};
 
 use super::config::Config;

@@ -133,7 +133,7 @@ impl TestContext {
         lock(&self.inner.state).finished
     }
 
-    /// Records what the peer under test says is not written yet ([`raft_rpc::LabRaft::missing`]);
+    /// Records what the peer under test says is not written yet ([`lab_api::LabRaft::missing`]);
     /// the runner adds it to a failure's message.
     pub fn set_hints(&self, hints: Vec<&'static str>) {
         lock(&self.inner.state).hints = hints;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use raft_rpc::LabRaft;
+use lab_api::LabRaft;
 use tokio::time::sleep;
 
 use crate::cmd::Cmd;

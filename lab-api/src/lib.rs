@@ -1,6 +1,69 @@
-//! The lab API: what the grader needs from a Raft peer (spec section 4, 2023+ form, without
-//! CondInstallSnapshot). The reference peer and a student's peer implement [`LabRaft`] and are
-//! graded by the same harness.
+//! The lab API: the contract between the grader and any Raft peer (spec section 4, 2023+
+//! form, without CondInstallSnapshot). The reference peer (`raft-rpc`) and a student's peer
+//! (`raft-student`) implement [`LabRaft`] and are graded by the same harness; this crate is
+//! all either needs to know about the grader, and all the grader knows about them.
+//!
+//! - [`LabRaft`]: what the grader calls on a peer (Go's `Make`, `Start`, `GetState`,
+//!   `Snapshot`, `Kill`), plus [`LabRaft::missing`] for hints.
+//! - [`ApplyMsg`] and [`apply_channel`]: what a peer delivers, on a rendezvous channel like
+//!   the lab's unbuffered Go channel.
+//! - [`PeerArgs`]: what a peer is made from.
+//!
+//! `make` returns an `Arc<Self>`, and `start` and `snapshot` receive that `Arc`, so a peer can
+//! hand work that owns it to a task from any of them (Go's `go rf.sendAll()`):
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+//!
+//! use bytes::Bytes;
+//! use lab_api::{LabRaft, PeerArgs, Started};
+//! use labrpc_sim::Service;
+//!
+//! /// A peer that counts its `start` calls from a spawned task.
+//! struct Counter {
+//!     starts: AtomicU64,
+//!     dead: AtomicBool,
+//! }
+//!
+//! impl LabRaft for Counter {
+//!     fn make(_args: PeerArgs) -> Arc<Self> {
+//!         Arc::new(Counter { starts: AtomicU64::new(0), dead: AtomicBool::new(false) })
+//!     }
+//!     fn service(self: Arc<Self>) -> Service {
+//!         Service::new("Raft")
+//!     }
+//!     fn start(self: &Arc<Self>, _command: Bytes) -> Option<Started> {
+//!         let me = Arc::clone(self); // the task owns the peer
+//!         tokio::spawn(async move { me.starts.fetch_add(1, Ordering::SeqCst) });
+//!         None
+//!     }
+//!     fn get_state(&self) -> (u64, bool) {
+//!         (0, false)
+//!     }
+//!     fn snapshot(self: &Arc<Self>, _index: u64, _snapshot: Bytes) {}
+//!     fn kill(&self) {
+//!         self.dead.store(true, Ordering::SeqCst);
+//!     }
+//! }
+//!
+//! let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+//! runtime.block_on(async {
+//!     let (apply_ch, _reader) = lab_api::apply_channel();
+//!     let args = PeerArgs {
+//!         peers: Vec::new(),
+//!         me: 0,
+//!         persister: raft_persist::Persister::new(),
+//!         apply_ch,
+//!         seed: 1,
+//!     };
+//!     let peer = Counter::make(args);
+//!     assert_eq!(peer.start(Bytes::from_static(b"x")), None);
+//!     tokio::task::yield_now().await;
+//!     assert_eq!(peer.starts.load(Ordering::SeqCst), 1);
+//! });
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::sync::Arc;
 
@@ -103,15 +166,18 @@ pub trait LabRaft: Send + Sync + 'static {
     fn service(self: Arc<Self>) -> Service;
 
     /// Starts agreement on `command`. Returns at once: `Some` with the index and term when
-    /// this peer believes it is the leader, `None` otherwise.
-    fn start(&self, command: Bytes) -> Option<Started>;
+    /// this peer believes it is the leader, `None` otherwise. The receiver is the peer's
+    /// `Arc`, so the method may spawn a task that owns the peer (to send the new entry at
+    /// once, for example).
+    fn start(self: &Arc<Self>, command: Bytes) -> Option<Started>;
 
     /// The current term, and whether this peer believes it is the leader.
     fn get_state(&self) -> (u64, bool);
 
     /// The service has a snapshot of everything up to and including `index`; the peer may
     /// discard its log through `index` (2D). Called from the task that reads the apply channel.
-    fn snapshot(&self, index: u64, snapshot: Bytes);
+    /// Like `start`, it receives the peer's `Arc`.
+    fn snapshot(self: &Arc<Self>, index: u64, snapshot: Bytes);
 
     /// Stops the peer: it never sends, applies or persists again.
     fn kill(&self);

@@ -1,6 +1,6 @@
 //! Part 2D: log compaction (spec section 5, tests 20-26, 2023+ forms).
 
-use raft_rpc::LabRaft;
+use lab_api::LabRaft;
 
 use crate::cmd::Cmd;
 use crate::fail::Fail;

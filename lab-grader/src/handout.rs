@@ -1,14 +1,15 @@
 //! `grader handout <DIR>`: writes a self-contained starter workspace for a class.
 //!
-//! The handout holds the network (`labrpc-sim`), the persister (`raft-persist`), the lab API
-//! (the `api` module of `raft-rpc`, nothing else of it), the grader, the student crate, the
-//! guide and a README for students. It holds nothing of the reference Raft: no `raft-core`,
-//! and none of `raft-rpc`'s peer modules. Its grader, built without the `reference` feature,
-//! grades the student crate by default, so in the new directory `cargo run -p grader -- 2A`
+//! The handout holds, copied as they are, the network (`labrpc-sim`), the persister
+//! (`raft-persist`), the lab API (`lab-api`), the grader library (`lab-grader`), the student
+//! crate, the guide and a README for students, plus the handout's own `grader` binary
+//! (`handout/grader` here), which grades only the student crate. It holds nothing of the
+//! reference Raft (`raft-core`, `raft-rpc`). In the new directory `cargo run -p grader -- 2A`
 //! works out of the box (and fails until the student writes the code).
 //!
-//! Manifests are rewritten with `toml_edit`, so comments and layout survive; the lock file is
-//! copied so the class builds with the versions this workspace was tested with.
+//! The one edit is the workspace's member list (with `toml_edit`, so comments and layout
+//! survive); the lock file is copied so the class builds with the versions this workspace was
+//! tested with.
 
 use std::fs;
 use std::io::Write;
@@ -18,25 +19,22 @@ use clap::Parser;
 use toml_edit::{DocumentMut, Item, Table, value};
 
 /// Crates copied whole (manifest, sources, tests).
-const WHOLE_CRATES: &[&str] = &["labrpc-sim", "raft-persist", "raft-student"];
+const WHOLE_CRATES: &[&str] = &[
+    "labrpc-sim",
+    "raft-persist",
+    "lab-api",
+    "lab-grader",
+    "raft-student",
+];
+
+/// Where the handout's `grader` binary package lives in this workspace (it becomes `grader`).
+const HANDOUT_GRADER: &str = "handout/grader";
 
 /// Top-level files copied as they are.
 const TOP_FILES: &[&str] = &["Cargo.lock", "clippy.toml", ".gitignore", "docs/LAB.md"];
 
-/// The student README, kept beside the grader's sources.
-const STUDENT_README: &str = include_str!("../handout/README.md");
-
-/// The handout's `raft-rpc/src/lib.rs`: only the lab API.
-const RAFT_RPC_LIB: &str = "\
-//! The lab API: what the grader needs from a Raft peer ([`LabRaft`], [`ApplyMsg`], the
-//! rendezvous apply channel). Your Raft, in `raft-student`, implements [`LabRaft`].
-
-pub mod api;
-
-pub use api::{
-    ApplyClosed, ApplyMsg, ApplyReceiver, ApplySender, LabRaft, PeerArgs, Started, apply_channel,
-};
-";
+/// The student README (the handout's `README.md`).
+const STUDENT_README: &str = "handout/README.md";
 
 /// Why a handout could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -135,25 +133,23 @@ pub fn export(source: &Path, dest: &Path) -> Result<Vec<PathBuf>, HandoutError> 
         w.copy_tree(&format!("{krate}/src"))?;
         w.copy_tree_if_present(&format!("{krate}/tests"))?;
     }
+    w.copy_file_to(&format!("{HANDOUT_GRADER}/Cargo.toml"), "grader/Cargo.toml")?;
+    w.copy_tree_to(&format!("{HANDOUT_GRADER}/src"), "grader/src")?;
     for f in TOP_FILES {
         w.copy_file(f)?;
     }
-    w.write("README.md", STUDENT_README)?;
+    w.copy_file_to(STUDENT_README, "README.md")?;
     w.write_manifest("Cargo.toml", workspace_manifest)?;
-    w.write_manifest("raft-rpc/Cargo.toml", raft_rpc_manifest)?;
-    w.copy_file("raft-rpc/src/api.rs")?;
-    w.write("raft-rpc/src/lib.rs", RAFT_RPC_LIB)?;
-    w.write_manifest("grader/Cargo.toml", grader_manifest)?;
-    w.copy_tree("grader/src")?;
-    w.copy_tree("grader/handout")?;
     Ok(w.written)
 }
 
 fn check_source(source: &Path) -> Result<(), HandoutError> {
     for what in [
         "Cargo.toml",
-        "raft-rpc/src/api.rs",
+        "lab-api/Cargo.toml",
         "raft-student/Cargo.toml",
+        "handout/grader/Cargo.toml",
+        STUDENT_README,
     ] {
         if !source.join(what).is_file() {
             return Err(HandoutError::SourceMissing {
@@ -210,8 +206,12 @@ impl Writer<'_> {
     }
 
     fn copy_file(&mut self, rel: &str) -> Result<(), HandoutError> {
+        self.copy_file_to(rel, rel)
+    }
+
+    fn copy_file_to(&mut self, rel: &str, to: &str) -> Result<(), HandoutError> {
         let contents = self.read(rel)?;
-        self.write(rel, &contents)
+        self.write(to, &contents)
     }
 
     fn copy_tree_if_present(&mut self, rel: &str) -> Result<(), HandoutError> {
@@ -221,8 +221,13 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// Copies every file below `rel`, in name order (so the file list is deterministic).
     fn copy_tree(&mut self, rel: &str) -> Result<(), HandoutError> {
+        self.copy_tree_to(rel, rel)
+    }
+
+    /// Copies every file below `rel` to the same place below `to`, in name order (so the
+    /// file list is deterministic).
+    fn copy_tree_to(&mut self, rel: &str, to: &str) -> Result<(), HandoutError> {
         let dir = self.source.join(rel);
         let io = |source| HandoutError::Io {
             path: dir.clone(),
@@ -235,11 +240,11 @@ impl Writer<'_> {
             .map_err(io)?;
         names.sort();
         for name in names {
-            let child = format!("{rel}/{name}");
+            let (child, target) = (format!("{rel}/{name}"), format!("{to}/{name}"));
             if self.source.join(&child).is_dir() {
-                self.copy_tree(&child)?;
+                self.copy_tree_to(&child, &target)?;
             } else {
-                self.copy_file(&child)?;
+                self.copy_file_to(&child, &target)?;
             }
         }
         Ok(())
@@ -267,48 +272,14 @@ fn table<'a>(doc: &'a mut DocumentMut, key: &str) -> Result<&'a mut Table, Strin
         .ok_or_else(|| format!("no [{key}] table"))
 }
 
-/// The workspace without raft-core: the handout's five crates.
+/// The workspace's member list, without the reference Raft (the only edit of any manifest).
 fn workspace_manifest(doc: &mut DocumentMut) -> Result<(), String> {
     let ws = table(doc, "workspace")?;
     let mut members = toml_edit::Array::new();
-    for m in [
-        "labrpc-sim",
-        "raft-persist",
-        "raft-rpc",
-        "raft-student",
-        "grader",
-    ] {
-        members.push(m);
+    for m in WHOLE_CRATES.iter().chain(&["grader"]) {
+        members.push(*m);
     }
     ws.insert("members", value(members));
-    let deps = ws
-        .get_mut("dependencies")
-        .and_then(Item::as_table_mut)
-        .ok_or("no [workspace.dependencies] table")?;
-    deps.remove("raft-core");
-    Ok(())
-}
-
-/// raft-rpc reduced to the lab API: no raft-core, no reference feature, no peer tests.
-fn raft_rpc_manifest(doc: &mut DocumentMut) -> Result<(), String> {
-    table(doc, "dependencies")?.remove("raft-core");
-    doc.remove("features");
-    doc.remove("test");
-    doc.remove("dev-dependencies");
-    Ok(())
-}
-
-/// The grader without the reference feature, benches or tests that need the reference peer.
-fn grader_manifest(doc: &mut DocumentMut) -> Result<(), String> {
-    let mut features = Table::new();
-    features.insert("reference", value(toml_edit::Array::new()));
-    features
-        .key_mut("reference")
-        .ok_or("no reference key")?
-        .leaf_decor_mut()
-        .set_prefix("# Not available in a handout: it holds no reference Raft.\n");
-    doc.insert("features", Item::Table(features));
-    doc.remove("bench");
-    doc.remove("dev-dependencies");
+    ws.remove("exclude");
     Ok(())
 }

@@ -1,11 +1,13 @@
-//! The command line (clap derive). Generic over the peer type: the `grader` binary grades the
-//! reference peer; a student's binary calls `grader::cli::main::<TheirRaft>()`.
+//! The command line (clap derive). Generic over the peer type: a crate of one's own calls
+//! `grader::cli::main::<TheirRaft>()`; the `grader` binaries call [`main_builtin`] with the
+//! peers they were built with (the reference and the student crate in this repository, the
+//! student crate alone in a handout), and `--impl` picks one of them.
 
 use std::io::{self, Write};
 use std::time::Duration;
 
 use clap::Parser;
-use raft_rpc::LabRaft;
+use lab_api::LabRaft;
 
 use crate::runner::{self, Options, Selection};
 use crate::suites::{Part, all_tests};
@@ -92,10 +94,11 @@ pub struct Cli {
     /// Run up to J tests at a time, each on its own thread.
     #[arg(long, value_name = "J", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub jobs: u32,
-    /// Which Raft to grade: `reference` (raft-rpc's reference peer; the default when this
-    /// grader was built with it) or `student` (the raft-student crate). A crate of your own
-    /// calls `grader::cli::main::<YourRaft>()` instead.
-    #[arg(long = "impl", value_name = "NAME", value_parser = ["reference", "student"])]
+    /// Which Raft to grade: `reference` (raft-rpc's reference peer, the default in the
+    /// raft-lab repository) or `student` (the raft-student crate; the only one, and so the
+    /// default, in a class handout). A crate of your own calls
+    /// `grader::cli::main::<YourRaft>()` instead.
+    #[arg(long = "impl", value_name = "NAME")]
     pub implementation: Option<String>,
 }
 
@@ -196,35 +199,74 @@ pub fn main<R: LabRaft>() -> i32 {
     main_with_args::<R>(std::env::args(), &mut io::stdout().lock())
 }
 
-/// The `grader` binary: `handout <DIR>`, or grading the peer `--impl` names (the reference
-/// peer by default when built with the `reference` feature, else the student crate).
-pub fn main_builtin_with_args(args: Vec<String>, out: &mut dyn Write) -> i32 {
+/// A peer type a `grader` binary can grade, under the name `--impl` gives it.
+#[derive(Clone, Copy)]
+pub struct Implementation {
+    /// The `--impl` value.
+    pub name: &'static str,
+    /// One line for error messages: what it is.
+    pub about: &'static str,
+    run: fn(Vec<String>, &mut dyn Write) -> i32,
+}
+
+impl Implementation {
+    /// Peer type `R`, named `name`.
+    pub fn of<R: LabRaft>(name: &'static str, about: &'static str) -> Self {
+        Implementation {
+            name,
+            about,
+            run: |args, out| main_with_args::<R>(args, out),
+        }
+    }
+}
+
+/// The `grader` binary: `handout <DIR>`, or grading the implementation `--impl` names (the
+/// first of `implementations` by default).
+pub fn main_builtin_with_args(
+    implementations: &[Implementation],
+    args: Vec<String>,
+    out: &mut dyn Write,
+) -> i32 {
     if args.get(1).map(String::as_str) == Some("handout") {
         return crate::handout::main_with_args(&args[1..], out);
     }
     let chosen = Cli::try_parse_from(&args)
         .ok()
         .and_then(|c| c.implementation);
-    match chosen.as_deref() {
-        Some("student") => main_with_args::<raft_student::Raft>(args, out),
-        #[cfg(feature = "reference")]
-        _ => main_with_args::<raft_rpc::RaftPeer>(args, out),
-        #[cfg(not(feature = "reference"))]
-        Some("reference") => {
+    let found = match chosen.as_deref() {
+        None => implementations.first(),
+        Some(name) => implementations.iter().find(|i| i.name == name),
+    };
+    match found {
+        Some(implementation) => (implementation.run)(args, out),
+        None => {
+            let known: Vec<String> = implementations
+                .iter()
+                .map(|i| format!("{} ({})", i.name, i.about))
+                .collect();
+            let name = chosen.unwrap_or_default();
             eprintln!(
-                "error: this grader was built without the reference Raft (a student handout); \
-                 grade your own with --impl student (the default)"
+                "error: this grader cannot grade --impl {name:?}: it was built with {}",
+                known.join(", ")
             );
+            if name == "reference" {
+                eprintln!(
+                    "(a class handout is built without the reference Raft: grade your own with \
+                     --impl student, the default)"
+                );
+            }
             2
         }
-        #[cfg(not(feature = "reference"))]
-        _ => main_with_args::<raft_student::Raft>(args, out),
     }
 }
 
 /// [`main_builtin_with_args`] on the process's arguments and stdout.
-pub fn main_builtin() -> i32 {
-    main_builtin_with_args(std::env::args().collect(), &mut io::stdout().lock())
+pub fn main_builtin(implementations: &[Implementation]) -> i32 {
+    main_builtin_with_args(
+        implementations,
+        std::env::args().collect(),
+        &mut io::stdout().lock(),
+    )
 }
 
 #[cfg(test)]

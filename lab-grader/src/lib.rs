@@ -18,7 +18,7 @@
 //! ```no_run
 //! use grader::{Options, Selection, suites::Part};
 //!
-//! fn grade_2a<R: raft_rpc::LabRaft>() -> std::io::Result<bool> {
+//! fn grade_2a<R: lab_api::LabRaft>() -> std::io::Result<bool> {
 //!     let selection = Selection { parts: vec![Part::A], pattern: None };
 //!     let opts = Options { seed: 42, ..Options::default() };
 //!     let summary = grader::run::<R>(&selection, &opts, &mut std::io::stdout())?;

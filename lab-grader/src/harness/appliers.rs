@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use raft_rpc::{ApplyMsg, ApplyReceiver, LabRaft};
+use lab_api::{ApplyMsg, ApplyReceiver, LabRaft};
 
 use super::config::{Config, SNAPSHOT_INTERVAL, State};
 use super::context::lock;
@@ -96,7 +96,7 @@ impl<R: LabRaft> Config<R> {
     }
 
     /// Go's 2023 `applierSnap` for one message.
-    fn apply_snap(&self, i: usize, rf: &R, m: ApplyMsg) -> Option<ApplyError> {
+    fn apply_snap(&self, i: usize, rf: &Arc<R>, m: ApplyMsg) -> Option<ApplyError> {
         match m {
             ApplyMsg::Snapshot { index, data, .. } => {
                 ingest_snap(&mut lock(&self.st), i, &data, Some(index)).err()

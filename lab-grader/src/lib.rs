@@ -39,10 +39,13 @@ pub mod cmd;
 pub mod fail;
 pub mod handout;
 pub mod harness;
+mod options;
 pub mod report;
 pub mod runner;
 mod schedule;
 pub mod seed;
 pub mod suites;
+mod test_run;
 
-pub use runner::{Options, Selection, Summary, run};
+pub use options::Options;
+pub use runner::{Selection, Summary, run};

@@ -40,6 +40,16 @@ pub struct TestRun {
     pub outcome: Outcome,
 }
 
+impl Outcome {
+    /// A failure with `message` that is not an apply error.
+    pub fn failed(message: &str) -> Outcome {
+        Outcome::Failed {
+            message: message.to_string(),
+            apply_error: false,
+        }
+    }
+}
+
 impl TestRun {
     /// Whether it passed.
     pub fn passed(&self) -> bool {

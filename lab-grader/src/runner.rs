@@ -1,18 +1,14 @@
-//! Runs tests: each on its own OS thread with its own tokio runtime (virtual time by default,
-//! the real clock with `real_time`), `jobs` at a time, under a wall-clock watchdog, and writes
-//! the report.
+//! Runs tests: selects them, hands them to the scheduler (`schedule`: each on its own OS
+//! thread with its own tokio runtime, `jobs` at a time, under a wall-clock watchdog) and
+//! writes the report.
 
 use std::io::{self, Write};
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc::Sender;
-use std::time::Duration;
 
 use lab_api::LabRaft;
 
-use crate::fail::Fail;
-use crate::harness::TestContext;
-use crate::report::{self, Outcome, TestRun};
-use crate::schedule;
+pub use crate::options::Options;
+use crate::report::{self, TestRun};
+use crate::schedule::{self, Job};
 use crate::seed;
 use crate::suites::{Part, TestCase, all_tests};
 
@@ -73,55 +69,6 @@ impl Selection {
     }
 }
 
-/// How to run them.
-#[derive(Clone, Debug)]
-pub struct Options {
-    /// The run seed; test seeds derive from it and the test names.
-    pub seed: u64,
-    /// Real clock and a 2-worker runtime instead of virtual time.
-    pub real_time: bool,
-    /// Repetitions of each test (run k uses seed + k).
-    pub runs: u32,
-    /// Tests running at once.
-    pub jobs: usize,
-    /// Show a progress bar on stderr (only drawn on a terminal) for multi-run stress runs.
-    pub progress: bool,
-    /// Wall-clock budget per test before the watchdog abandons it; `None` for the default
-    /// (120 s in virtual time, 180 s in real time).
-    pub watchdog: Option<Duration>,
-    /// The `--impl` value to repeat in replay commands, when not the default peer.
-    pub implementation: Option<String>,
-}
-
-impl Options {
-    /// The flags a replay command needs besides `--test` and `--seed`.
-    pub fn replay_flags(&self) -> String {
-        let mut flags = String::new();
-        if self.real_time {
-            flags.push_str(" --real-time");
-        }
-        if let Some(i) = &self.implementation {
-            flags.push_str(" --impl ");
-            flags.push_str(i);
-        }
-        flags
-    }
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            seed: 0,
-            real_time: false,
-            runs: 1,
-            jobs: 1,
-            progress: false,
-            watchdog: None,
-            implementation: None,
-        }
-    }
-}
-
 /// What a run produced.
 #[derive(Clone, Debug)]
 pub struct Summary {
@@ -135,21 +82,6 @@ pub struct Summary {
     pub wall_secs: f64,
 }
 
-/// A message from a test thread to the coordinator.
-pub(crate) enum Event {
-    Output(usize, String),
-    Done(usize, f64, Outcome),
-}
-
-/// One scheduled test run.
-#[derive(Clone, Copy)]
-pub(crate) struct Job {
-    pub(crate) case: TestCase,
-    pub(crate) run: u32,
-    pub(crate) run_seed: u64,
-    pub(crate) test_seed: u64,
-}
-
 /// Runs the selected tests of peer type `R` and writes the report to `out`.
 pub fn run<R: LabRaft>(
     selection: &Selection,
@@ -159,113 +91,6 @@ pub fn run<R: LabRaft>(
     match selection.resolve(&all_tests::<R>()) {
         Ok(cases) => run_cases(&cases, opts, out).map(Ok),
         Err(e) => Ok(Err(e)),
-    }
-}
-
-/// The body of one test run, inside its runtime: the body races the failure signal
-/// (biased, so a recorded failure wins), then the cleanups run.
-async fn drive(case: TestCase, t: TestContext) -> (f64, Outcome) {
-    let t0 = tokio::time::Instant::now();
-    let part = case.part;
-    let body = (case.body)(t.clone());
-    let result = tokio::select! {
-        biased;
-        () = t.failure_signal() => Ok(()),
-        r = body => r,
-    };
-    if let Err(e) = result {
-        t.fail(e);
-    }
-    t.run_cleanups();
-    let secs = t0.elapsed().as_secs_f64();
-    let outcome = match t.take_failure() {
-        Some(f) => Outcome::Failed {
-            message: with_hints(f.to_string(), &t.hints(), part),
-            apply_error: matches!(f, Fail::Apply(_)),
-        },
-        None => Outcome::Passed(t.passed()),
-    };
-    (secs, outcome)
-}
-
-fn runtime(real_time: bool) -> io::Result<tokio::runtime::Runtime> {
-    if real_time {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_time()
-            .build()
-    } else {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-    }
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-string panic payload".to_string()
-    }
-}
-
-/// The test thread: build a runtime, drive the test, report; a panic is a failure.
-pub(crate) fn test_thread(id: usize, job: Job, real_time: bool, tx: Sender<Event>) {
-    let out = tx.clone();
-    let sink = Box::new(move |s: &str| {
-        let _ = out.send(Event::Output(id, s.to_string()));
-    });
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        let rt = runtime(real_time)?;
-        let r = rt.block_on(drive(job.case, TestContext::new(job.test_seed, sink)));
-        rt.shutdown_background();
-        Ok::<_, io::Error>(r)
-    }));
-    let (secs, outcome) = match result {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => (0.0, failed(&format!("cannot build a tokio runtime: {e}"))),
-        Err(p) => (
-            0.0,
-            failed(
-                &Fail::Panicked {
-                    message: panic_message(&*p),
-                }
-                .to_string(),
-            ),
-        ),
-    };
-    let _ = tx.send(Event::Done(id, secs, outcome));
-}
-
-/// Adds the peer's own list of unwritten parts to a failure message: those a test of `part`
-/// depends on (hints that start with a later part's name, like "2D: ...", are left out of a
-/// 2A failure).
-fn with_hints(message: String, hints: &[&str], part: Part) -> String {
-    let later = |h: &str| {
-        Part::ALL
-            .iter()
-            .any(|p| *p > part && h.starts_with(&p.to_string()))
-    };
-    let relevant: Vec<&str> = hints.iter().copied().filter(|h| !later(h)).collect();
-    if relevant.is_empty() {
-        return message;
-    }
-    let mut s = message;
-    s.push_str("\nthe peer under test says these parts are not written yet:");
-    for h in relevant {
-        s.push_str("\n  - ");
-        s.push_str(h);
-    }
-    s
-}
-
-pub(crate) fn failed(message: &str) -> Outcome {
-    Outcome::Failed {
-        message: message.to_string(),
-        apply_error: false,
     }
 }
 

@@ -9,8 +9,35 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget};
 
 use crate::fail::Fail;
+use crate::options::Options;
 use crate::report::{self, Outcome, TestRun};
-use crate::runner::{Event, Job, Options, failed, test_thread};
+use crate::suites::TestCase;
+use crate::test_run::run_test;
+
+/// One scheduled test run.
+#[derive(Clone, Copy)]
+pub(crate) struct Job {
+    pub(crate) case: TestCase,
+    pub(crate) run: u32,
+    pub(crate) run_seed: u64,
+    pub(crate) test_seed: u64,
+}
+
+/// A message from a test thread to the coordinator.
+enum Event {
+    Output(usize, String),
+    Done(usize, f64, Outcome),
+}
+
+/// The test thread of job `id`: runs it, forwarding its output and then its result.
+fn test_thread(id: usize, job: Job, real_time: bool, tx: mpsc::Sender<Event>) {
+    let out = tx.clone();
+    let sink = Box::new(move |s: &str| {
+        let _ = out.send(Event::Output(id, s.to_string()));
+    });
+    let (secs, outcome) = run_test(job.case, job.test_seed, real_time, sink);
+    let _ = tx.send(Event::Done(id, secs, outcome));
+}
 
 /// Default wall-clock budgets per test.
 const VIRTUAL_BUDGET: Duration = Duration::from_secs(120);
@@ -94,7 +121,7 @@ impl Coordinator<'_> {
             let fail = Fail::Stuck {
                 secs: budget.as_secs(),
             };
-            self.finish(id, budget.as_secs_f64(), failed(&fail.to_string()));
+            self.finish(id, budget.as_secs_f64(), Outcome::failed(&fail.to_string()));
         }
     }
 

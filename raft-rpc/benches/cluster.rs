@@ -25,9 +25,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_main};
-use labrpc_sim::{Network, Server};
-use raft_persist::Persister;
-use raft_rpc::{ApplyMsg, ApplyReceiver, LabRaft, PeerArgs, PeerOptions, RaftPeer, apply_channel};
+use grader::harness::Cluster;
+use lab_api::{ApplyMsg, ApplyReceiver, LabRaft, PeerArgs, apply_channel};
+use labrpc_sim::{NetError, Network};
+use raft_rpc::{PeerOptions, RaftPeer};
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -90,7 +91,7 @@ impl Waiters {
 }
 
 /// A running cluster and the figures gathered while benchmarking it.
-struct Cluster {
+struct Bench {
     runtime: Runtime,
     net: Network,
     peers: Vec<Arc<RaftPeer>>,
@@ -126,8 +127,8 @@ async fn reader(
     }
 }
 
-impl Cluster {
-    fn build(setup: Setup) -> Cluster {
+impl Bench {
+    fn build(setup: Setup) -> Bench {
         let runtime = if setup.multi_thread {
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -150,7 +151,7 @@ impl Cluster {
         ));
         let (leader, term) = runtime.block_on(find_leader(&peers));
         leader_slot.store(leader, Ordering::Relaxed);
-        let mut cluster = Cluster {
+        let mut cluster = Bench {
             runtime,
             net,
             peers,
@@ -253,7 +254,8 @@ impl Cluster {
     }
 }
 
-/// Makes `n` peers on a fresh reliable network, each with an apply reader.
+/// Makes `n` peers on a fresh reliable network (the grader's [`Cluster`] wiring, the same
+/// start1/connect as every lab test), each with an apply reader.
 async fn start_peers(
     n: usize,
     snapshot_every: u64,
@@ -261,44 +263,43 @@ async fn start_peers(
     waiters: &Arc<Waiters>,
     leader: &Arc<AtomicUsize>,
 ) -> (Network, Vec<Arc<RaftPeer>>) {
-    let net = Network::new(7);
+    let cluster = Cluster::<RaftPeer>::new(Network::new(7), n);
     let mut peers = Vec::with_capacity(n);
     for i in 0..n {
-        let mut ends = Vec::with_capacity(n);
-        for j in 0..n {
-            let name = format!("{i}->{j}");
-            ends.push(net.make_end(&name).expect("fresh end"));
-            net.connect(&name, &j.to_string()).expect("fresh end");
-            net.enable(&name, true).expect("fresh end");
-        }
-        let (apply_ch, rx) = apply_channel();
-        let args = PeerArgs {
-            peers: ends,
-            me: i,
-            persister: Persister::new(),
-            apply_ch,
-            seed: 100 + i as u64,
-        };
-        let options = PeerOptions {
-            max_inflight_appends: window,
-            ..PeerOptions::default()
-        };
-        let peer = RaftPeer::make_with(args, options);
-        let mut server = Server::new();
-        server.add_service(Arc::clone(&peer).service());
-        net.add_server(&i.to_string(), server);
-        let job = reader(
-            i,
-            Arc::clone(&peer),
-            rx,
-            Arc::clone(waiters),
-            Arc::clone(leader),
-            snapshot_every,
-        );
-        tokio::spawn(job);
+        let names = (0..n).map(|j| format!("{i}->{j}")).collect();
+        let peer = cluster
+            .start1(i, names, |ends, persister, _| {
+                let (apply_ch, rx) = apply_channel();
+                let args = PeerArgs {
+                    peers: ends,
+                    me: i,
+                    persister,
+                    apply_ch,
+                    seed: 100 + i as u64,
+                };
+                let options = PeerOptions {
+                    max_inflight_appends: window,
+                    ..PeerOptions::default()
+                };
+                let peer = RaftPeer::make_with(args, options);
+                let job = reader(
+                    i,
+                    Arc::clone(&peer),
+                    rx,
+                    Arc::clone(waiters),
+                    Arc::clone(leader),
+                    snapshot_every,
+                );
+                tokio::spawn(job);
+                Ok::<_, NetError>(peer)
+            })
+            .expect("fresh end names");
         peers.push(peer);
     }
-    (net, peers)
+    for i in 0..n {
+        cluster.connect(i).expect("known ends");
+    }
+    (cluster.net().clone(), peers)
 }
 
 /// Waits until exactly one peer believes it leads; returns it and its term.
@@ -347,7 +348,7 @@ async fn proposer(
 /// Benchmarks `setup` under `name` in `group`; prints the summary line after.
 fn bench_cluster(c: &mut Criterion, group: &str, name: &str, setup: Setup, bytes: bool) {
     // Built on first use, so that a benchmark filtered out by name costs nothing.
-    let mut cluster: Option<Cluster> = None;
+    let mut cluster: Option<Bench> = None;
     let mut g = c.benchmark_group(group);
     g.sample_size(10);
     g.warm_up_time(Duration::from_secs(1));
@@ -358,7 +359,7 @@ fn bench_cluster(c: &mut Criterion, group: &str, name: &str, setup: Setup, bytes
         Throughput::Elements(1)
     });
     g.bench_function(name, |b| {
-        let cluster = cluster.get_or_insert_with(|| Cluster::build(setup));
+        let cluster = cluster.get_or_insert_with(|| Bench::build(setup));
         b.iter_custom(|iters| cluster.run(iters))
     });
     g.finish();

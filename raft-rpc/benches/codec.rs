@@ -19,7 +19,7 @@ use std::hint::black_box;
 use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_main};
 use labrpc_sim::codec;
-use raft_rpc::raft_core::{AppendEntriesArgs, AppendEntriesArgsRef, Entry, LogIndex, PeerId, Term};
+use raft_core::{AppendEntriesArgs, AppendEntriesArgsRef, Entry, LogIndex, PeerId, Term};
 
 /// The native mirror of an entry.
 #[derive(bincode::Encode, bincode::Decode)]

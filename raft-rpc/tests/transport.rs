@@ -1,13 +1,11 @@
 //! `LabrpcTransport` maps each request to its `Raft.*` method and treats an undecodable or
 //! missing reply as no reply.
 
-use std::sync::Arc;
-
 use labrpc_sim::{Bytes, Network, Server, Service};
 use raft_core::{
     AppendEntriesArgs, LogIndex, PeerId, Request, RequestVoteArgs, RequestVoteReply, Response, Term,
 };
-use raft_rpc::{LabrpcTransport, Transport};
+use raft_rpc::LabrpcTransport;
 
 fn vote() -> Request {
     Request::Vote(RequestVoteArgs {
@@ -48,7 +46,7 @@ async fn replies_decode_per_method_and_garbage_is_no_reply() {
     let end = net.make_end("e").expect("end");
     net.connect("e", "s").expect("connect");
     net.enable("e", true).expect("enable");
-    let transport: Arc<dyn Transport> = Arc::new(LabrpcTransport::new(vec![end]));
+    let transport = LabrpcTransport::new(vec![end]);
 
     let reply = transport.send(PeerId(0), &vote()).await;
     assert_eq!(

@@ -2,15 +2,18 @@
 //! checks every applied command against every other server's, and (the snapshot applier)
 //! hands the peer a snapshot every 10 entries, from this very task, as Go does.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use lab_api::{ApplyMsg, ApplyReceiver, LabRaft};
 
-use super::config::{Config, SNAPSHOT_INTERVAL, State};
-use super::context::lock;
+use super::context::{TestContext, lock};
 use crate::cmd::{self, Cmd};
 use crate::fail::{ApplyError, Fail};
+
+/// Go's `SnapShotInterval`: the snapshot applier snapshots at indices 9, 19, 29, ...
+pub const SNAPSHOT_INTERVAL: u64 = 10;
 
 /// The 2D snapshot bytes: bincode of (last included index, `logs[i][0..=index]`).
 pub fn encode_snapshot(index: u64, entries: &[Option<Cmd>]) -> Bytes {
@@ -22,138 +25,205 @@ pub fn decode_snapshot(bytes: &[u8]) -> Result<(u64, Vec<Option<Cmd>>), ApplyErr
     cmd::decode("snapshot", bytes).map_err(ApplyError::SnapshotDecode)
 }
 
-/// Go's `ingestSnap(i, snapshot, index)`: replaces `logs[i]` with the snapshot's entries and
-/// sets `lastApplied[i]`. `index` is the message's SnapshotIndex, `None` at restart.
-pub(crate) fn ingest_snap<R>(
-    st: &mut State<R>,
-    i: usize,
-    snapshot: &[u8],
-    index: Option<u64>,
-) -> Result<(), ApplyError> {
-    if snapshot.is_empty() {
-        return Err(ApplyError::NilSnapshot);
-    }
-    let (last_included, entries) = decode_snapshot(snapshot)?;
-    if index.is_some_and(|ix| ix != last_included) {
-        return Err(ApplyError::SnapshotIndexMismatch { server: i });
-    }
-    st.logs[i] = (0u64..).zip(entries).collect();
-    st.last_applied[i] = last_included;
-    Ok(())
+/// What the appliers saw (Go's `cfg.logs`, `cfg.applyErr`, `cfg.lastApplied`,
+/// `cfg.maxIndex`), behind its own lock.
+pub(crate) struct Applied {
+    /// `logs[i]`: every command server i has applied, by index (`None` is Go's nil).
+    logs: Vec<BTreeMap<u64, Option<Cmd>>>,
+    apply_err: Vec<Option<ApplyError>>,
+    last_applied: Vec<u64>,
+    max_index: u64,
+    /// Snapshots each server delivered on its apply channel, over all its incarnations.
+    snapshots: Vec<u64>,
 }
 
-/// Go's `checkLogs(i, m)`: records the error if any server applied a different value at
-/// `index`; stores the value; returns the error and whether `index - 1` was applied here.
-fn check_logs<R>(st: &mut State<R>, i: usize, index: u64, v: Cmd) -> (Option<ApplyError>, bool) {
-    let mut err = None;
-    for (j, log) in st.logs.iter().enumerate() {
-        if let Some(old) = log.get(&index) {
-            if old.as_ref() != Some(&v) {
-                err = Some(ApplyError::Mismatch {
-                    index,
+impl Applied {
+    pub(crate) fn new(n: usize) -> Mutex<Self> {
+        Mutex::new(Applied {
+            logs: vec![BTreeMap::new(); n],
+            apply_err: vec![None; n],
+            last_applied: vec![0; n],
+            max_index: 0,
+            snapshots: vec![0; n],
+        })
+    }
+
+    /// The highest index any server applied (Go's `maxIndex`).
+    pub(crate) fn max_index(&self) -> u64 {
+        self.max_index
+    }
+
+    /// A new incarnation of server i starts: it has applied nothing yet, then its persisted
+    /// snapshot, if any, is ingested (Go's start1).
+    pub(crate) fn restart(&mut self, i: usize, snapshot: &[u8]) -> Result<(), ApplyError> {
+        self.last_applied[i] = 0;
+        if snapshot.is_empty() {
+            return Ok(());
+        }
+        self.ingest_snap(i, snapshot, None)
+    }
+
+    /// Go's `ingestSnap(i, snapshot, index)`: replaces `logs[i]` with the snapshot's entries
+    /// and sets `lastApplied[i]`. `index` is the message's SnapshotIndex, `None` at restart.
+    fn ingest_snap(
+        &mut self,
+        i: usize,
+        snapshot: &[u8],
+        index: Option<u64>,
+    ) -> Result<(), ApplyError> {
+        if snapshot.is_empty() {
+            return Err(ApplyError::NilSnapshot);
+        }
+        let (last_included, entries) = decode_snapshot(snapshot)?;
+        if index.is_some_and(|ix| ix != last_included) {
+            return Err(ApplyError::SnapshotIndexMismatch { server: i });
+        }
+        self.logs[i] = (0u64..).zip(entries).collect();
+        self.last_applied[i] = last_included;
+        Ok(())
+    }
+
+    /// Go's `checkLogs(i, m)`: the error if any server applied a different value at `index`;
+    /// stores the value; returns the error and whether `index - 1` was applied here.
+    fn check_logs(&mut self, i: usize, index: u64, v: Cmd) -> (Option<ApplyError>, bool) {
+        let mut err = None;
+        for (j, log) in self.logs.iter().enumerate() {
+            if let Some(old) = log.get(&index) {
+                if old.as_ref() != Some(&v) {
+                    err = Some(ApplyError::Mismatch {
+                        index,
+                        server: i,
+                        value: v.clone(),
+                        other: j,
+                        other_value: old.clone(),
+                    });
+                }
+            }
+        }
+        let prevok = index > 0 && self.logs[i].contains_key(&(index - 1));
+        self.logs[i].insert(index, Some(v));
+        self.max_index = self.max_index.max(index);
+        (err, prevok)
+    }
+
+    /// checkLogs plus the "apply out of order" rule shared by both appliers.
+    fn check_command(&mut self, i: usize, index: u64, bytes: &[u8]) -> Option<ApplyError> {
+        let v = match Cmd::from_bytes(bytes) {
+            Ok(v) => v,
+            Err(source) => {
+                return Some(ApplyError::Undecodable {
                     server: i,
-                    value: v.clone(),
-                    other: j,
-                    other_value: old.clone(),
+                    index,
+                    source,
                 });
             }
+        };
+        let (err, prevok) = self.check_logs(i, index, v);
+        if index > 1 && !prevok {
+            return Some(ApplyError::OutOfOrder { server: i, index });
         }
+        err
     }
-    let prevok = index > 0 && st.logs[i].contains_key(&(index - 1));
-    st.logs[i].insert(index, Some(v));
-    st.max_index = st.max_index.max(index);
-    (err, prevok)
-}
 
-/// checkLogs plus the "apply out of order" rule shared by both appliers.
-fn check_command<R>(st: &mut State<R>, i: usize, index: u64, bytes: &[u8]) -> Option<ApplyError> {
-    let v = match Cmd::from_bytes(bytes) {
-        Ok(v) => v,
-        Err(source) => {
-            return Some(ApplyError::Undecodable {
-                server: i,
-                index,
-                source,
-            });
-        }
-    };
-    let (err, prevok) = check_logs(st, i, index, v);
-    if index > 1 && !prevok {
-        return Some(ApplyError::OutOfOrder { server: i, index });
-    }
-    err
-}
-
-impl<R: LabRaft> Config<R> {
-    /// Go's `applier`: checks commands, ignores snapshots.
-    fn apply_plain(&self, i: usize, m: ApplyMsg) -> Option<ApplyError> {
+    /// Go's `applier` for one message: checks commands, ignores snapshots.
+    fn apply_plain(&mut self, i: usize, m: ApplyMsg) -> Option<ApplyError> {
         match m {
-            ApplyMsg::Command { index, command } => {
-                check_command(&mut lock(&self.st), i, index, &command)
-            }
+            ApplyMsg::Command { index, command } => self.check_command(i, index, &command),
             ApplyMsg::Snapshot { .. } => None,
         }
     }
 
-    /// Go's 2023 `applierSnap` for one message.
-    fn apply_snap(&self, i: usize, rf: &Arc<R>, m: ApplyMsg) -> Option<ApplyError> {
+    /// Go's 2023 `applierSnap` for one message: the error, if any, and the snapshot to hand
+    /// the peer (every [`SNAPSHOT_INTERVAL`] commands), which the caller does outside the
+    /// lock.
+    fn apply_snap(&mut self, i: usize, m: ApplyMsg) -> (Option<ApplyError>, Option<(u64, Bytes)>) {
         match m {
             ApplyMsg::Snapshot { index, data, .. } => {
-                ingest_snap(&mut lock(&self.st), i, &data, Some(index)).err()
+                self.snapshots[i] += 1;
+                (self.ingest_snap(i, &data, Some(index)).err(), None)
             }
             ApplyMsg::Command { index, command } => {
-                let (err, snapshot) = {
-                    let mut st = lock(&self.st);
-                    let expected = st.last_applied[i] + 1;
-                    let err = if index == expected {
-                        check_command(&mut st, i, index, &command)
-                    } else {
-                        Some(ApplyError::OutOfOrderExpected {
-                            server: i,
-                            expected,
-                            got: index,
-                        })
-                    };
-                    st.last_applied[i] = index;
-                    let snapshot = ((index + 1) % SNAPSHOT_INTERVAL == 0).then(|| {
-                        let entries: Vec<Option<Cmd>> = (0..=index)
-                            .map(|j| st.logs[i].get(&j).cloned().flatten())
-                            .collect();
-                        encode_snapshot(index, &entries)
-                    });
-                    (err, snapshot)
+                let expected = self.last_applied[i] + 1;
+                let err = if index == expected {
+                    self.check_command(i, index, &command)
+                } else {
+                    Some(ApplyError::OutOfOrderExpected {
+                        server: i,
+                        expected,
+                        got: index,
+                    })
                 };
-                if let Some(snapshot) = snapshot {
-                    rf.snapshot(index, snapshot);
-                }
-                err
+                self.last_applied[i] = index;
+                let snapshot = ((index + 1) % SNAPSHOT_INTERVAL == 0).then(|| {
+                    let entries: Vec<Option<Cmd>> = (0..=index)
+                        .map(|j| self.logs[i].get(&j).cloned().flatten())
+                        .collect();
+                    (index, encode_snapshot(index, &entries))
+                });
+                (err, snapshot)
             }
         }
     }
 
-    /// Records an applier error: `applyErr[i]`, and the test fails at once.
-    fn apply_failed(&self, i: usize, e: ApplyError) {
-        lock(&self.st).apply_err[i] = Some(e.clone());
-        self.t.fail(Fail::Apply(e));
+    /// What server i has applied (Go's `cfg.logs[i]`), by index.
+    pub(crate) fn log(&self, i: usize) -> BTreeMap<u64, Option<Cmd>> {
+        self.logs[i].clone()
+    }
+
+    /// How many snapshots server i delivered on its apply channel (all incarnations).
+    pub(crate) fn snapshots(&self, i: usize) -> u64 {
+        self.snapshots[i]
+    }
+
+    /// Go's `nCommitted(index)`: how many servers (connected or not, alive or crashed) have
+    /// applied `index`, and the value; fails on an applier error or on disagreement.
+    pub(crate) fn n_committed(&self, index: u64) -> Result<(usize, Option<Cmd>), Fail> {
+        let mut count = 0;
+        let mut cmd: Option<Cmd> = None;
+        for (err, log) in self.apply_err.iter().zip(&self.logs) {
+            if let Some(e) = err {
+                return Err(Fail::Apply(e.clone()));
+            }
+            if let Some(cmd1) = log.get(&index) {
+                if count > 0 && cmd != *cmd1 {
+                    return Err(Fail::CommittedMismatch {
+                        index,
+                        first: cmd,
+                        second: cmd1.clone(),
+                    });
+                }
+                count += 1;
+                cmd = cmd1.clone();
+            }
+        }
+        Ok((count, cmd))
     }
 }
 
-/// The applier task of one peer incarnation. It keeps reading after an error, so that a
-/// peer is never left blocked on its apply channel.
+/// The applier task of one peer incarnation (Go's `applier`, or `applierSnap` when
+/// `snapshots`). An error is recorded (`applyErr[i]`) and fails the test at once; the task
+/// keeps reading, so that a peer is never left blocked on its apply channel.
 pub(crate) async fn run_applier<R: LabRaft>(
-    cfg: Arc<Config<R>>,
+    applied: Arc<Mutex<Applied>>,
+    t: TestContext,
+    snapshots: bool,
     i: usize,
     rx: ApplyReceiver,
     rf: Arc<R>,
 ) {
     while let Some(m) = rx.recv().await {
-        let err = if cfg.snapshot {
-            cfg.apply_snap(i, &rf, m)
+        let err = if snapshots {
+            let (err, snapshot) = lock(&applied).apply_snap(i, m);
+            if let Some((index, snapshot)) = snapshot {
+                rf.snapshot(index, snapshot);
+            }
+            err
         } else {
-            cfg.apply_plain(i, m)
+            lock(&applied).apply_plain(i, m)
         };
         if let Some(e) = err {
-            cfg.apply_failed(i, e);
+            lock(&applied).apply_err[i] = Some(e.clone());
+            t.fail(Fail::Apply(e));
         }
     }
 }

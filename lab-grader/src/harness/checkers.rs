@@ -27,17 +27,12 @@ fn ms(v: u64) -> Duration {
 }
 
 impl<R: LabRaft> Config<R> {
-    /// The connected, running peers, in id order (read under the lock, called outside it).
     fn connected_rafts(&self) -> Vec<(usize, Arc<R>)> {
-        let st = lock(&self.st);
-        (0..self.n)
-            .filter(|&i| st.connected[i])
-            .filter_map(|i| st.rafts[i].clone().map(|r| (i, r)))
-            .collect()
+        self.cluster.connected_rafts()
     }
 
     fn all_rafts(&self) -> Vec<Arc<R>> {
-        lock(&self.st).rafts.iter().flatten().cloned().collect()
+        self.cluster.all_rafts()
     }
 
     /// Go's `checkOneLeader()`: up to 10 rounds, each after a 450-549 ms sleep; fails if a
@@ -96,26 +91,7 @@ impl<R: LabRaft> Config<R> {
     /// Go's `nCommitted(index)`: how many servers (connected or not, alive or crashed) have
     /// applied `index`, and the value; fails on an applier error or on disagreement.
     pub fn n_committed(&self, index: u64) -> Result<(usize, Option<Cmd>), Fail> {
-        let st = lock(&self.st);
-        let mut count = 0;
-        let mut cmd: Option<Cmd> = None;
-        for i in 0..self.n {
-            if let Some(e) = &st.apply_err[i] {
-                return Err(Fail::Apply(e.clone()));
-            }
-            if let Some(cmd1) = st.logs[i].get(&index) {
-                if count > 0 && cmd != *cmd1 {
-                    return Err(Fail::CommittedMismatch {
-                        index,
-                        first: cmd,
-                        second: cmd1.clone(),
-                    });
-                }
-                count += 1;
-                cmd = cmd1.clone();
-            }
-        }
-        Ok((count, cmd))
+        lock(&self.applied).n_committed(index)
     }
 
     /// Go's `wait(index, n, startTerm)`: up to 30 polls with sleeps of 10, 20, 40 ... ms
@@ -160,13 +136,10 @@ impl<R: LabRaft> Config<R> {
     fn submit(&self, cmd: &Cmd, cursor: &mut usize) -> Option<u64> {
         for _ in 0..self.n {
             *cursor = (*cursor + 1) % self.n;
-            let rf = {
-                let st = lock(&self.st);
-                if st.connected[*cursor] {
-                    st.rafts[*cursor].clone()
-                } else {
-                    None
-                }
+            let rf = if self.cluster.is_connected(*cursor) {
+                self.cluster.raft(*cursor)
+            } else {
+                None
             };
             if let Some(started) = rf.and_then(|rf| rf.start(cmd.to_bytes())) {
                 return Some(started.index);

@@ -2,60 +2,49 @@
 //! crash, restart, connect and disconnect, and the begin/end/cleanup bookkeeping. The checkers
 //! are in `checkers.rs`, the appliers in `appliers.rs`.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use labrpc_sim::{ClientEnd, Network, Server};
-use raft_persist::Persister;
 use lab_api::{LabRaft, PeerArgs, Started, apply_channel};
+use labrpc_sim::{NetError, Network};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tokio::time::Instant;
 
+use super::appliers::{Applied, run_applier};
+use super::cluster::{Cluster, server_name};
 use super::context::{Cleanup, Figures, TestContext, lock};
 use crate::cmd::{self, Cmd};
-use crate::fail::{ApplyError, Fail};
+use crate::fail::Fail;
 use crate::seed;
 
 /// Go's `RaftElectionTimeout`: solutions get a generous second to finish an election.
 pub const ELECTION_TIMEOUT: Duration = Duration::from_millis(1000);
-/// Go's `SnapShotInterval`: the snapshot applier snapshots at indices 9, 19, 29, ...
-pub const SNAPSHOT_INTERVAL: u64 = 10;
 /// Go's `MAXLOGSIZE`: the largest persisted Raft state snapcommon allows, in bytes.
 pub const MAX_LOG_SIZE: usize = 2000;
 /// Go's per-test limit, measured from make_config.
 pub const TIME_LIMIT: Duration = Duration::from_secs(120);
 
-/// State under the config mutex (Go's `cfg.mu`).
-pub(crate) struct State<R> {
-    pub(crate) rafts: Vec<Option<Arc<R>>>,
-    pub(crate) connected: Vec<bool>,
-    pub(crate) saved: Vec<Option<Persister>>,
-    /// `endnames[i][j]`: the end server i uses to reach server j; empty before i's first start.
-    pub(crate) endnames: Vec<Vec<String>>,
-    /// `logs[i]`: every command server i has applied, by index (`None` is Go's nil).
-    pub(crate) logs: Vec<BTreeMap<u64, Option<Cmd>>>,
-    pub(crate) apply_err: Vec<Option<ApplyError>>,
-    pub(crate) last_applied: Vec<u64>,
-    pub(crate) incarnations: Vec<u64>,
-    pub(crate) max_index: u64,
-    max_index0: u64,
+/// What begin() noted, for end()'s figures.
+struct Begun {
     t0: Instant,
     rpcs0: u64,
     bytes0: u64,
+    max_index0: u64,
 }
 
-/// A test cluster (Go's `config`). Generic over the peer type, so a student's peer is graded
+/// A test cluster (Go's `config`): the peers' wiring ([`Cluster`]), the appliers' record,
+/// the test's RNG and its figures. Generic over the peer type, so a student's peer is graded
 /// exactly like the reference one.
 pub struct Config<R: LabRaft> {
     pub(crate) t: TestContext,
     pub(crate) n: usize,
-    pub(crate) net: Network,
-    pub(crate) snapshot: bool,
+    pub(crate) cluster: Cluster<R>,
+    pub(crate) applied: Arc<Mutex<Applied>>,
+    snapshot: bool,
     start: Instant,
     rng: Mutex<ChaCha8Rng>,
-    pub(crate) st: Mutex<State<R>>,
+    begun: Mutex<Begun>,
 }
 
 /// Go's `make_config(t, n, unreliable, snapshot)` (spec 3.2): a network with long delays,
@@ -69,33 +58,24 @@ pub fn make_config<R: LabRaft>(
 ) -> Result<Arc<Config<R>>, Fail> {
     let net = Network::new(seed::network_seed(t.seed()));
     let now = Instant::now();
-    let st = State {
-        rafts: (0..n).map(|_| None).collect(),
-        connected: vec![false; n],
-        saved: vec![None; n],
-        endnames: vec![Vec::new(); n],
-        logs: vec![BTreeMap::new(); n],
-        apply_err: vec![None; n],
-        last_applied: vec![0; n],
-        incarnations: vec![0; n],
-        max_index: 0,
-        max_index0: 0,
-        t0: now,
-        rpcs0: 0,
-        bytes0: 0,
-    };
     let cfg = Arc::new(Config {
         t: t.clone(),
         n,
-        net,
+        cluster: Cluster::new(net, n),
+        applied: Arc::new(Applied::new(n)),
         snapshot,
         start: now,
         rng: Mutex::new(ChaCha8Rng::seed_from_u64(t.seed())),
-        st: Mutex::new(st),
+        begun: Mutex::new(Begun {
+            t0: now,
+            rpcs0: 0,
+            bytes0: 0,
+            max_index0: 0,
+        }),
     });
     t.defer_cleanup(cfg.clone());
     cfg.set_unreliable(unreliable);
-    cfg.net.set_long_delays(true);
+    cfg.cluster.net().set_long_delays(true);
     for i in 0..n {
         cfg.start1(i)?;
     }
@@ -107,20 +87,12 @@ pub fn make_config<R: LabRaft>(
 
 impl<R: LabRaft> Cleanup for Config<R> {
     fn cleanup(&self) {
-        let rafts: Vec<Arc<R>> = lock(&self.st).rafts.iter().flatten().cloned().collect();
+        let rafts = self.cluster.shutdown();
         if let Some(rf) = rafts.first() {
             self.t.set_hints(rf.missing());
         }
-        for rf in rafts {
-            rf.kill();
-        }
-        self.net.cleanup();
         self.check_timeout();
     }
-}
-
-fn server_name(i: usize) -> String {
-    i.to_string()
 }
 
 impl<R: LabRaft> Config<R> {
@@ -155,127 +127,87 @@ impl<R: LabRaft> Config<R> {
         cmd::rand_string(&mut *lock(&self.rng), len)
     }
 
-    /// Go's `crash1(i)` (spec 3.3): disconnect, delete the server, kill the peer, and give
-    /// the slot a fresh persister holding a copy of the state, so the zombie's later writes
-    /// land in an object nobody reads.
+    /// A network error is a harness bug: it fails the test.
+    fn net_ok(&self, result: Result<(), NetError>) {
+        if let Err(e) = result {
+            self.t.fail(Fail::Net(e));
+        }
+    }
+
+    /// Go's `crash1(i)` (spec 3.3): see [`Cluster::crash1`].
     pub fn crash1(&self, i: usize) {
-        self.disconnect(i);
-        self.net.delete_server(&server_name(i));
-        let rf = {
-            let mut st = lock(&self.st);
-            st.saved[i] = st.saved[i].as_ref().map(Persister::copy);
-            st.rafts[i].clone()
-        };
-        if let Some(rf) = rf {
-            rf.kill();
-            lock(&self.st).rafts[i] = None;
-        }
-        let mut st = lock(&self.st);
-        if let Some(p) = &st.saved[i] {
-            let fresh = Persister::new();
-            fresh.save(p.read_raft_state(), p.read_snapshot());
-            st.saved[i] = Some(fresh);
-        }
+        self.net_ok(self.cluster.crash1(i));
     }
 
     /// Go's `start1(i, applier)` (spec 3.4): crash1, new disabled ends, a copy of the
     /// persister (ingesting its snapshot, as the KV server would), `make`, THEN the applier
     /// task, then the server. Does not connect.
     pub fn start1(self: &Arc<Self>, i: usize) -> Result<(), Fail> {
-        self.crash1(i);
-        let mut names = Vec::with_capacity(self.n);
-        let mut ends: Vec<ClientEnd> = Vec::with_capacity(self.n);
-        for j in 0..self.n {
-            let name = self.rand_string(20);
-            ends.push(self.net.make_end(&name)?);
-            self.net.connect(&name, &server_name(j))?;
-            names.push(name);
-        }
-        let (persister, incarnation) = {
-            let mut st = lock(&self.st);
-            st.endnames[i] = names;
-            st.last_applied[i] = 0;
-            let p = match &st.saved[i] {
-                Some(p) => p.copy(),
-                None => Persister::new(),
-            };
-            st.saved[i] = Some(p.clone());
-            let snap = p.read_snapshot();
-            if !snap.is_empty() {
-                super::appliers::ingest_snap(&mut st, i, &snap, None).map_err(Fail::Ingest)?;
-            }
-            st.incarnations[i] += 1;
-            (p, st.incarnations[i] - 1)
-        };
-        let (tx, rx) = apply_channel();
-        let seed = seed::peer_seed(self.t.seed(), i, incarnation);
-        let peer = R::make(PeerArgs {
-            peers: ends,
-            me: i,
-            persister,
-            apply_ch: tx,
-            seed,
-        });
-        lock(&self.st).rafts[i] = Some(peer.clone());
-        tokio::spawn(super::appliers::run_applier(
-            self.clone(),
-            i,
-            rx,
-            peer.clone(),
-        ));
-        let mut server = Server::new();
-        server.add_service(peer.service());
-        self.net.add_server(&server_name(i), server);
+        let names: Vec<String> = (0..self.n).map(|_| self.rand_string(20)).collect();
+        self.cluster.start1(i, names, |ends, persister, incarnation| {
+            lock(&self.applied)
+                .restart(i, &persister.read_snapshot())
+                .map_err(Fail::Ingest)?;
+            let (tx, rx) = apply_channel();
+            let peer = R::make(PeerArgs {
+                peers: ends,
+                me: i,
+                persister,
+                apply_ch: tx,
+                seed: seed::peer_seed(self.t.seed(), i, incarnation),
+            });
+            tokio::spawn(run_applier(
+                Arc::clone(&self.applied),
+                self.t.clone(),
+                self.snapshot,
+                i,
+                rx,
+                Arc::clone(&peer),
+            ));
+            Ok::<_, Fail>(peer)
+        })?;
         Ok(())
-    }
-
-    fn enable(&self, end: &str, on: bool) {
-        if let Err(e) = self.net.enable(end, on) {
-            self.t.fail(Fail::Net(e));
-        }
     }
 
     /// Go's `connect(i)` (spec 3.5): enables i's links to and from every connected server.
     pub fn connect(&self, i: usize) {
-        let mut st = lock(&self.st);
-        st.connected[i] = true;
-        let on: Vec<usize> = (0..self.n).filter(|&j| st.connected[j]).collect();
-        for &j in &on {
-            if let Some(name) = st.endnames[i].get(j) {
-                self.enable(name, true);
-            }
-        }
-        for &j in &on {
-            if let Some(name) = st.endnames[j].get(i) {
-                self.enable(name, true);
-            }
-        }
+        self.net_ok(self.cluster.connect(i));
     }
 
     /// Go's `disconnect(i)` (spec 3.5): disables every link to and from i.
     pub fn disconnect(&self, i: usize) {
-        let mut st = lock(&self.st);
-        st.connected[i] = false;
-        for j in 0..self.n {
-            if let Some(name) = st.endnames[i].get(j) {
-                self.enable(name, false);
-            }
-        }
-        for j in 0..self.n {
-            if let Some(name) = st.endnames[j].get(i) {
-                self.enable(name, false);
-            }
-        }
+        self.net_ok(self.cluster.disconnect(i));
     }
 
     /// Whether server i is connected.
     pub fn is_connected(&self, i: usize) -> bool {
-        lock(&self.st).connected[i]
+        self.cluster.is_connected(i)
     }
 
     /// The running peer i, or `None` while it is crashed (Go's `cfg.rafts[i]`).
     pub fn raft(&self, i: usize) -> Option<Arc<R>> {
-        lock(&self.st).rafts[i].clone()
+        self.cluster.raft(i)
+    }
+
+    /// The persister peer i restarts from (Go's `cfg.saved[i]`).
+    pub fn saved(&self, i: usize) -> Option<raft_persist::Persister> {
+        self.cluster.saved(i)
+    }
+
+    /// What server i has applied, by index (Go's `cfg.logs[i]`; `None` is Go's nil). A
+    /// snapshot replaces it with the snapshot's contents.
+    pub fn applied_log(&self, i: usize) -> std::collections::BTreeMap<u64, Option<Cmd>> {
+        lock(&self.applied).log(i)
+    }
+
+    /// How many snapshots server i delivered on its apply channel, over all incarnations.
+    pub fn snapshots_applied(&self, i: usize) -> u64 {
+        lock(&self.applied).snapshots(i)
+    }
+
+    /// The network (for its counters).
+    pub fn net(&self) -> &labrpc_sim::Network {
+        self.cluster.net()
     }
 
     /// `cfg.rafts[i].Start(cmd)`; `None` if i is crashed or refuses.
@@ -285,49 +217,47 @@ impl<R: LabRaft> Config<R> {
 
     /// Go's `rpcCount(i)`: RPCs dispatched to server i's current incarnation.
     pub fn rpc_count(&self, i: usize) -> u64 {
-        self.net.server_count(&server_name(i)).unwrap_or(0)
+        self.cluster
+            .net()
+            .server_count(&server_name(i))
+            .unwrap_or(0)
     }
 
     /// Go's `rpcTotal()`.
     pub fn rpc_total(&self) -> u64 {
-        self.net.total_count()
+        self.cluster.net().total_count()
     }
 
     /// Go's `bytesTotal()`.
     pub fn bytes_total(&self) -> u64 {
-        self.net.total_bytes()
+        self.cluster.net().total_bytes()
     }
 
     /// Go's `setunreliable(u)`.
     pub fn set_unreliable(&self, unreliable: bool) {
-        self.net.set_reliable(!unreliable);
+        self.cluster.net().set_reliable(!unreliable);
     }
 
     /// Go's `setlongreordering(b)`.
     pub fn set_long_reordering(&self, on: bool) {
-        self.net.set_long_reordering(on);
+        self.cluster.net().set_long_reordering(on);
     }
 
     /// Go's `LogSize()`: the largest persisted Raft state (snapshots excluded).
     pub fn log_size(&self) -> usize {
-        let st = lock(&self.st);
-        st.saved
-            .iter()
-            .flatten()
-            .map(Persister::raft_state_size)
-            .max()
-            .unwrap_or(0)
+        self.cluster.log_size()
     }
 
-    /// Go's `begin(desc)` (spec 3.10): prints the title and starts the figures.
-    pub fn begin(&self, description: &str) {
-        self.t.print(&format!("{description} ...\n"));
-        let (rpcs, bytes) = (self.rpc_total(), self.bytes_total());
-        let mut st = lock(&self.st);
-        st.t0 = Instant::now();
-        st.rpcs0 = rpcs;
-        st.bytes0 = bytes;
-        st.max_index0 = st.max_index;
+    /// Go's `begin(desc)` (spec 3.10): prints the test's title and starts the figures.
+    pub fn begin(&self) {
+        self.t.print(&format!("{} ...\n", self.t.title()));
+        let max_index0 = lock(&self.applied).max_index();
+        *lock(&self.begun) = Begun {
+            t0: Instant::now(),
+            rpcs0: self.rpc_total(),
+            bytes0: self.bytes_total(),
+            max_index0,
+        };
     }
 
     /// Go's `end()` (spec 3.10): checks the time limit and, if the test has not failed,
@@ -338,14 +268,15 @@ impl<R: LabRaft> Config<R> {
             return Err(f);
         }
         let (rpcs, bytes) = (self.rpc_total(), self.bytes_total());
+        let max_index = lock(&self.applied).max_index();
         let figures = {
-            let st = lock(&self.st);
+            let b = lock(&self.begun);
             Figures {
-                secs: st.t0.elapsed().as_secs_f64(),
+                secs: b.t0.elapsed().as_secs_f64(),
                 peers: self.n,
-                rpcs: rpcs.saturating_sub(st.rpcs0),
-                bytes: bytes.saturating_sub(st.bytes0),
-                cmds: st.max_index.saturating_sub(st.max_index0),
+                rpcs: rpcs.saturating_sub(b.rpcs0),
+                bytes: bytes.saturating_sub(b.bytes0),
+                cmds: max_index.saturating_sub(b.max_index0),
             }
         };
         self.t.print(&format!("{}\n", figures.passed_line()));

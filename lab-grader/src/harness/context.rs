@@ -2,6 +2,7 @@
 //! its output goes, and its failure state. Failures from any task (the test body, a client
 //! task, an applier) are recorded here and wake the runner, which stops the test at once.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::Notify;
@@ -58,6 +59,7 @@ struct State {
 
 struct Inner {
     seed: u64,
+    title: &'static str,
     sink: Sink,
     state: Mutex<State>,
     failed: Notify,
@@ -72,8 +74,15 @@ pub struct TestContext {
 impl TestContext {
     /// A context for one test run with seed `seed`, printing through `sink`.
     pub fn new(seed: u64, sink: Sink) -> Self {
+        Self::titled(seed, "", sink)
+    }
+
+    /// A context for a run of the test titled `title` (what begin() prints; the suites'
+    /// table is the one place a title is written).
+    pub fn titled(seed: u64, title: &'static str, sink: Sink) -> Self {
         let inner = Inner {
             seed,
+            title,
             sink,
             state: Mutex::default(),
             failed: Notify::new(),
@@ -86,6 +95,11 @@ impl TestContext {
     /// The test's seed: every random choice of the test derives from it.
     pub fn seed(&self) -> u64 {
         self.inner.seed
+    }
+
+    /// The test's title, e.g. `Test (2A): initial election` (empty when not given).
+    pub fn title(&self) -> &'static str {
+        self.inner.title
     }
 
     /// Prints text exactly as given (Go's `fmt.Printf`).
@@ -159,6 +173,23 @@ impl TestContext {
         for c in cleanups.iter().rev() {
             c.cleanup();
         }
+    }
+
+    /// Runs `body` as this test's body: it races the failure signal (biased, so a failure
+    /// recorded by any task ends the body at once), then the cleanups run. Returns the
+    /// test's failure, if any. The runner runs every suite test through this; a test of a
+    /// peer outside the grader can too.
+    pub async fn run(&self, body: impl Future<Output = Result<(), Fail>>) -> Result<(), Fail> {
+        let result = tokio::select! {
+            biased;
+            () = self.failure_signal() => Ok(()),
+            r = body => r,
+        };
+        if let Err(e) = result {
+            self.fail(e);
+        }
+        self.run_cleanups();
+        self.take_failure().map_or(Ok(()), Err)
     }
 
     /// Records the figures of a passing end() (the runner's tables use them).

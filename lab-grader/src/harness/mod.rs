@@ -1,19 +1,22 @@
 //! The harness: Go's `config.go` in Rust (spec section 3).
 //!
 //! - `context`: [`TestContext`], the per-test `t` (seed, output, failure, cleanup).
-//! - `config`: [`Config`] and [`make_config`]: peers, crash1/start1, connect/disconnect,
-//!   begin/end/cleanup, counters.
+//! - `cluster`: [`Cluster`], the wiring: peer slots on a network with their persisters,
+//!   ends and servers; crash1/start1/connect/disconnect. Shared with the reference peer's
+//!   tests and the cluster benchmarks.
+//! - `config`: [`Config`] and [`make_config`]: the cluster plus the test's appliers, RNG,
+//!   begin/end/cleanup and counters.
 //! - `checkers`: check_one_leader, check_terms, check_no_leader, n_committed, wait, one.
 //! - `appliers`: the apply-channel readers, checkLogs, ingestSnap, the 2D snapshot bytes.
 
 mod appliers;
 mod checkers;
+mod cluster;
 mod config;
 mod context;
 
-pub use appliers::{decode_snapshot, encode_snapshot};
+pub use appliers::{SNAPSHOT_INTERVAL, decode_snapshot, encode_snapshot};
 pub use checkers::Waited;
-pub use config::{
-    Config, ELECTION_TIMEOUT, MAX_LOG_SIZE, SNAPSHOT_INTERVAL, TIME_LIMIT, make_config,
-};
+pub use cluster::{Cluster, server_name};
+pub use config::{Config, ELECTION_TIMEOUT, MAX_LOG_SIZE, TIME_LIMIT, make_config};
 pub use context::{Cleanup, Figures, Sink, TestContext};

@@ -18,7 +18,7 @@ use crate::harness::{ELECTION_TIMEOUT, TestContext, make_config};
 pub async fn initial_election_2a<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     let servers = 3;
     let cfg = make_config::<R>(&t, servers, false, false)?;
-    cfg.begin("Test (2A): initial election");
+    cfg.begin();
     cfg.check_one_leader().await?;
     sleep(Duration::from_millis(50)).await;
     let term1 = cfg.check_terms()?;
@@ -44,7 +44,7 @@ pub async fn initial_election_2a<R: LabRaft>(t: TestContext) -> Result<(), Fail>
 pub async fn re_election_2a<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     let servers = 3;
     let cfg = make_config::<R>(&t, servers, false, false)?;
-    cfg.begin("Test (2A): election after network failure");
+    cfg.begin();
     let leader1 = cfg.check_one_leader().await?;
     cfg.disconnect(leader1);
     cfg.check_one_leader().await?;
@@ -71,7 +71,7 @@ pub async fn re_election_2a<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
 pub async fn many_elections_2a<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     let servers = 7;
     let cfg = make_config::<R>(&t, servers, false, false)?;
-    cfg.begin("Test (2A): multiple elections");
+    cfg.begin();
     cfg.check_one_leader().await?;
     let iters = 10;
     for _ in 1..iters {

@@ -17,7 +17,7 @@ use crate::harness::{ELECTION_TIMEOUT, TestContext, make_config};
 pub async fn basic_agree_2b<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     let servers = 3;
     let cfg = make_config::<R>(&t, servers, false, false)?;
-    cfg.begin("Test (2B): basic agreement");
+    cfg.begin();
     for index in 1..=3u64 {
         let (nd, _) = cfg.n_committed(index)?;
         if nd > 0 {
@@ -43,7 +43,7 @@ pub async fn basic_agree_2b<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
 pub async fn rpc_bytes_2b<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     let servers = 3;
     let cfg = make_config::<R>(&t, servers, false, false)?;
-    cfg.begin("Test (2B): RPC byte count");
+    cfg.begin();
     cfg.one(Cmd::Int(99), servers, false).await?;
     let bytes0 = cfg.bytes_total();
     let mut sent = 0u64;
@@ -78,7 +78,7 @@ pub async fn rpc_bytes_2b<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
 pub async fn follower_failure_2b<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     let servers = 3;
     let cfg = make_config::<R>(&t, servers, false, false)?;
-    cfg.begin("Test (2B): test progressive failure of followers");
+    cfg.begin();
     cfg.one(Cmd::Int(101), servers, false).await?;
     let leader1 = cfg.check_one_leader().await?;
     cfg.disconnect((leader1 + 1) % servers);
@@ -115,7 +115,7 @@ pub async fn follower_failure_2b<R: LabRaft>(t: TestContext) -> Result<(), Fail>
 pub async fn leader_failure_2b<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     let servers = 3;
     let cfg = make_config::<R>(&t, servers, false, false)?;
-    cfg.begin("Test (2B): test failure of leaders");
+    cfg.begin();
     cfg.one(Cmd::Int(101), servers, false).await?;
     let leader1 = cfg.check_one_leader().await?;
     cfg.disconnect(leader1);
@@ -144,7 +144,7 @@ pub async fn leader_failure_2b<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
 pub async fn fail_agree_2b<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     let servers = 3;
     let cfg = make_config::<R>(&t, servers, false, false)?;
-    cfg.begin("Test (2B): agreement after follower reconnects");
+    cfg.begin();
     cfg.one(Cmd::Int(101), servers, false).await?;
     let leader = cfg.check_one_leader().await?;
     cfg.disconnect((leader + 1) % servers);
@@ -172,7 +172,7 @@ pub async fn fail_agree_2b<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
 pub async fn fail_no_agree_2b<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     let servers = 5;
     let cfg = make_config::<R>(&t, servers, false, false)?;
-    cfg.begin("Test (2B): no agreement if too many followers disconnect");
+    cfg.begin();
     cfg.one(Cmd::Int(10), servers, false).await?;
     let leader = cfg.check_one_leader().await?;
     for k in 1..=3 {
@@ -221,7 +221,7 @@ pub async fn fail_no_agree_2b<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
 pub async fn concurrent_starts_2b<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     let servers = 3;
     let cfg = make_config::<R>(&t, servers, false, false)?;
-    cfg.begin("Test (2B): concurrent Start()s");
+    cfg.begin();
     let mut success = false;
     'tries: for attempt in 0..5 {
         if attempt > 0 {
@@ -289,7 +289,7 @@ pub async fn concurrent_starts_2b<R: LabRaft>(t: TestContext) -> Result<(), Fail
 pub async fn rejoin_2b<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     let servers = 3;
     let cfg = make_config::<R>(&t, servers, false, false)?;
-    cfg.begin("Test (2B): rejoin of partitioned leader");
+    cfg.begin();
     cfg.one(Cmd::Int(101), servers, true).await?;
     let leader1 = cfg.check_one_leader().await?;
     cfg.disconnect(leader1);
@@ -319,7 +319,7 @@ pub async fn rejoin_2b<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
 pub async fn backup_2b<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     let servers = 5;
     let cfg = make_config::<R>(&t, servers, false, false)?;
-    cfg.begin("Test (2B): leader backs up quickly over incorrect follower logs");
+    cfg.begin();
     cfg.one(Cmd::Int(cfg.rand_int()), servers, true).await?;
     let leader1 = cfg.check_one_leader().await?;
     for k in 2..=4 {
@@ -448,7 +448,7 @@ async fn count_try<R: LabRaft>(
 pub async fn count_2b<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     let servers = 3;
     let cfg = make_config::<R>(&t, servers, false, false)?;
-    cfg.begin("Test (2B): RPC counts aren't too high");
+    cfg.begin();
     let rpcs = || (0..servers).map(|j| cfg.rpc_count(j)).sum::<u64>();
     cfg.check_one_leader().await?;
     let total1 = rpcs();

@@ -25,7 +25,7 @@ use crate::harness::{Config, ELECTION_TIMEOUT, TestContext, Waited, make_config}
 pub async fn persist1_2c<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     let servers = 3;
     let cfg = make_config::<R>(&t, servers, false, false)?;
-    cfg.begin("Test (2C): basic persistence");
+    cfg.begin();
     cfg.one(Cmd::Int(11), servers, true).await?;
     for i in 0..servers {
         cfg.start1(i)?;
@@ -69,7 +69,7 @@ pub async fn persist1_2c<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
 pub async fn persist2_2c<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     let servers = 5;
     let cfg = make_config::<R>(&t, servers, false, false)?;
-    cfg.begin("Test (2C): more persistence");
+    cfg.begin();
     let mut index = 1;
     for _ in 0..5 {
         cfg.one(Cmd::Int(10 + index), servers, true).await?;
@@ -107,7 +107,7 @@ pub async fn persist2_2c<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
 pub async fn persist3_2c<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     let servers = 3;
     let cfg = make_config::<R>(&t, servers, false, false)?;
-    cfg.begin("Test (2C): partitioned leader and one follower crash, leader restarts");
+    cfg.begin();
     cfg.one(Cmd::Int(101), 3, true).await?;
     let leader = cfg.check_one_leader().await?;
     cfg.disconnect((leader + 2) % servers);
@@ -146,7 +146,7 @@ async fn figure8_sleep<R: LabRaft>(cfg: &Config<R>) {
 pub async fn figure8_2c<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     let servers = 5;
     let cfg = make_config::<R>(&t, servers, false, false)?;
-    cfg.begin("Test (2C): Figure 8");
+    cfg.begin();
     cfg.one(Cmd::Int(cfg.rand_int()), 1, true).await?;
     let mut nup = servers;
     for _ in 0..1000 {
@@ -203,7 +203,7 @@ where
 pub async fn unreliable_agree_2c<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     let servers = 5;
     let cfg = make_config::<R>(&t, servers, true, false)?;
-    cfg.begin("Test (2C): unreliable agreement");
+    cfg.begin();
     let mut tasks = Vec::new();
     for iters in 1..50 {
         for j in 0..4 {
@@ -234,7 +234,7 @@ pub async fn unreliable_agree_2c<R: LabRaft>(t: TestContext) -> Result<(), Fail>
 pub async fn figure8_unreliable_2c<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     let servers = 5;
     let cfg = make_config::<R>(&t, servers, true, false)?;
-    cfg.begin("Test (2C): Figure 8 (unreliable)");
+    cfg.begin();
     cfg.one(Cmd::Int(cfg.rand_int() % 10000), 1, true).await?;
     let mut nup = servers;
     let half_timeout = u64::try_from(ELECTION_TIMEOUT.as_millis() / 2).unwrap_or(500);
@@ -343,11 +343,7 @@ async fn churn_step<R: LabRaft>(cfg: &Arc<Config<R>>) -> Result<(), Fail> {
 async fn internal_churn<R: LabRaft>(t: TestContext, unreliable: bool) -> Result<(), Fail> {
     let servers = 5;
     let cfg = make_config::<R>(&t, servers, unreliable, false)?;
-    cfg.begin(if unreliable {
-        "Test (2C): unreliable churn"
-    } else {
-        "Test (2C): churn"
-    });
+    cfg.begin();
     let stop = Arc::new(AtomicBool::new(false));
     let clients: Vec<_> = (0..3)
         .map(|me| {

@@ -27,11 +27,11 @@ struct SnapFaults {
 /// 6. The largest persisted Raft state must be under 2000 bytes ("Log size too large").
 /// 7. If disconnect: connect victim; `one(rand, 3, true)`; `L1 = check_one_leader`.
 /// 8. If crash: start1(victim); connect it; `one(rand, 3, true)`; `L1 = check_one_leader`.
-async fn snapcommon<R: LabRaft>(t: TestContext, name: &str, f: SnapFaults) -> Result<(), Fail> {
+async fn snapcommon<R: LabRaft>(t: TestContext, f: SnapFaults) -> Result<(), Fail> {
     let iters = 30;
     let servers = 3;
     let cfg = make_config::<R>(&t, servers, !f.reliable, true)?;
-    cfg.begin(name);
+    cfg.begin();
     let rand = || Cmd::Int(cfg.rand_int());
     cfg.one(rand(), servers, true).await?;
     let mut leader1 = cfg.check_one_leader().await?;
@@ -83,7 +83,7 @@ pub async fn snapshot_basic_2d<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
         reliable: true,
         crash: false,
     };
-    snapcommon::<R>(t, "Test (2D): snapshots basic", f).await
+    snapcommon::<R>(t, f).await
 }
 
 /// TestSnapshotInstall2D: snapcommon disconnecting a victim each iteration, so a lagging
@@ -94,7 +94,7 @@ pub async fn snapshot_install_2d<R: LabRaft>(t: TestContext) -> Result<(), Fail>
         reliable: true,
         crash: false,
     };
-    snapcommon::<R>(t, "Test (2D): install snapshots (disconnect)", f).await
+    snapcommon::<R>(t, f).await
 }
 
 /// TestSnapshotInstallUnreliable2D: as [`snapshot_install_2d`] on an unreliable network.
@@ -104,7 +104,7 @@ pub async fn snapshot_install_unreliable_2d<R: LabRaft>(t: TestContext) -> Resul
         reliable: false,
         crash: false,
     };
-    snapcommon::<R>(t, "Test (2D): install snapshots (disconnect+unreliable)", f).await
+    snapcommon::<R>(t, f).await
 }
 
 /// TestSnapshotInstallCrash2D: snapcommon crashing and restarting a victim each iteration,
@@ -115,7 +115,7 @@ pub async fn snapshot_install_crash_2d<R: LabRaft>(t: TestContext) -> Result<(),
         reliable: true,
         crash: true,
     };
-    snapcommon::<R>(t, "Test (2D): install snapshots (crash)", f).await
+    snapcommon::<R>(t, f).await
 }
 
 /// TestSnapshotInstallUnCrash2D: as [`snapshot_install_crash_2d`] on an unreliable network.
@@ -125,7 +125,7 @@ pub async fn snapshot_install_uncrash_2d<R: LabRaft>(t: TestContext) -> Result<(
         reliable: false,
         crash: true,
     };
-    snapcommon::<R>(t, "Test (2D): install snapshots (unreliable+crash)", f).await
+    snapcommon::<R>(t, f).await
 }
 
 /// TestSnapshotAllCrash2D (2022+): the log index never goes backwards across a crash of
@@ -139,7 +139,7 @@ pub async fn snapshot_all_crash_2d<R: LabRaft>(t: TestContext) -> Result<(), Fai
     let servers = 3;
     let iters = 5;
     let cfg = make_config::<R>(&t, servers, false, true)?;
-    cfg.begin("Test (2D): crash and restart all servers");
+    cfg.begin();
     let rand = || Cmd::Int(cfg.rand_int());
     cfg.one(rand(), servers, true).await?;
     for _ in 0..iters {
@@ -176,7 +176,7 @@ pub async fn snapshot_all_crash_2d<R: LabRaft>(t: TestContext) -> Result<(), Fai
 pub async fn snapshot_init_2d<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     let servers = 3;
     let cfg = make_config::<R>(&t, servers, false, true)?;
-    cfg.begin("Test (2D): snapshot initialization after crash");
+    cfg.begin();
     let rand = || Cmd::Int(cfg.rand_int());
     cfg.one(rand(), servers, true).await?;
     for _ in 0..SNAPSHOT_INTERVAL + 1 {

@@ -1,0 +1,52 @@
+//! How a grading run runs: seed, clock, repetitions, parallelism, watchdog.
+
+use std::time::Duration;
+
+/// How to run them.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The run seed; test seeds derive from it and the test names.
+    pub seed: u64,
+    /// Real clock and a 2-worker runtime instead of virtual time.
+    pub real_time: bool,
+    /// Repetitions of each test (run k uses seed + k).
+    pub runs: u32,
+    /// Tests running at once.
+    pub jobs: usize,
+    /// Show a progress bar on stderr (only drawn on a terminal) for multi-run stress runs.
+    pub progress: bool,
+    /// Wall-clock budget per test before the watchdog abandons it; `None` for the default
+    /// (120 s in virtual time, 180 s in real time).
+    pub watchdog: Option<Duration>,
+    /// The `--impl` value to repeat in replay commands, when not the default peer.
+    pub implementation: Option<String>,
+}
+
+impl Options {
+    /// The flags a replay command needs besides `--test` and `--seed`.
+    pub fn replay_flags(&self) -> String {
+        let mut flags = String::new();
+        if self.real_time {
+            flags.push_str(" --real-time");
+        }
+        if let Some(i) = &self.implementation {
+            flags.push_str(" --impl ");
+            flags.push_str(i);
+        }
+        flags
+    }
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            seed: 0,
+            real_time: false,
+            runs: 1,
+            jobs: 1,
+            progress: false,
+            watchdog: None,
+            implementation: None,
+        }
+    }
+}

@@ -4,18 +4,16 @@
 //! with `cargo run -p grader -- 2A --impl student`. The guide is `docs/LAB.md`.
 //!
 //! Map (every `TODO(2X)` marks a spot to fill in; search for `TODO(2A)` to begin):
+//! - `raft`: [`Raft`] itself, like the Go lab's `raft.go`: its `State` (Figure 2's fields),
+//!   the lab API the grader calls (`make`, `get_state`, `start`, `snapshot`, `kill`), the
+//!   ticker (elections, heartbeats, replication), the applier (delivers committed entries on
+//!   the apply channel) and `persist`/`read_persist`, in the order you fill them in, with
+//!   each part's notes where it begins. **Start here.**
+//! - `rpc`: the three RPCs, both sides: their arguments and replies ([`RequestVoteArgs`] ...),
+//!   the handlers `request_vote`, `append_entries`, `install_snapshot`, and the `send_*`
+//!   helpers.
 //! - `progress`: one flag per part ([`progress::DONE_2A`] ...). Flip it when a part is done;
 //!   the grader shows the hints of unfinished parts when a test fails.
-//! - `raft`: [`Raft`], its `State` and the lab API the grader calls (`make`, `start`,
-//!   `get_state`, `snapshot`, `kill`). **Start here.**
-//! - `ticker`: the election and heartbeat loop (2A), replication and commit (2B); the notes
-//!   for 2A and the timing constants.
-//! - `rpc`: the "Raft" service and its handlers `request_vote`, `append_entries`,
-//!   `install_snapshot`, plus the `send_*` helpers.
-//! - `messages`: RPC arguments and replies, and [`LogEntry`].
-//! - `applier`: the task that delivers committed entries on the apply channel (2B); the notes
-//!   for 2B.
-//! - `persist`: `persist()` and `read_persist()` (2C); the notes for 2C and 2D.
 //!
 //! Rules that hold in every part:
 //! - Never hold the state lock across an `.await` (an RPC, an apply-channel send, a sleep).
@@ -56,16 +54,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod applier;
-mod messages;
-mod persist;
 pub mod progress;
 mod raft;
 mod rpc;
-pub mod ticker;
 
-pub use messages::{
-    AppendEntriesArgs, AppendEntriesReply, InstallSnapshotArgs, InstallSnapshotReply, LogEntry,
+pub use raft::{LogEntry, Raft};
+pub use rpc::{
+    AppendEntriesArgs, AppendEntriesReply, InstallSnapshotArgs, InstallSnapshotReply,
     RequestVoteArgs, RequestVoteReply,
 };
-pub use raft::Raft;

@@ -17,19 +17,20 @@ pub const DONE_2D: bool = false;
 const PARTS: [(bool, &str); 4] = [
     (
         DONE_2A,
-        "2A: leader election is not written yet: fill in ticker() (ticker.rs), \
-         request_vote() (rpc.rs) and get_state() (raft.rs), then set DONE_2A in progress.rs",
+        "2A: leader election is not written yet: fill in get_state() and ticker() (raft.rs), \
+         request_vote() and the heartbeat side of append_entries() (rpc.rs), then set DONE_2A \
+         in progress.rs",
     ),
     (
         DONE_2B,
-        "2B: log replication is not written yet: fill in start() (raft.rs), \
-         append_entries() (rpc.rs) and applier() (applier.rs), then set DONE_2B in progress.rs",
+        "2B: log replication is not written yet: fill in start(), replication in ticker() and \
+         applier() (raft.rs), and append_entries() (rpc.rs), then set DONE_2B in progress.rs",
     ),
     (
         DONE_2C,
-        "2C: persistence is not written yet: fill in persist() and read_persist() \
-         (persist.rs) and call persist() wherever the persistent state changes, then set \
-         DONE_2C in progress.rs",
+        "2C: persistence is not written yet: fill in persist() and read_persist() (raft.rs) \
+         and call persist() wherever the persistent state changes, then set DONE_2C in \
+         progress.rs",
     ),
     (
         DONE_2D,
@@ -62,6 +63,34 @@ mod tests {
         ] {
             let listed = missing.iter().any(|hint| hint.starts_with(part));
             assert_eq!(listed, !done, "part {part}");
+        }
+    }
+
+    /// The hints send the student to `name()` in `(file.rs)`: each such function must be
+    /// there, so that moving code without updating the hints fails here. (A name after the
+    /// last file, like "call persist() wherever ...", must be one already found.)
+    #[test]
+    fn every_function_a_hint_names_is_in_the_file_it_names() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        for (_, hint) in PARTS {
+            let (mut pending, mut found) = (Vec::new(), Vec::new());
+            for word in hint.split([' ', ',']) {
+                if let Some(name) = word.strip_suffix("()") {
+                    pending.push(name);
+                } else if let Some(file) = word.strip_prefix('(').and_then(|w| w.strip_suffix(')'))
+                {
+                    let text = std::fs::read_to_string(src.join(file)).unwrap();
+                    for name in pending.drain(..) {
+                        assert!(text.contains(&format!("fn {name}(")), "{name} in {file}");
+                        found.push(name);
+                    }
+                }
+            }
+            assert!(!found.is_empty(), "{hint}");
+            assert!(
+                pending.iter().all(|name| found.contains(name)),
+                "{pending:?}: {hint}"
+            );
         }
     }
 }

@@ -59,15 +59,11 @@ fn files_below(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Every file of the reference Raft: raft-core, and raft-rpc's sources other than the API.
+/// Every file of the reference Raft: raft-core's and raft-rpc's sources.
 fn reference_files() -> Vec<Vec<u8>> {
     let ws = workspace();
     let mut files = files_below(&ws.join("raft-core/src"));
-    files.extend(
-        files_below(&ws.join("raft-rpc/src"))
-            .into_iter()
-            .filter(|p| !p.ends_with("api.rs") && !p.ends_with("lib.rs")),
-    );
+    files.extend(files_below(&ws.join("raft-rpc/src")));
     assert!(files.len() > 10, "found too few reference files: {files:?}");
     files
         .into_iter()
@@ -87,6 +83,7 @@ fn the_handout_holds_nothing_of_the_reference_raft_and_refuses_a_non_empty_dir()
     );
     assert!(written.iter().any(|p| p == Path::new("docs/LAB.md")));
     assert!(!dir.join("raft-core").exists());
+    assert!(!dir.join("raft-rpc").exists());
 
     let reference = reference_files();
     for f in files_below(&dir) {
@@ -104,11 +101,13 @@ fn the_handout_holds_nothing_of_the_reference_raft_and_refuses_a_non_empty_dir()
                 doc.get("workspace").and_then(|w| w.get("dependencies")),
             ];
             for table in deps.into_iter().flatten() {
-                assert!(
-                    table.get("raft-core").is_none(),
-                    "{} depends on raft-core",
-                    f.display()
-                );
+                for reference in ["raft-core", "raft-rpc"] {
+                    assert!(
+                        table.get(reference).is_none(),
+                        "{} depends on {reference}",
+                        f.display()
+                    );
+                }
             }
         }
     }
@@ -142,60 +141,60 @@ fn a_fresh_handout_builds_and_grades_the_skeleton_with_hints() {
     );
 }
 
-/// A manifest for the wrapper crate: raft-rpc's own dependencies (so it never drifts from
-/// them), with raft-core taken from this workspace and the lab API from the handout.
-fn wrapper_manifest(ws: &Path) -> String {
-    let rpc: toml_edit::DocumentMut = fs::read_to_string(ws.join("raft-rpc/Cargo.toml"))
-        .expect("read raft-rpc's manifest")
-        .parse()
-        .expect("parse raft-rpc's manifest");
-    let mut deps = toml_edit::Table::new();
-    for (name, item) in rpc["dependencies"].as_table().expect("dependencies").iter() {
-        if name == "raft-core" {
-            let mut t = toml_edit::InlineTable::new();
-            t.insert("path", ws.join("raft-core").display().to_string().into());
-            deps.insert(name, toml_edit::value(t));
-        } else {
-            deps.insert(name, item.clone());
+/// Copies directory `from` to `to`, recursively.
+fn copy_dir(from: &Path, to: &Path) {
+    for f in files_below(from) {
+        let rel = f.strip_prefix(from).expect("below");
+        if rel.starts_with("target") {
+            continue;
         }
+        let dest = to.join(rel);
+        fs::create_dir_all(dest.parent().expect("a parent")).expect("make a directory");
+        fs::copy(&f, &dest).expect("copy a file");
     }
-    let mut rpc_dep = toml_edit::InlineTable::new();
-    rpc_dep.insert("path", "../raft-rpc".into());
-    deps.insert("raft-rpc", toml_edit::value(rpc_dep));
-    format!(
-        "[package]\nname = \"raft-student\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
-         [lib]\nname = \"raft_student\"\n\n[dependencies]\n{deps}"
-    )
 }
 
-/// The student crate replaced by the reference peer's own modules (compiled in place from
-/// this workspace, on top of the handout's lab API) passes 2A in the handout.
+/// A handout whose student crate is the reference peer (raft-core and raft-rpc copied in as
+/// they are, the student crate re-exporting `RaftPeer`) passes 2A: the handout's grader and
+/// lab API are the ones the reference was written against, and the path from handout to a
+/// passing grade works.
 #[test]
 fn a_handout_whose_student_crate_wraps_the_reference_peer_passes_2a() {
     let tmp = tempfile::tempdir().unwrap();
     export_to(tmp.path());
     let ws = workspace();
+    for krate in ["raft-core", "raft-rpc"] {
+        copy_dir(&ws.join(krate), &tmp.path().join(krate));
+    }
+    let root = tmp.path().join("Cargo.toml");
+    let mut doc: toml_edit::DocumentMut = fs::read_to_string(&root).unwrap().parse().unwrap();
+    let members = doc["workspace"]["members"].as_array_mut().expect("members");
+    members.push("raft-core");
+    members.push("raft-rpc");
+    let deps = doc["workspace"]["dependencies"]
+        .as_table_mut()
+        .expect("workspace dependencies");
+    for krate in ["raft-core", "raft-rpc"] {
+        let mut path = toml_edit::InlineTable::new();
+        path.insert("path", krate.into());
+        deps.insert(krate, toml_edit::value(path));
+    }
+    fs::write(&root, doc.to_string()).unwrap();
+
     let student = tmp.path().join("raft-student");
     fs::remove_dir_all(&student).unwrap();
     fs::create_dir_all(student.join("src")).unwrap();
-    fs::write(student.join("Cargo.toml"), wrapper_manifest(&ws)).unwrap();
-    let module = |name: &str| {
-        format!(
-            "#[path = \"{}\"]\nmod {name};\n",
-            ws.join("raft-rpc/src").join(format!("{name}.rs")).display()
-        )
-    };
-    let mut lib = String::from(
-        "//! The reference peer, wrapped as the student's crate.\n\
-         pub use raft_rpc::api;\npub use peer::RaftPeer as Raft;\n",
-    );
-    for f in files_below(&ws.join("raft-rpc/src")) {
-        let stem = f.file_stem().unwrap().to_string_lossy().into_owned();
-        if stem != "lib" && stem != "api" {
-            lib.push_str(&module(&stem));
-        }
-    }
-    fs::write(student.join("src/lib.rs"), lib).unwrap();
+    fs::write(
+        student.join("Cargo.toml"),
+        "[package]\nname = \"raft-student\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+         [lib]\nname = \"raft_student\"\n\n[dependencies]\nraft-rpc.workspace = true\n",
+    )
+    .unwrap();
+    fs::write(
+        student.join("src/lib.rs"),
+        "//! The reference peer, as the student's crate.\npub use raft_rpc::RaftPeer as Raft;\n",
+    )
+    .unwrap();
 
     let (code, stdout, stderr) = grade(tmp.path(), &["2A", "--seed", "3"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");

@@ -7,8 +7,9 @@
 //! reference Raft (`raft-core`, `raft-rpc`). In the new directory `cargo run -p grader -- 2A`
 //! works out of the box (and fails until the student writes the code).
 //!
-//! The one edit is the workspace's member list (with `toml_edit`, so comments and layout
-//! survive); the lock file is copied so the class builds with the versions this workspace was
+//! The one manifest edited is the workspace's: its member list and its dependency table lose
+//! the reference crates (with `toml_edit`, so comments and layout survive); the lock file is
+//! copied so the class builds with the versions this workspace was
 //! tested with.
 
 use std::fs;
@@ -26,6 +27,9 @@ const WHOLE_CRATES: &[&str] = &[
     "lab-grader",
     "raft-student",
 ];
+
+/// The reference Raft's crates: left out, and out of the workspace's dependency table.
+const REFERENCE_CRATES: &[&str] = &["raft-core", "raft-rpc"];
 
 /// Where the handout's `grader` binary package lives in this workspace (it becomes `grader`).
 const HANDOUT_GRADER: &str = "handout/grader";
@@ -272,7 +276,8 @@ fn table<'a>(doc: &'a mut DocumentMut, key: &str) -> Result<&'a mut Table, Strin
         .ok_or_else(|| format!("no [{key}] table"))
 }
 
-/// The workspace's member list, without the reference Raft (the only edit of any manifest).
+/// The workspace's crates without the reference Raft: its member list, and its dependency
+/// table without the crates left out. The only edit of any manifest.
 fn workspace_manifest(doc: &mut DocumentMut) -> Result<(), String> {
     let ws = table(doc, "workspace")?;
     let mut members = toml_edit::Array::new();
@@ -281,5 +286,12 @@ fn workspace_manifest(doc: &mut DocumentMut) -> Result<(), String> {
     }
     ws.insert("members", value(members));
     ws.remove("exclude");
+    let deps = ws
+        .get_mut("dependencies")
+        .and_then(Item::as_table_mut)
+        .ok_or("no [workspace.dependencies] table")?;
+    for krate in REFERENCE_CRATES {
+        deps.remove(krate);
+    }
     Ok(())
 }

@@ -66,7 +66,10 @@ pub(crate) fn run_test(
     }));
     match result {
         Ok(Ok(r)) => r,
-        Ok(Err(e)) => (0.0, Outcome::failed(&format!("cannot build a tokio runtime: {e}"))),
+        Ok(Err(e)) => (
+            0.0,
+            Outcome::failed(&format!("cannot build a tokio runtime: {e}")),
+        ),
         Err(p) => (
             0.0,
             Outcome::failed(

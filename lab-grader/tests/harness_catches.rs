@@ -10,8 +10,8 @@ use grader::report::Outcome;
 use grader::runner::run_cases;
 use grader::suites::{TestCase, all_tests};
 use grader::{Options, Summary};
-use labrpc_sim::Service;
 use lab_api::{ApplyMsg, ApplySender, LabRaft, PeerArgs, Started};
+use labrpc_sim::Service;
 
 /// What the fake does.
 trait Behaviour: Send + Sync + 'static {

@@ -1,22 +1,8 @@
-//! The lab's Persister (spec section 2, 2023+ single `save`), and [`StateStore`], the one
-//! interface a peer needs from wherever its state survives.
+//! The lab's Persister (spec section 2, 2023+ single `save`).
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
-
-use crate::StoreError;
-
-/// Where a peer's persistent state (Figure 2) and snapshot survive a crash. Implemented by the
-/// in-memory [`Persister`] (never fails) and the durable [`crate::FileStore`].
-pub trait StateStore {
-    /// Replaces the raft state and the snapshot together, atomically.
-    fn save(&self, raft_state: Bytes, snapshot: Bytes) -> Result<(), StoreError>;
-    /// The last saved raft state (empty if none).
-    fn read_raft_state(&self) -> Result<Bytes, StoreError>;
-    /// The last saved snapshot (empty if none).
-    fn read_snapshot(&self) -> Result<Bytes, StoreError>;
-}
 
 /// The two byte strings, always replaced together. The raft state may be held in pieces (see
 /// [`Persister::save_parts`]); it is joined, once, when somebody reads it.
@@ -134,18 +120,5 @@ impl std::fmt::Debug for Persister {
             .field("raft_state_size", &saved.raft_state_len)
             .field("snapshot_size", &saved.snapshot.len())
             .finish()
-    }
-}
-
-impl StateStore for Persister {
-    fn save(&self, raft_state: Bytes, snapshot: Bytes) -> Result<(), StoreError> {
-        Persister::save(self, raft_state, snapshot);
-        Ok(())
-    }
-    fn read_raft_state(&self) -> Result<Bytes, StoreError> {
-        Ok(Persister::read_raft_state(self))
-    }
-    fn read_snapshot(&self) -> Result<Bytes, StoreError> {
-        Ok(Persister::read_snapshot(self))
     }
 }

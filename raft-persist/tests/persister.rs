@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use raft_persist::{Bytes, Persister, StateStore};
+use raft_persist::{Bytes, Persister};
 
 #[test]
 fn new_persister_is_empty() {
@@ -124,21 +124,6 @@ fn save_is_atomic_readers_never_see_a_mixed_pair() {
     stop.store(true, Ordering::SeqCst);
     let reads: u64 = readers.into_iter().map(|r| r.join().unwrap()).sum();
     assert!(reads > 0);
-}
-
-#[test]
-fn persister_implements_state_store() {
-    fn roundtrip(store: &dyn StateStore) -> (Bytes, Bytes) {
-        store
-            .save(Bytes::from_static(b"s"), Bytes::from_static(b"n"))
-            .unwrap();
-        (
-            store.read_raft_state().unwrap(),
-            store.read_snapshot().unwrap(),
-        )
-    }
-    let p = Persister::new();
-    assert_eq!(roundtrip(&p), (Bytes::from("s"), Bytes::from("n")));
 }
 
 #[test]

@@ -18,9 +18,9 @@ use tokio::runtime::Handle;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
-use lab_api::{ApplyMsg, ApplySender};
 use crate::state_encoder::StateEncoder;
 use crate::transport::LabrpcTransport;
+use lab_api::{ApplyMsg, ApplySender};
 
 /// Requests waiting for peer `to`'s sender task, indexed by peer (this peer's slot unused).
 type Outboxes = Vec<mpsc::UnboundedSender<Request>>;
@@ -113,13 +113,9 @@ impl Inner {
         // Whatever restoring produced (normally nothing) goes out like any other step.
         inner.with_raft(|_| ());
         let stop = inner.shutdown.subscribe();
-        inner
-            .runtime
-            .spawn(applier(queue_rx, apply_ch, stop));
+        inner.runtime.spawn(applier(queue_rx, apply_ch, stop));
         let stop = inner.shutdown.subscribe();
-        inner
-            .runtime
-            .spawn(ticker(Arc::clone(&inner), tick, stop));
+        inner.runtime.spawn(ticker(Arc::clone(&inner), tick, stop));
         for (to, outbox) in outbox_rxs.into_iter().enumerate() {
             if to != inner.me.0 {
                 let stop = inner.shutdown.subscribe();

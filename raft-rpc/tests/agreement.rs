@@ -22,7 +22,9 @@ async fn elect_and_replicate(cluster: Cluster, count: u64) -> Result<(), Fail> {
     assert_eq!(leaders, vec![leader], "exactly one peer believes it leads");
 
     for k in 1..=count {
-        let started = rf.start(cmd(k).to_bytes()).expect("the leader takes commands");
+        let started = rf
+            .start(cmd(k).to_bytes())
+            .expect("the leader takes commands");
         assert_eq!((started.index, started.term), (k, term));
     }
     for i in 0..3 {

@@ -87,8 +87,16 @@ async fn killed_and_corrupt_peers_stay_quiet() {
         }
         assert!(committed > 0, "the two live peers never elected a leader");
         tokio::time::sleep(Duration::from_secs(1)).await;
-        assert_eq!(persister.read_raft_state(), state, "a killed peer persisted");
-        assert_eq!(cluster.applied_log(leader).len(), applies, "a killed peer applied");
+        assert_eq!(
+            persister.read_raft_state(),
+            state,
+            "a killed peer persisted"
+        );
+        assert_eq!(
+            cluster.applied_log(leader).len(),
+            applies,
+            "a killed peer applied"
+        );
 
         let victim = (leader + 1) % 3;
         cluster.crash1(victim);

@@ -144,28 +144,29 @@ impl<R: LabRaft> Config<R> {
     /// task, then the server. Does not connect.
     pub fn start1(self: &Arc<Self>, i: usize) -> Result<(), Fail> {
         let names: Vec<String> = (0..self.n).map(|_| self.rand_string(20)).collect();
-        self.cluster.start1(i, names, |ends, persister, incarnation| {
-            lock(&self.applied)
-                .restart(i, &persister.read_snapshot())
-                .map_err(Fail::Ingest)?;
-            let (tx, rx) = apply_channel();
-            let peer = R::make(PeerArgs {
-                peers: ends,
-                me: i,
-                persister,
-                apply_ch: tx,
-                seed: seed::peer_seed(self.t.seed(), i, incarnation),
-            });
-            tokio::spawn(run_applier(
-                Arc::clone(&self.applied),
-                self.t.clone(),
-                self.snapshot,
-                i,
-                rx,
-                Arc::clone(&peer),
-            ));
-            Ok::<_, Fail>(peer)
-        })?;
+        self.cluster
+            .start1(i, names, |ends, persister, incarnation| {
+                lock(&self.applied)
+                    .restart(i, &persister.read_snapshot())
+                    .map_err(Fail::Ingest)?;
+                let (tx, rx) = apply_channel();
+                let peer = R::make(PeerArgs {
+                    peers: ends,
+                    me: i,
+                    persister,
+                    apply_ch: tx,
+                    seed: seed::peer_seed(self.t.seed(), i, incarnation),
+                });
+                tokio::spawn(run_applier(
+                    Arc::clone(&self.applied),
+                    self.t.clone(),
+                    self.snapshot,
+                    i,
+                    rx,
+                    Arc::clone(&peer),
+                ));
+                Ok::<_, Fail>(peer)
+            })?;
         Ok(())
     }
 

@@ -8,6 +8,8 @@
 //! - [`ApplyMsg`] and [`apply_channel`]: what a peer delivers, on a rendezvous channel like
 //!   the lab's unbuffered Go channel.
 //! - [`PeerArgs`]: what a peer is made from.
+//! - [`RaftView`]: what the optional [`LabRaft::inspect`] hook shows of a peer's Raft state,
+//!   so that the grader can check Raft's safety properties continuously.
 //!
 //! `make` returns an `Arc<Self>`, and `start` and `snapshot` receive that `Arc`, so a peer can
 //! hand work that owns it to a task from any of them (Go's `go rf.sendAll()`):
@@ -153,6 +155,59 @@ pub struct PeerArgs {
     pub seed: u64,
 }
 
+/// A peer's role, as [`LabRaft::inspect`] reports it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// Follows a leader (or waits for one).
+    #[default]
+    Follower,
+    /// Asks for votes in its current term.
+    Candidate,
+    /// Believes it leads its current term.
+    Leader,
+}
+
+/// A peer's Raft state as Figure 2 names it, read in one consistent moment (under the peer's
+/// lock). The grader inspects peers after every delivered RPC, every apply, every crash and
+/// restart, and every 10 ms, and checks the paper's safety properties on what it sees:
+/// at most one leader per term, terms that never go back, one vote per term, leaders that only
+/// append, matching logs, complete leaders and the Figure 8 commit rule.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RaftView {
+    /// `currentTerm`.
+    pub term: u64,
+    /// `votedFor` in `term`, as a peer index.
+    pub voted_for: Option<usize>,
+    /// Follower, candidate or leader.
+    pub role: Role,
+    /// `commitIndex`.
+    pub commit_index: u64,
+    /// Index of the last entry the snapshot covers (0 before any snapshot).
+    pub snapshot_index: u64,
+    /// Term of that entry (0 before any snapshot).
+    pub snapshot_term: u64,
+    /// The term of every log entry after the snapshot, in index order: entry
+    /// `snapshot_index + 1 + k` has term `log_terms[k]`.
+    pub log_terms: Vec<u64>,
+}
+
+impl RaftView {
+    /// Index of the last log entry (the snapshot's when the log after it is empty).
+    pub fn last_index(&self) -> u64 {
+        self.snapshot_index + self.log_terms.len() as u64
+    }
+
+    /// The term of the entry at `index`, if the view shows it (the snapshot's last entry
+    /// counts; 0 is the empty log's "entry" of term 0).
+    pub fn term_at(&self, index: u64) -> Option<u64> {
+        if index == self.snapshot_index {
+            return Some(self.snapshot_term);
+        }
+        let offset = index.checked_sub(self.snapshot_index + 1)?;
+        self.log_terms.get(usize::try_from(offset).ok()?).copied()
+    }
+}
+
 /// A Raft peer the grader can test (spec 4.1). All methods but `make` may be called
 /// concurrently, and all must return promptly, even after `kill`.
 pub trait LabRaft: Send + Sync + 'static {
@@ -188,5 +243,13 @@ pub trait LabRaft: Send + Sync + 'static {
     /// implementations, like the reference peer, keep the default: nothing missing.
     fn missing(&self) -> Vec<&'static str> {
         Vec::new()
+    }
+
+    /// Optional: a view of this peer's Raft state, read under its lock (see [`RaftView`]).
+    /// With it the grader checks Raft's safety properties continuously and names the rule a
+    /// failure broke; without it (the default, `None`) only the lab's own checks run. A killed
+    /// peer may keep answering with its last state.
+    fn inspect(&self) -> Option<RaftView> {
+        None
     }
 }

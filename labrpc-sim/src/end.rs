@@ -11,7 +11,8 @@ use std::task::Poll;
 use futures::FutureExt;
 use tokio::task::JoinHandle;
 
-use crate::network::{DEAD_POLL, Target};
+use crate::network::{DEAD_POLL, Submission, Target};
+use crate::observe::{CallEvent, CallStage};
 use crate::server::HandlerError;
 use crate::{Bytes, Network, RpcError, codec};
 
@@ -55,33 +56,59 @@ impl ClientEnd {
         let Some(submission) = self.net.submit(&self.name, args.len()) else {
             return Err(RpcError::NoReply);
         };
-        let Some(target) = submission.target else {
+        let watch = Watch {
+            submission: &submission,
+            end: &self.name,
+            method,
+        };
+        watch.note(CallStage::Sent, Some(&args), None);
+        let Some(target) = &submission.target else {
             // Case B: no reply, after a delay that stands for the caller's timeout.
-            tokio::time::sleep(self.net.dead_end_delay()).await;
+            let delay = self.net.dead_end_delay();
+            watch.note(CallStage::Unreachable, None, Some(delay));
+            tokio::time::sleep(delay).await;
             return Err(RpcError::NoReply);
         };
         // Case A, steps 1-2: short delay and request drop.
         if !submission.reliable {
             tokio::time::sleep(self.net.short_delay()).await;
             if self.net.chance(100, 1000) {
+                watch.note(CallStage::RequestDropped, None, None);
                 return Err(RpcError::NoReply);
             }
         }
         // Steps 3-5: run the handler, giving up on a dead server.
-        let handler = target.server.dispatch(method, args)?;
-        let outcome = self
-            .run_handler(&target, handler)
-            .await
-            .ok_or(RpcError::NoReply)?;
+        let handler = match target.server.dispatch(method, args) {
+            Ok(handler) => handler,
+            Err(e) => {
+                watch.note(CallStage::NoMethod, None, None);
+                return Err(e);
+            }
+        };
+        watch.note(CallStage::Dispatched, None, None);
+        let outcome = match self.run_handler(target, handler).await {
+            Ok(outcome) => outcome,
+            Err(stage) => {
+                watch.note(stage, None, None);
+                return Err(RpcError::NoReply);
+            }
+        };
+        let empty = Bytes::new();
+        let reply = outcome.as_ref().unwrap_or(&empty);
+        watch.note(CallStage::Handled, Some(reply), None);
         // Step 6: reply drop.
         if !submission.reliable && self.net.chance(100, 1000) {
+            watch.note(CallStage::ReplyDropped, None, None);
             return Err(RpcError::NoReply);
         }
         // Step 7: long reordering.
         if submission.long_reordering && self.net.chance(600, 900) {
-            tokio::time::sleep(self.net.reorder_delay()).await;
+            let delay = self.net.reorder_delay();
+            watch.note(CallStage::Reordered, None, Some(delay));
+            tokio::time::sleep(delay).await;
         }
         // Step 8: delivery.
+        watch.note(CallStage::Delivered, None, None);
         match outcome {
             Ok(reply) => {
                 self.net.add_bytes(reply.len());
@@ -94,35 +121,41 @@ impl ClientEnd {
         }
     }
 
-    /// Polls the handler once inline; if it is not done, spawns it and waits. `None` when the
-    /// reply must not be delivered (see [`ClientEnd::wait_for_handler`]).
+    /// Polls the handler once inline; if it is not done, spawns it and waits. The stage that
+    /// stopped it when the reply must not be delivered: the server died (see
+    /// [`ClientEnd::wait_for_handler`]) or the handler panicked.
     async fn run_handler(
         &self,
         target: &Target,
         handler: crate::HandlerFuture,
-    ) -> Option<HandlerOutcome> {
+    ) -> Result<HandlerOutcome, CallStage> {
         let mut handler = AssertUnwindSafe(handler).catch_unwind();
         let first = std::future::poll_fn(|cx| Poll::Ready(handler.poll_unpin(cx))).await;
-        match first {
+        let finished = match first {
             Poll::Ready(finished) => {
                 // The same final check as after a spawned handler.
                 if self.net.is_server_dead(&self.name, target) {
-                    return None;
+                    return Err(CallStage::ServerDead);
                 }
-                finished.ok()
+                finished
             }
             Poll::Pending => {
                 let spawned = tokio::spawn(handler);
-                let joined = self.wait_for_handler(target, spawned).await?;
-                joined.ok()
+                let joined = self.wait_for_handler(target, spawned).await;
+                joined.ok_or(CallStage::ServerDead)?
             }
-        }
+        };
+        finished.map_err(|_panic| CallStage::Panicked)
     }
 
     /// Waits for the handler, re-checking every 100 ms whether the server is dead, and again
-    /// after it finished. `None` when the reply must not be delivered: the server died, or the
-    /// handler panicked. A handler left running is detached and its result thrown away.
-    async fn wait_for_handler<T>(&self, target: &Target, mut handle: JoinHandle<T>) -> Option<T> {
+    /// after it finished. `None` when the server died before the reply could leave. A handler
+    /// left running is detached and its result thrown away.
+    async fn wait_for_handler<T>(
+        &self,
+        target: &Target,
+        mut handle: JoinHandle<Result<T, Box<dyn std::any::Any + Send>>>,
+    ) -> Option<Result<T, Box<dyn std::any::Any + Send>>> {
         let finished = loop {
             tokio::select! {
                 biased;
@@ -155,5 +188,28 @@ impl ClientEnd {
             method: method.to_owned(),
             source,
         })
+    }
+}
+
+/// The observer's view of one call.
+struct Watch<'a> {
+    submission: &'a Submission,
+    end: &'a str,
+    method: &'a str,
+}
+
+impl Watch<'_> {
+    fn note(&self, stage: CallStage, payload: Option<&Bytes>, delay: Option<std::time::Duration>) {
+        if let Some(observer) = &self.submission.observer {
+            observer(&CallEvent {
+                call: self.submission.call,
+                end: self.end,
+                server: self.submission.target.as_ref().map(|t| t.name.as_str()),
+                method: self.method,
+                stage,
+                payload,
+                delay,
+            });
+        }
     }
 }

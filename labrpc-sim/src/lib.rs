@@ -8,6 +8,7 @@
 //! - `server`: [`Server`] and [`Service`], named handlers over bytes.
 //! - [`codec`]: bincode helpers so typed callers do not repeat the encoding.
 //! - `error`: [`RpcError`], [`NetError`], [`CodecError`].
+//! - `observe`: [`CallEvent`] and [`Observer`], for a harness that records the network.
 //!
 //! Determinism: every random choice is drawn from one `ChaCha8Rng` seeded by [`Network::new`],
 //! under the network's lock, when the choice is made; on a current-thread runtime with a paused
@@ -39,10 +40,12 @@ pub mod codec;
 mod end;
 mod error;
 mod network;
+mod observe;
 mod server;
 
 pub use bytes::Bytes;
 pub use end::ClientEnd;
 pub use error::{CodecError, NetError, RpcError};
 pub use network::{DEAD_END_DELAY_MS, DEAD_POLL, LONG_DELAY_MS, Network, SHORT_DELAY_MS};
+pub use observe::{CallEvent, CallStage, Observer};
 pub use server::{HandlerError, HandlerFuture, Server, Service};

@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::end::ClientEnd;
-use crate::{NetError, Server};
+use crate::{NetError, Observer, Server};
 
 /// Short delay before an unreliable request is delivered: uniform in `0..SHORT_DELAY_MS` ms.
 pub const SHORT_DELAY_MS: u64 = 27;
@@ -46,10 +46,15 @@ struct Shared {
     state: Mutex<State>,
     total_count: AtomicU64,
     total_bytes: AtomicU64,
+    observer: Mutex<Option<Observer>>,
 }
 
 /// What a call saw when it was submitted (labrpc's snapshot at the start of `processReq`).
 pub(crate) struct Submission {
+    /// The call's number (its place in the total count).
+    pub(crate) call: u64,
+    /// Who watches this call, if anyone.
+    pub(crate) observer: Option<Observer>,
     /// The server to dispatch to, when the end is enabled, connected and the server present.
     pub(crate) target: Option<Target>,
     /// The `reliable` flag at submission.
@@ -101,6 +106,7 @@ impl Network {
             state: Mutex::new(state),
             total_count: AtomicU64::new(0),
             total_bytes: AtomicU64::new(0),
+            observer: Mutex::new(None),
         };
         Self {
             shared: Arc::new(shared),
@@ -201,6 +207,15 @@ impl Network {
     pub fn total_bytes(&self) -> u64 {
         self.shared.total_bytes.load(Ordering::Relaxed)
     }
+    /// Calls `observer` at every stage of every call submitted from now on (`None` stops).
+    pub fn set_observer(&self, observer: Option<Observer>) {
+        *self
+            .shared
+            .observer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = observer;
+    }
+
     /// Shuts the network: calls from now on fail at once. Calls already under way finish
     /// by the usual rules, as in labrpc.
     pub fn cleanup(&self) {
@@ -214,7 +229,7 @@ impl Network {
         if state.closed {
             return None;
         }
-        self.shared.total_count.fetch_add(1, Ordering::Relaxed);
+        let call = self.shared.total_count.fetch_add(1, Ordering::Relaxed) + 1;
         self.add_bytes(args_len);
         let target = state
             .ends
@@ -228,10 +243,18 @@ impl Network {
                     server: Arc::clone(server),
                 })
             });
+        let observer = self
+            .shared
+            .observer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
         Some(Submission {
             target,
             reliable: state.reliable,
             long_reordering: state.long_reordering,
+            call,
+            observer,
         })
     }
 

@@ -263,6 +263,10 @@ pub enum Fail {
         /// The wall-clock budget in seconds.
         secs: u64,
     },
+    /// A peer (or the harness) panicked, anywhere on the test's threads: in a task, an RPC
+    /// handler or a call the harness made. The record names the peer when the grader can tell.
+    #[error("{0}")]
+    PeerPanicked(crate::panics::PanicHandle),
     /// The test's thread panicked (in the harness or in the peer code it called).
     #[error("panic: {message}")]
     Panicked {

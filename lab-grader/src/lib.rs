@@ -40,6 +40,7 @@ pub mod fail;
 pub mod handout;
 pub mod harness;
 mod options;
+pub mod panics;
 pub mod report;
 pub mod runner;
 mod schedule;

@@ -18,6 +18,9 @@ pub enum Outcome {
         message: String,
         /// An applier error (Go would have exited the whole test binary).
         apply_error: bool,
+        /// The backtrace of the panic that failed it, if one did (for the failure's record;
+        /// never printed with the message).
+        backtrace: Option<String>,
     },
 }
 
@@ -46,6 +49,7 @@ impl Outcome {
         Outcome::Failed {
             message: message.to_string(),
             apply_error: false,
+            backtrace: None,
         }
     }
 }
@@ -69,6 +73,7 @@ pub fn failure_block(run: &TestRun, flags: &str) -> String {
     let Outcome::Failed {
         message,
         apply_error,
+        ..
     } = &run.outcome
     else {
         return String::new();
@@ -198,6 +203,7 @@ mod tests {
         let r = run(Outcome::Failed {
             message: "expected one leader, got none".into(),
             apply_error: false,
+            backtrace: None,
         });
         let b = failure_block(&r, " --real-time");
         assert_eq!(
@@ -216,6 +222,7 @@ mod tests {
             run(Outcome::Failed {
                 message: "x".into(),
                 apply_error: true,
+                backtrace: None,
             }),
         ];
         let s = summary_lines(&runs, 42, false, 1.0);
@@ -230,6 +237,7 @@ mod tests {
         let mut bad = run(Outcome::Failed {
             message: "boom".into(),
             apply_error: false,
+            backtrace: None,
         });
         bad.run = 1;
         bad.run_seed = 43;

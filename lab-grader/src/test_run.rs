@@ -6,6 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::fail::Fail;
 use crate::harness::{Sink, TestContext};
+use crate::panics;
 use crate::report::Outcome;
 use crate::suites::{Part, TestCase};
 
@@ -16,36 +17,40 @@ async fn drive(case: TestCase, t: TestContext) -> (f64, Outcome) {
     let result = t.run((case.body)(t.clone())).await;
     let secs = t0.elapsed().as_secs_f64();
     let outcome = match result {
-        Err(f) => Outcome::Failed {
-            message: with_hints(f.to_string(), &t.hints(), case.part),
-            apply_error: matches!(f, Fail::Apply(_)),
-        },
+        Err(f) => failed_with(&t, &f, case.part),
         Ok(()) => Outcome::Passed(t.passed()),
     };
     (secs, outcome)
 }
 
-fn runtime(real_time: bool) -> std::io::Result<tokio::runtime::Runtime> {
+/// The outcome of a failure `f` of test `t`: the message with the peer's hints, and the
+/// backtrace of the panic it was, if any.
+fn failed_with(t: &TestContext, f: &Fail, part: Part) -> Outcome {
+    Outcome::Failed {
+        message: with_hints(f.to_string(), &t.hints(), part),
+        apply_error: matches!(f, Fail::Apply(_)),
+        backtrace: match f {
+            Fail::PeerPanicked(handle) => Some(handle.record().backtrace),
+            _ => None,
+        },
+    }
+}
+
+/// The test's runtime; every thread of it reports its panics to `t`.
+fn runtime(real_time: bool, t: &TestContext) -> std::io::Result<tokio::runtime::Runtime> {
     if real_time {
+        let worker = t.clone();
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_time()
+            .on_thread_start(move || panics::enter(&worker))
+            .on_thread_stop(panics::leave)
             .build()
     } else {
         tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .start_paused(true)
             .build()
-    }
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-string panic payload".to_string()
     }
 }
 
@@ -57,28 +62,31 @@ pub(crate) fn run_test(
     real_time: bool,
     sink: Sink,
 ) -> (f64, Outcome) {
+    let t = TestContext::titled(test_seed, case.title, sink);
+    panics::enter(&t);
     let result = catch_unwind(AssertUnwindSafe(|| {
-        let rt = runtime(real_time)?;
-        let t = TestContext::titled(test_seed, case.title, sink);
-        let r = rt.block_on(drive(case, t));
+        let rt = runtime(real_time, &t)?;
+        let r = rt.block_on(drive(case, t.clone()));
         rt.shutdown_background();
         Ok::<_, std::io::Error>(r)
     }));
+    panics::leave();
     match result {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => (
             0.0,
             Outcome::failed(&format!("cannot build a tokio runtime: {e}")),
         ),
-        Err(p) => (
-            0.0,
-            Outcome::failed(
-                &Fail::Panicked {
-                    message: panic_message(&*p),
-                }
-                .to_string(),
-            ),
-        ),
+        // The panic unwound through the test body: the hook has recorded it.
+        Err(p) => {
+            let f = match t.panics().first() {
+                Some(handle) => Fail::PeerPanicked(handle),
+                None => Fail::Panicked {
+                    message: panics::payload_message(&*p),
+                },
+            };
+            (0.0, failed_with(&t, &f, case.part))
+        }
     }
 }
 

@@ -86,7 +86,7 @@ impl ClientEnd {
             }
         };
         watch.note(CallStage::Dispatched, None, None);
-        let outcome = match self.run_handler(target, handler).await {
+        let outcome = match self.run_handler(target, handler, &watch).await {
             Ok(outcome) => outcome,
             Err(stage) => {
                 watch.note(stage, None, None);
@@ -128,6 +128,7 @@ impl ClientEnd {
         &self,
         target: &Target,
         handler: crate::HandlerFuture,
+        watch: &Watch<'_>,
     ) -> Result<HandlerOutcome, CallStage> {
         let mut handler = AssertUnwindSafe(handler).catch_unwind();
         let first = std::future::poll_fn(|cx| Poll::Ready(handler.poll_unpin(cx))).await;
@@ -140,6 +141,7 @@ impl ClientEnd {
                 finished
             }
             Poll::Pending => {
+                watch.note(CallStage::Detached, None, None);
                 let spawned = tokio::spawn(handler);
                 let joined = self.wait_for_handler(target, spawned).await;
                 joined.ok_or(CallStage::ServerDead)?

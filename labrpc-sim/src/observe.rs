@@ -20,8 +20,11 @@ pub enum CallStage {
     RequestDropped,
     /// The server has no such method: the caller gets an error at once.
     NoMethod,
-    /// The request reached the server's handler (counted for the server).
+    /// The request reached the server's handler (counted for the server), which now runs
+    /// inline, on the caller's task, until it finishes or waits.
     Dispatched,
+    /// The handler did not finish at once and goes on in a task of its own.
+    Detached,
     /// The handler finished and its reply leaves the server; `payload` is the reply (empty
     /// when the handler returned an error). The server's state is now what its reply says.
     Handled,

@@ -11,6 +11,7 @@ use lab_api::{ApplyMsg, ApplyReceiver, LabRaft};
 use super::context::{TestContext, lock};
 use crate::cmd::{self, Cmd};
 use crate::fail::{ApplyError, Fail};
+use crate::panics::as_peer;
 
 /// Go's `SnapShotInterval`: the snapshot applier snapshots at indices 9, 19, 29, ...
 pub const SNAPSHOT_INTERVAL: u64 = 10;
@@ -215,7 +216,7 @@ pub(crate) async fn run_applier<R: LabRaft>(
         let err = if snapshots {
             let (err, snapshot) = lock(&applied).apply_snap(i, m);
             if let Some((index, snapshot)) = snapshot {
-                rf.snapshot(index, snapshot);
+                as_peer(i, || rf.snapshot(index, snapshot));
             }
             err
         } else {

@@ -12,6 +12,7 @@ use super::config::Config;
 use super::context::lock;
 use crate::cmd::Cmd;
 use crate::fail::Fail;
+use crate::panics::as_peer;
 
 /// What [`Config::wait`] saw.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,7 +32,7 @@ impl<R: LabRaft> Config<R> {
         self.cluster.connected_rafts()
     }
 
-    fn all_rafts(&self) -> Vec<Arc<R>> {
+    fn all_rafts(&self) -> Vec<(usize, Arc<R>)> {
         self.cluster.all_rafts()
     }
 
@@ -43,7 +44,7 @@ impl<R: LabRaft> Config<R> {
             sleep(ms(wait)).await;
             let mut leaders: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
             for (i, rf) in self.connected_rafts() {
-                let (term, is_leader) = rf.get_state();
+                let (term, is_leader) = as_peer(i, || rf.get_state());
                 if is_leader {
                     leaders.entry(term).or_default().push(i);
                 }
@@ -67,8 +68,8 @@ impl<R: LabRaft> Config<R> {
     /// connected.
     pub fn check_terms(&self) -> Result<i64, Fail> {
         let mut term: Option<u64> = None;
-        for (_, rf) in self.connected_rafts() {
-            let (xterm, _) = rf.get_state();
+        for (i, rf) in self.connected_rafts() {
+            let (xterm, _) = as_peer(i, || rf.get_state());
             match term {
                 None => term = Some(xterm),
                 Some(t) if t != xterm => return Err(Fail::TermsDisagree),
@@ -81,7 +82,7 @@ impl<R: LabRaft> Config<R> {
     /// Go's `checkNoLeader()`: no connected server may claim leadership.
     pub fn check_no_leader(&self) -> Result<(), Fail> {
         for (i, rf) in self.connected_rafts() {
-            if rf.get_state().1 {
+            if as_peer(i, || rf.get_state()).1 {
                 return Err(Fail::UnexpectedLeader { server: i });
             }
         }
@@ -114,7 +115,11 @@ impl<R: LabRaft> Config<R> {
                 to *= 2;
             }
             if let Some(start) = start_term {
-                if self.all_rafts().iter().any(|rf| rf.get_state().0 > start) {
+                let rafts = self.all_rafts();
+                if rafts
+                    .iter()
+                    .any(|(i, rf)| as_peer(*i, || rf.get_state()).0 > start)
+                {
                     return Ok(Waited::TermMoved);
                 }
             }
@@ -141,7 +146,8 @@ impl<R: LabRaft> Config<R> {
             } else {
                 None
             };
-            if let Some(started) = rf.and_then(|rf| rf.start(cmd.to_bytes())) {
+            let started = rf.and_then(|rf| as_peer(*cursor, || rf.start(cmd.to_bytes())));
+            if let Some(started) = started {
                 return Some(started.index);
             }
         }

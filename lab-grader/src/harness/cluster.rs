@@ -6,6 +6,7 @@
 //!
 //! [`Config`]: super::Config
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use lab_api::LabRaft;
@@ -13,6 +14,7 @@ use labrpc_sim::{ClientEnd, NetError, Network, Server};
 use raft_persist::Persister;
 
 use super::context::lock;
+use crate::panics::as_peer;
 
 /// The slots under the cluster's lock.
 struct Slots<R> {
@@ -24,6 +26,8 @@ struct Slots<R> {
     endnames: Vec<Vec<String>>,
     /// How many times each slot was started.
     starts: Vec<u64>,
+    /// Which peer each end belongs to (the caller's side), over every incarnation.
+    end_owner: BTreeMap<String, usize>,
 }
 
 /// `n` peers of type `R` on a simulated network.
@@ -50,6 +54,7 @@ impl<R: LabRaft> Cluster<R> {
                 saved: vec![None; n],
                 endnames: vec![Vec::new(); n],
                 starts: vec![0; n],
+                end_owner: BTreeMap::new(),
             }),
         }
     }
@@ -76,7 +81,7 @@ impl<R: LabRaft> Cluster<R> {
             st.rafts[i].take()
         };
         if let Some(rf) = rf {
-            rf.kill();
+            as_peer(i, || rf.kill());
         }
         let mut st = lock(&self.slots);
         if let Some(p) = &st.saved[i] {
@@ -105,6 +110,9 @@ impl<R: LabRaft> Cluster<R> {
         }
         let (persister, incarnation) = {
             let mut st = lock(&self.slots);
+            for name in &end_names {
+                st.end_owner.insert(name.clone(), i);
+            }
             st.endnames[i] = end_names;
             let p = match &st.saved[i] {
                 Some(p) => p.copy(),
@@ -114,10 +122,10 @@ impl<R: LabRaft> Cluster<R> {
             st.starts[i] += 1;
             (p, st.starts[i] - 1)
         };
-        let peer = boot(ends, persister, incarnation)?;
+        let peer = as_peer(i, || boot(ends, persister, incarnation))?;
         lock(&self.slots).rafts[i] = Some(Arc::clone(&peer));
         let mut server = Server::new();
-        server.add_service(Arc::clone(&peer).service());
+        server.add_service(as_peer(i, || Arc::clone(&peer).service()));
         self.net.add_server(&server_name(i), server);
         Ok(peer)
     }
@@ -177,8 +185,21 @@ impl<R: LabRaft> Cluster<R> {
     }
 
     /// Every running peer, in id order.
-    pub fn all_rafts(&self) -> Vec<Arc<R>> {
-        lock(&self.slots).rafts.iter().flatten().cloned().collect()
+    pub fn all_rafts(&self) -> Vec<(usize, Arc<R>)> {
+        let st = lock(&self.slots);
+        (0..self.n)
+            .filter_map(|i| st.rafts[i].clone().map(|r| (i, r)))
+            .collect()
+    }
+
+    /// The peer whose end `end` is (the caller of an RPC sent on it).
+    pub fn peer_of_end(&self, end: &str) -> Option<usize> {
+        lock(&self.slots).end_owner.get(end).copied()
+    }
+
+    /// The peer whose server is called `server`.
+    pub fn peer_of_server(&self, server: &str) -> Option<usize> {
+        server.parse().ok().filter(|&i: &usize| i < self.n)
     }
 
     /// The persister slot i restarts from (Go's `cfg.saved[i]`), once i has been started.
@@ -201,10 +222,10 @@ impl<R: LabRaft> Cluster<R> {
     /// peers that were running (for their `missing()` hints).
     pub fn shutdown(&self) -> Vec<Arc<R>> {
         let rafts = self.all_rafts();
-        for rf in &rafts {
-            rf.kill();
+        for (i, rf) in &rafts {
+            as_peer(*i, || rf.kill());
         }
         self.net.cleanup();
-        rafts
+        rafts.into_iter().map(|(_, rf)| rf).collect()
     }
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lab_api::{LabRaft, PeerArgs, Started, apply_channel};
-use labrpc_sim::{NetError, Network};
+use labrpc_sim::{CallEvent, CallStage, NetError, Network, Observer};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tokio::time::Instant;
@@ -16,6 +16,7 @@ use super::cluster::{Cluster, server_name};
 use super::context::{Cleanup, Figures, TestContext, lock};
 use crate::cmd::{self, Cmd};
 use crate::fail::Fail;
+use crate::panics::{self, as_peer};
 use crate::seed;
 
 /// Go's `RaftElectionTimeout`: solutions get a generous second to finish an election.
@@ -74,6 +75,13 @@ pub fn make_config<R: LabRaft>(
         }),
     });
     t.defer_cleanup(cfg.clone());
+    let watcher = Arc::downgrade(&cfg);
+    let observer: Observer = Arc::new(move |event| {
+        if let Some(cfg) = watcher.upgrade() {
+            cfg.on_call(event);
+        }
+    });
+    cfg.cluster.net().set_observer(Some(observer));
     cfg.set_unreliable(unreliable);
     cfg.cluster.net().set_long_delays(true);
     for i in 0..n {
@@ -125,6 +133,32 @@ impl<R: LabRaft> Config<R> {
     /// Go's `randstring(n)`.
     pub fn rand_string(&self, len: usize) -> String {
         cmd::rand_string(&mut *lock(&self.rng), len)
+    }
+
+    /// What the harness does as a call goes through the network: learns which task belongs to
+    /// which peer (for panic reports), and names the peer whose handler panicked.
+    fn on_call(&self, event: &CallEvent<'_>) {
+        match event.stage {
+            CallStage::Sent => {
+                if let Some(peer) = self.cluster.peer_of_end(event.end) {
+                    self.t.panics().note_task(peer);
+                }
+            }
+            CallStage::Dispatched => {
+                let server = event.server.and_then(|s| self.cluster.peer_of_server(s));
+                panics::set_handler_peer(server);
+            }
+            CallStage::Panicked => {
+                panics::set_handler_peer(None);
+                if let Some(peer) = event.server.and_then(|s| self.cluster.peer_of_server(s)) {
+                    self.t.panics().note_handler_panic(peer);
+                }
+            }
+            CallStage::Detached | CallStage::Handled | CallStage::ServerDead => {
+                panics::set_handler_peer(None);
+            }
+            _ => {}
+        }
     }
 
     /// A network error is a harness bug: it fails the test.
@@ -213,7 +247,14 @@ impl<R: LabRaft> Config<R> {
 
     /// `cfg.rafts[i].Start(cmd)`; `None` if i is crashed or refuses.
     pub fn start_on(&self, i: usize, cmd: &Cmd) -> Option<Started> {
-        self.raft(i)?.start(cmd.to_bytes())
+        let rf = self.raft(i)?;
+        as_peer(i, || rf.start(cmd.to_bytes()))
+    }
+
+    /// `cfg.rafts[i].GetState()`; `None` while i is crashed.
+    pub fn get_state(&self, i: usize) -> Option<(u64, bool)> {
+        let rf = self.raft(i)?;
+        Some(as_peer(i, || rf.get_state()))
     }
 
     /// Go's `rpcCount(i)`: RPCs dispatched to server i's current incarnation.

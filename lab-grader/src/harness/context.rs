@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::Notify;
 
 use crate::fail::Fail;
+use crate::panics::PanicScope;
 
 /// Locks a mutex, ignoring poisoning (a panicking test thread is reported by the runner).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -60,6 +61,7 @@ struct State {
 struct Inner {
     seed: u64,
     title: &'static str,
+    panics: PanicScope,
     sink: Sink,
     state: Mutex<State>,
     failed: Notify,
@@ -83,6 +85,7 @@ impl TestContext {
         let inner = Inner {
             seed,
             title,
+            panics: PanicScope::default(),
             sink,
             state: Mutex::default(),
             failed: Notify::new(),
@@ -95,6 +98,11 @@ impl TestContext {
     /// The test's seed: every random choice of the test derives from it.
     pub fn seed(&self) -> u64 {
         self.inner.seed
+    }
+
+    /// The test's panic bookkeeping (see [`crate::panics`]).
+    pub(crate) fn panics(&self) -> &PanicScope {
+        &self.inner.panics
     }
 
     /// The test's title, e.g. `Test (2A): initial election` (empty when not given).

@@ -19,4 +19,5 @@ pub use appliers::{SNAPSHOT_INTERVAL, decode_snapshot, encode_snapshot};
 pub use checkers::Waited;
 pub use cluster::{Cluster, server_name};
 pub use config::{Config, ELECTION_TIMEOUT, MAX_LOG_SIZE, TIME_LIMIT, make_config};
+pub(crate) use context::lock;
 pub use context::{Cleanup, Figures, Sink, TestContext};

@@ -248,7 +248,7 @@ pub async fn concurrent_starts_2b<R: LabRaft>(t: TestContext) -> Result<(), Fail
             }
         }
         for j in 0..servers {
-            if cfg.raft(j).is_some_and(|rf| rf.get_state().0 != term) {
+            if cfg.get_state(j).is_some_and(|(t, _)| t != term) {
                 continue 'tries;
             }
         }
@@ -413,7 +413,7 @@ async fn count_try<R: LabRaft>(
     }
     let mut failed = false;
     for j in 0..servers {
-        if cfg.raft(j).is_some_and(|rf| rf.get_state().0 != term) {
+        if cfg.get_state(j).is_some_and(|(t, _)| t != term) {
             failed = true;
         }
     }

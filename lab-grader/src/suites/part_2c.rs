@@ -152,10 +152,9 @@ pub async fn figure8_2c<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     for _ in 0..1000 {
         let mut leader = None;
         for i in 0..servers {
-            if let Some(rf) = cfg.raft(i) {
-                if rf.start(Cmd::Int(cfg.rand_int()).to_bytes()).is_some() {
-                    leader = Some(i);
-                }
+            // Go draws rand.Int() only for a running peer.
+            if cfg.raft(i).is_some() && cfg.start_on(i, &Cmd::Int(cfg.rand_int())).is_some() {
+                leader = Some(i);
             }
         }
         figure8_sleep(&cfg).await;
@@ -287,10 +286,8 @@ async fn churn_client<R: LabRaft>(
         let x = cfg.rand_int();
         let mut index = None;
         for i in 0..cfg.n() {
-            if let Some(rf) = cfg.raft(i) {
-                if let Some(s) = rf.start(Cmd::Int(x).to_bytes()) {
-                    index = Some(s.index);
-                }
+            if let Some(s) = cfg.start_on(i, &Cmd::Int(x)) {
+                index = Some(s.index);
             }
         }
         let Some(index) = index else {

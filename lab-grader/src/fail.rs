@@ -141,13 +141,23 @@ pub enum Fail {
         /// The index expected.
         expected: u64,
     },
-    /// TestRPCBytes2B.
-    #[error("too many RPC bytes; got {got}, expected {expected}")]
+    /// TestRPCBytes2B. `got` counts every RPC at gob's cost (see
+    /// [`crate::harness::GOB_RPC_OVERHEAD`]).
+    #[error(
+        "too many RPC bytes; got {got}, expected {expected}\n\
+         ({bincode} bytes on the wire + {rpcs} RPCs x {} bytes, gob's overhead per RPC, so \
+         that the limit allows as many extra RPCs as Go's)",
+        crate::harness::GOB_RPC_OVERHEAD
+    )]
     TooManyBytes {
-        /// Bytes since the first agreement.
+        /// Bytes since the first agreement, as gob would have counted them.
         got: u64,
         /// 3 x the payload.
         expected: u64,
+        /// The bytes actually sent (bincode).
+        bincode: u64,
+        /// RPCs sent.
+        rpcs: u64,
     },
     /// A leader's Start was refused.
     #[error("leader rejected Start()")]

@@ -10,7 +10,7 @@ use std::hint::black_box;
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_main};
-use raft_rpc::raft_core::{Apply, Config, LogIndex, Outbound, PeerId, Raft};
+use raft_core::{Apply, Config, LogIndex, Outbound, PeerId, Raft};
 
 /// Applied entries between two snapshots of one peer.
 const SNAPSHOT_EVERY: u64 = 1000;

@@ -350,7 +350,7 @@ impl Sim {
         log_terms: &[u64],
     ) {
         self.crash(p);
-        let entries = log_terms
+        let entries: Vec<_> = log_terms
             .iter()
             .enumerate()
             .map(|(i, t)| crate::Entry {
@@ -358,14 +358,15 @@ impl Sim {
                 command: Bytes::from(format!("t{t}i{}", i + 1)),
             })
             .collect();
+        let header = crate::StateHeader {
+            current_term: Term(current_term),
+            voted_for: voted_for.map(PeerId),
+            snapshot_index: LogIndex(0),
+            snapshot_term: Term(0),
+            entries: entries.len() as u64,
+        };
         let node = &mut self.nodes[p];
-        node.state = crate::persist::encode(
-            Term(current_term),
-            voted_for.map(PeerId),
-            LogIndex(0),
-            Term(0),
-            &entries,
-        );
+        node.state = crate::persist::encode(&header, entries.iter());
         node.snapshot = Bytes::new();
         self.restart(p);
     }

@@ -12,15 +12,15 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use raft_core::{Apply, Durability, PeerId, Raft, Request, Response};
+use raft_core::{Apply, Durability, LogIndex, PeerId, Raft, Request, Response};
 use raft_persist::Persister;
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
-use lab_api::{ApplyMsg, ApplySender};
 use crate::state_encoder::StateEncoder;
 use crate::transport::LabrpcTransport;
+use lab_api::{ApplyMsg, ApplySender};
 
 /// Requests waiting for peer `to`'s sender task, indexed by peer (this peer's slot unused).
 type Outboxes = Vec<mpsc::UnboundedSender<Request>>;
@@ -72,6 +72,8 @@ impl Inner {
         let (apply_queue, queue_rx) = mpsc::unbounded_channel();
         let (shutdown, _) = watch::channel(false);
         let dead = raft.is_none();
+        // A restored peer's state starts after its snapshot.
+        let encoder = StateEncoder::new(raft.as_ref().map_or(LogIndex(0), Raft::snapshot_index));
         let peers = transport.peers();
         let (outboxes, outbox_rxs): (Outboxes, Vec<_>) =
             (0..peers).map(|_| mpsc::unbounded_channel()).unzip();
@@ -81,7 +83,7 @@ impl Inner {
             core: Mutex::new(Core {
                 raft,
                 killed: dead,
-                encoder: StateEncoder::default(),
+                encoder,
                 owed: false,
             }),
             persister,
@@ -98,13 +100,9 @@ impl Inner {
         // Whatever restoring produced (normally nothing) goes out like any other step.
         inner.with_raft(|_| ());
         let stop = inner.shutdown.subscribe();
-        inner
-            .runtime
-            .spawn(applier(queue_rx, apply_ch, stop));
+        inner.runtime.spawn(applier(queue_rx, apply_ch, stop));
         let stop = inner.shutdown.subscribe();
-        inner
-            .runtime
-            .spawn(ticker(Arc::clone(&inner), tick, stop));
+        inner.runtime.spawn(ticker(Arc::clone(&inner), tick, stop));
         for (to, outbox) in outbox_rxs.into_iter().enumerate() {
             if to != inner.me.0 {
                 let stop = inner.shutdown.subscribe();

@@ -76,6 +76,15 @@ pub(crate) struct StateEncoder {
 }
 
 impl StateEncoder {
+    /// An encoder for a peer whose snapshot covers everything through `snapshot_index` (a
+    /// restored peer's, or 0); it has encoded nothing yet.
+    pub(crate) fn new(snapshot_index: LogIndex) -> StateEncoder {
+        StateEncoder {
+            base: snapshot_index,
+            ..StateEncoder::default()
+        }
+    }
+
     /// The full state of `raft`, as pieces to concatenate, after following `delta` (what
     /// changed since the last call; appends need not be reported, whatever follows the
     /// cached entries is encoded).
@@ -109,7 +118,9 @@ impl StateEncoder {
             self.tail.reserve(TAIL_BLOCK);
         }
         while next <= last {
-            let entry = raft.entry(next).expect("entries after the snapshot are in the log");
+            let entry = raft
+                .entry(next)
+                .expect("entries after the snapshot are in the log");
             encode_entry(entry, &mut self.tail);
             self.cached.push_back(Cached {
                 end: self.tail_start + self.tail.len() as u64,
@@ -425,6 +436,21 @@ mod tests {
             .step_request(PeerId(2), append(2, 2, (2, 1), entries(2, 4, 70), 2));
         let _ = c.raft.ready();
         c.check();
+    }
+
+    #[test]
+    fn a_restarted_peer_starts_after_its_snapshot() {
+        let mut c = Checked::follower();
+        c.step(0, append(1, 0, (0, 0), entries(1, 8, 10), 6));
+        c.raft.snapshot(LogIndex(5), Bytes::from_static(b"s5"));
+        c.check();
+        let state = c.raft.encode_state();
+        let snapshot = c.raft.snapshot_data().clone();
+        let restored = Raft::restore(Config::lab(PeerId(1), 3), 5, &state, snapshot);
+        c.raft = restored.expect("restores");
+        c.encoder = StateEncoder::new(c.raft.snapshot_index());
+        c.check();
+        c.step(0, append(1, 0, (8, 1), entries(1, 2, 50), 9));
     }
 
     #[test]

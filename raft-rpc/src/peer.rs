@@ -14,10 +14,10 @@ use bytes::Bytes;
 use labrpc_sim::Service;
 use raft_core::{Config, LogIndex, PeerId, Raft, StateDecodeError};
 
-use lab_api::{LabRaft, PeerArgs, Started};
 use crate::driver::Inner;
 use crate::service::raft_service;
 use crate::transport::LabrpcTransport;
+use lab_api::{LabRaft, PeerArgs, Started};
 
 /// How a [`RaftPeer`] runs: the length of a tick and tweaks to [`Config::lab`].
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -10,15 +10,17 @@
 //!   Start here.
 //! - One file per rule: `election.rs` (5.2, 5.4.1), `replication.rs` (5.3, accelerated
 //!   backup), `commit.rs` (5.4.2, Figure 8), `snapshot.rs` (7), `log.rs` (index arithmetic
-//!   around the snapshot offset), `persist.rs` (Figure 2 persistent state encoding),
-//!   `role.rs` (roles; leader-only progress), `invariants.rs` (checked after every step).
+//!   around the snapshot offset), `persist.rs` (Figure 2 persistent state: its one
+//!   encoding, and when a save may wait), `role.rs` (roles; leader-only progress),
+//!   `invariants.rs` (checked after every step).
 //! - Types: `types.rs` (Term, LogIndex, PeerId, Entry), `message.rs` (the RPCs),
 //!   `output.rs` ([`Ready`]: persist, send, apply), `config.rs`, `error.rs`.
 //! - [`safety`]: a reusable checker of the cross-peer properties of Figure 3.
 //! - `sim` (feature `testkit`): a small synchronous router for scenario tests.
 //!
 //! After every input drain [`Raft::ready`] and handle it in this order: persist first, then
-//! send the messages (and the reply that `step_request` returned), then apply.
+//! send the messages (and the reply that `step_request` returned), then apply. The core also
+//! says when the persist may wait ([`Durability`]: only for proposals nobody has seen yet).
 //!
 //! # Example
 //!
@@ -73,8 +75,8 @@ pub use message::{
     AppendEntriesArgs, AppendEntriesReply, InstallSnapshotArgs, InstallSnapshotReply, Outbound,
     Request, RequestVoteArgs, RequestVoteReply, Response,
 };
-pub use output::{Apply, PersistDelta, Ready};
-pub use persist::STATE_FORMAT_VERSION;
+pub use output::{Apply, Durability, PersistDelta, Ready};
+pub use persist::{STATE_FORMAT_VERSION, StateHeader, encode_entry};
 pub use raft::Raft;
 pub use role::Role;
 pub use types::{Entry, HardState, LogIndex, PeerId, Term};

@@ -11,6 +11,11 @@ use crate::types::{HardState, LogIndex, Term};
 
 /// What changed in the persistent state since the last [`Ready`]; an incremental store can
 /// apply these in order (snapshot, truncate, append, hard state) instead of rewriting.
+///
+/// Who reads it: the reference peer's state encoder (`raft-rpc`) follows `snapshot` and
+/// `truncated_from` to keep the encodings of the entries it has already written, and encodes
+/// whatever lies past them; the `sim` module replays every field into a mirror store after
+/// each step, which proves the deltas alone rebuild the persistent state.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PersistDelta {
     /// New term/vote, if either changed.
@@ -91,12 +96,29 @@ impl Apply {
     }
 }
 
+/// When the state changed by a [`Ready`] must be on stable storage. The core decides (the
+/// rule and its reasoning are in persist.rs); the runtime obeys.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// Save before anything of this [`Ready`] leaves, and before the reply `step_request`
+    /// returned. This includes any save an earlier [`Durability::MayWait`] let wait, even
+    /// when this `Ready`'s own delta is empty.
+    #[default]
+    Now,
+    /// The save may wait for the next [`Ready`] that is [`Durability::Now`]: the inputs since
+    /// the last `Ready` were proposals only, they changed nothing but appending entries to the
+    /// leader's log, and nothing leaves. A runtime that waits owes the save.
+    MayWait,
+}
+
 /// Everything an input produced, drained by [`crate::Raft::ready`]. Handle in this order:
 /// persist (before sending anything, including the reply `step_request` returned), send, apply.
 #[derive(Clone, Debug, Default)]
 pub struct Ready {
     /// What to persist first.
     pub persist: PersistDelta,
+    /// Whether `persist` may wait (a runtime may always save at once instead).
+    pub durability: Durability,
     /// Requests to send.
     pub messages: Vec<Outbound>,
     /// What to hand to the service.

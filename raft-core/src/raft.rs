@@ -14,7 +14,7 @@ use crate::error::{NotLeader, StateDecodeError};
 use crate::log::RaftLog;
 use crate::message::{Outbound, Request, Response};
 use crate::output::Ready;
-use crate::persist;
+use crate::persist::{self, StateHeader};
 use crate::role::{Role, RoleState};
 use crate::types::{Entry, HardState, LogIndex, PeerId, Term};
 
@@ -47,6 +47,9 @@ pub struct Raft {
     pub(crate) election_timeout: u32,
     /// Outputs not yet drained.
     pub(crate) pending: Ready,
+    /// Every input since the last [`Raft::ready`] was a proposal (or there was none): its
+    /// persist may be allowed to wait (persist.rs).
+    proposals_only: bool,
 }
 
 impl Raft {
@@ -66,6 +69,7 @@ impl Raft {
             election_elapsed: 0,
             election_timeout: 0,
             pending: Ready::default(),
+            proposals_only: true,
         };
         raft.reset_election_timer();
         raft
@@ -83,15 +87,15 @@ impl Raft {
         if state.is_empty() {
             return Ok(raft);
         }
-        let s = persist::decode(state)?;
-        raft.current_term = s.current_term;
-        raft.voted_for = s.voted_for;
-        raft.log = RaftLog::from_parts(s.snapshot_index, s.snapshot_term, s.entries);
+        let persist::PersistedState { header: h, entries } = persist::decode(state)?;
+        raft.current_term = h.current_term;
+        raft.voted_for = h.voted_for;
+        raft.log = RaftLog::from_parts(h.snapshot_index, h.snapshot_term, entries);
         raft.snapshot_data = snapshot;
         // The service restores itself from the snapshot; later entries are re-applied once
         // this peer learns again that they are committed.
-        raft.commit_index = s.snapshot_index;
-        raft.last_applied = s.snapshot_index;
+        raft.commit_index = h.snapshot_index;
+        raft.last_applied = h.snapshot_index;
         raft.check_invariants();
         Ok(raft)
     }
@@ -99,6 +103,7 @@ impl Raft {
     /// One unit of logical time: election timer (5.2) or heartbeat (5.2, "leaders send
     /// periodic heartbeats").
     pub fn tick(&mut self) {
+        self.proposals_only = false;
         if let RoleState::Leader(leader) = &mut self.role {
             leader.heartbeat_elapsed += 1;
             if leader.heartbeat_elapsed >= self.config.heartbeat_ticks {
@@ -155,6 +160,7 @@ impl Raft {
     /// Handles a request from `from` and returns the reply. Drain [`Raft::ready`] and persist
     /// before sending the reply.
     pub fn step_request(&mut self, from: PeerId, request: Request) -> Response {
+        self.proposals_only = false;
         let response = match request {
             Request::Vote(args) => Response::Vote(self.handle_request_vote(args)),
             Request::Append(args) => Response::Append(self.handle_append_entries(args)),
@@ -167,6 +173,7 @@ impl Raft {
 
     /// Handles the reply to `request`, which this peer sent to `from`.
     pub fn step_response(&mut self, from: PeerId, request: &Request, response: Response) {
+        self.proposals_only = false;
         // 5.1: a reply with a higher term makes us a follower of that term, whatever it was.
         if self.observe_term(response.term()) {
             self.finish_step();
@@ -190,6 +197,7 @@ impl Raft {
 
     /// `request` to `to` got no reply (lost, or the peer is unreachable).
     pub fn step_failure(&mut self, to: PeerId, request: &Request) {
+        self.proposals_only = false;
         match request {
             Request::Append(args) => self.handle_append_failure(to, args),
             Request::Snapshot(args) => self.handle_snapshot_failure(to, args),
@@ -202,13 +210,17 @@ impl Raft {
     /// The service snapshotted everything through `index` (section 7); the log before it can go.
     /// Ignored when `index` is not above the current snapshot or not yet applied.
     pub fn snapshot(&mut self, index: LogIndex, data: Bytes) {
+        self.proposals_only = false;
         self.take_service_snapshot(index, data);
         self.finish_step();
     }
 
-    /// Drains what the inputs so far produced.
+    /// Drains what the inputs so far produced, with the durability its persist needs.
     pub fn ready(&mut self) -> Ready {
-        std::mem::take(&mut self.pending)
+        let mut ready = std::mem::take(&mut self.pending);
+        ready.durability = persist::durability(&ready, self.proposals_only);
+        self.proposals_only = true;
+        ready
     }
 
     /// Whether [`Raft::ready`] would return anything.
@@ -219,15 +231,22 @@ impl Raft {
     }
 
     /// The full persistent state (term, vote, snapshot index/term, log after it), bincode with a
-    /// format version; what the lab persister stores.
+    /// format version; what the lab persister stores. Its layout is in persist.rs: this
+    /// header, then every entry after the snapshot.
     pub fn encode_state(&self) -> Bytes {
-        persist::encode(
-            self.current_term,
-            self.voted_for,
-            self.log.snapshot_index(),
-            self.log.snapshot_term(),
-            self.log.entries(),
-        )
+        persist::encode(&self.state_header(), self.log.entries().iter())
+    }
+
+    /// The persistent state but the entries: the first bytes of [`Raft::encode_state`]
+    /// ([`StateHeader::encode`]), for an encoder that keeps the entries' bytes itself.
+    pub fn state_header(&self) -> StateHeader {
+        StateHeader {
+            current_term: self.current_term,
+            voted_for: self.voted_for,
+            snapshot_index: self.log.snapshot_index(),
+            snapshot_term: self.log.snapshot_term(),
+            entries: self.log.entries().len() as u64,
+        }
     }
 
     // ---- shared helpers used by the rule files ----

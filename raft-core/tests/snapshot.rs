@@ -138,3 +138,21 @@ fn install_discards_a_log_that_disagrees_at_the_snapshot() {
     assert_eq!(f.last_log_term(), Term(2));
     assert_eq!(f.ready().persist.truncated_from, Some(LogIndex(5)));
 }
+
+/// What the core bench relies on: a sim without checks compacts every N applied entries, and
+/// its services keep no commands.
+#[test]
+fn an_unchecked_sim_snapshots_every_n_applied_entries() {
+    let mut sim = Sim::new(3, 7).unchecked();
+    sim.snapshot_every(10);
+    let leader = sim.elect(1000);
+    for i in 0..25u8 {
+        sim.propose(leader, &[i]).expect("leader");
+        sim.deliver_all();
+    }
+    for p in 0..3 {
+        assert_eq!(sim.raft(p).snapshot_index(), LogIndex(20), "peer {p}");
+        assert!(sim.service(p).is_empty());
+    }
+    assert_eq!(sim.raft(leader).last_applied(), LogIndex(25));
+}

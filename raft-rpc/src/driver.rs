@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use raft_core::{Apply, PeerId, Raft, Request, Response};
+use raft_core::{Apply, Durability, LogIndex, PeerId, Raft, Request, Response};
 use raft_persist::Persister;
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, watch};
@@ -34,24 +34,9 @@ pub(crate) struct Core {
     pub(crate) killed: bool,
     /// The persisted state's bytes, kept up to date incrementally.
     encoder: StateEncoder,
-    /// The log holds proposals the persister has not seen yet (see [`Save::MayDefer`]).
-    unsaved: bool,
-}
-
-/// Whether a step's persist may wait for the next step.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Save {
-    /// Persist before anything the step produced leaves (every input but proposals).
-    Now,
-    /// A proposal that produced nothing to send or apply (every follower already has an
-    /// AppendEntries in flight) only appended to the leader's log. Nothing has left that
-    /// depends on those entries, so their save can wait for the next step, which saves before
-    /// it sends them, counts them towards a commit, or replies to anyone. Under load a burst
-    /// of proposals is then saved once instead of once per proposal (each save still encodes
-    /// a header and hands the lab persister the whole state's pieces).
-    /// A crash before that save loses only entries that no other peer has and that nobody was
-    /// told are committed, as a crash just before `start` would have.
-    MayDefer,
+    /// A save the core let wait ([`Durability::MayWait`]) is owed: the next save comes before
+    /// anything else leaves.
+    owed: bool,
 }
 
 /// Everything the peer's tasks share.
@@ -87,6 +72,8 @@ impl Inner {
         let (apply_queue, queue_rx) = mpsc::unbounded_channel();
         let (shutdown, _) = watch::channel(false);
         let dead = raft.is_none();
+        // A restored peer's state starts after its snapshot.
+        let encoder = StateEncoder::new(raft.as_ref().map_or(LogIndex(0), Raft::snapshot_index));
         let peers = transport.peers();
         let (outboxes, outbox_rxs): (Outboxes, Vec<_>) =
             (0..peers).map(|_| mpsc::unbounded_channel()).unzip();
@@ -96,8 +83,8 @@ impl Inner {
             core: Mutex::new(Core {
                 raft,
                 killed: dead,
-                encoder: StateEncoder::default(),
-                unsaved: false,
+                encoder,
+                owed: false,
             }),
             persister,
             transport,
@@ -132,19 +119,10 @@ impl Inner {
         self.core.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs one input on the core and then handles what it produced: persist first, then
-    /// hand each message to its peer's sender task, then queue the applies. `None` (and
-    /// nothing done) when the peer is killed or has no core.
+    /// Runs one input on the core and then handles what it produced: persist first (or later,
+    /// when the core allows it), then hand each message to its peer's sender task, then queue
+    /// the applies. `None` (and nothing done) when the peer is killed or has no core.
     pub(crate) fn with_raft<T>(self: &Arc<Self>, input: impl FnOnce(&mut Raft) -> T) -> Option<T> {
-        self.step(Save::Now, input)
-    }
-
-    /// [`Inner::with_raft`] for a proposal, whose save may wait (see [`Save::MayDefer`]).
-    pub(crate) fn propose<T>(self: &Arc<Self>, input: impl FnOnce(&mut Raft) -> T) -> Option<T> {
-        self.step(Save::MayDefer, input)
-    }
-
-    fn step<T>(self: &Arc<Self>, save: Save, input: impl FnOnce(&mut Raft) -> T) -> Option<T> {
         let mut core = self.lock();
         if core.killed {
             return None;
@@ -152,30 +130,26 @@ impl Inner {
         let Core {
             raft,
             encoder,
-            unsaved,
+            owed,
             ..
         } = &mut *core;
         let raft = raft.as_mut()?;
         let out = input(raft);
         let ready = raft.ready();
-        if !ready.persist.is_empty() || *unsaved {
-            let delta = &ready.persist;
-            let appends_only = delta.hard_state.is_none()
-                && delta.snapshot.is_none()
-                && delta.truncated_from.is_none();
-            let nothing_leaves = ready.messages.is_empty() && ready.apply.is_empty();
-            if save == Save::MayDefer && appends_only && nothing_leaves {
-                // The encoder needs no record of these appends: it checks its cache against
-                // the log on the next save and encodes whatever is new.
-                *unsaved = true;
-            } else {
+        let changed = !ready.persist.is_empty();
+        match ready.durability {
+            // The encoder needs no record of appends it did not see: it encodes whatever
+            // follows the entries it holds on the next save.
+            Durability::MayWait => *owed |= changed,
+            Durability::Now if changed || *owed => {
                 // The lab persister stores the whole state on every change; the encoder
                 // re-encodes only new entries and hands over shared pieces, not a copy.
-                let state = encoder.encode(raft, delta);
+                let state = encoder.encode(raft, &ready.persist);
                 self.persister
                     .save_parts(state, raft.snapshot_data().clone());
-                *unsaved = false;
+                *owed = false;
             }
+            Durability::Now => {}
         }
         for outbound in ready.messages {
             // Fails only once that sender has stopped (killed).

@@ -134,7 +134,7 @@ impl RaftPeer {
     pub fn start_batch(&self, commands: impl IntoIterator<Item = Bytes>) -> Option<Started> {
         let proposed = self
             .inner
-            .propose(|raft| raft.propose_batch(commands).ok().flatten())??;
+            .with_raft(|raft| raft.propose_batch(commands).ok().flatten())??;
         let (index, term) = proposed;
         Some(Started {
             index: index.0,
@@ -176,7 +176,7 @@ impl LabRaft for RaftPeer {
     }
 
     fn start(self: &Arc<Self>, command: Bytes) -> Option<Started> {
-        let proposed = self.inner.propose(|raft| raft.propose(command))?;
+        let proposed = self.inner.with_raft(|raft| raft.propose(command))?;
         let (index, term) = proposed.ok()?;
         Some(Started {
             index: index.0,

@@ -2,26 +2,27 @@
 //!
 //! The lab persister keeps the whole Raft state, so every save hands it the full encoding
 //! ([`Raft::encode_state`]). Two costs made that expensive: encoding every entry again on
-//! every save (one serde call per entry), and then copying the whole state into one buffer
-//! (with many large entries in the log, that copy was most of a peer's CPU).
+//! every save, and then copying the whole state into one buffer (with many large entries in
+//! the log, that copy was most of a peer's CPU).
 //!
 //! This encoder keeps the encoding of each entry after the snapshot, follows the core's
-//! [`PersistDelta`] (compaction, truncation, appends) and encodes only new entries. The
-//! encoded entries live in immutable [`Bytes`] chunks; a save hands the persister a small
-//! header plus the chunks ([`Persister::save_parts`](raft_persist::Persister::save_parts)),
-//! sharing them, so it costs O(chunks) rather than O(state). Each save freezes what it
-//! appended as a new chunk; neighbouring chunks are merged when the newer one is at least
-//! as large as the older one, which keeps O(log state) chunks at an amortized O(log state)
+//! [`PersistDelta`] (compaction, truncation) and encodes only the entries past those it holds.
+//! The format is raft-core's, written by its own functions: a fresh [`StateHeader`] per save,
+//! then each entry as [`encode_entry`] wrote it once. The encoded entries live in immutable
+//! [`Bytes`] chunks; a save hands the persister the header plus the chunks
+//! ([`Persister::save_parts`](raft_persist::Persister::save_parts)), sharing them, so it costs
+//! O(chunks) rather than O(state). Each save freezes what it appended as a new chunk, and
+//! chunks merge in levels (see `freeze_tail`), which keeps O(log state) chunks at O(log state)
 //! copies per byte. Compaction and truncation slice chunks without copying.
 //!
-//! The concatenation is byte-for-byte what [`Raft::encode_state`] produces (tested below);
-//! if the cache ever disagrees with the core's log shape it is rebuilt, and if encoding fails
-//! the core's own encoder is used.
+//! The concatenation is byte-for-byte [`Raft::encode_state`] (tested below). The encoder
+//! only follows the deltas; if it ever disagreed with the log, that would be a bug, which
+//! debug builds catch before every save.
 
 use std::collections::VecDeque;
 
 use bytes::{BufMut, Bytes, BytesMut};
-use raft_core::{LogIndex, PersistDelta, Raft, STATE_FORMAT_VERSION, Term};
+use raft_core::{LogIndex, PersistDelta, Raft, StateHeader, Term, encode_entry};
 
 /// Below this much spare room the tail takes a new block of [`TAIL_BLOCK`] bytes.
 const TAIL_MIN_SPARE: usize = 256;
@@ -35,9 +36,12 @@ const MERGE_BELOW: usize = 4096;
 /// How many chunks of one level merge into one chunk of the next.
 const MERGE_FAN_IN: usize = 8;
 
+/// Room for an encoded [`StateHeader`]: a `u32` and six varints of at most 9 bytes.
+const HEADER_CAPACITY: usize = 64;
+
 /// Where one cached entry ends in the stream of encoded entries (a byte offset counted from
-/// the last reset, which compaction never lowers), and its term (a cheap check against the
-/// log).
+/// the last time the cache emptied, which compaction never lowers), and its term (for the
+/// debug check against the log).
 #[derive(Clone, Copy)]
 struct Cached {
     end: u64,
@@ -72,8 +76,18 @@ pub(crate) struct StateEncoder {
 }
 
 impl StateEncoder {
+    /// An encoder for a peer whose snapshot covers everything through `snapshot_index` (a
+    /// restored peer's, or 0); it has encoded nothing yet.
+    pub(crate) fn new(snapshot_index: LogIndex) -> StateEncoder {
+        StateEncoder {
+            base: snapshot_index,
+            ..StateEncoder::default()
+        }
+    }
+
     /// The full state of `raft`, as pieces to concatenate, after following `delta` (what
-    /// changed since the last call).
+    /// changed since the last call; appends need not be reported, whatever follows the
+    /// cached entries is encoded).
     pub(crate) fn encode(&mut self, raft: &Raft, delta: &PersistDelta) -> Vec<Bytes> {
         if let Some((index, _)) = delta.snapshot {
             self.compact(index);
@@ -81,18 +95,21 @@ impl StateEncoder {
         if let Some(from) = delta.truncated_from {
             self.truncate(from);
         }
-        if !self.matches(raft) {
-            self.reset(raft.snapshot_index());
-        }
-        self.encode_inner(raft).unwrap_or_else(|error| {
-            tracing::warn!(%error, "incremental state encoding failed; full encoding used");
-            self.reset(raft.snapshot_index());
-            vec![raft.encode_state()]
-        })
+        debug_assert!(self.follows(raft), "state encoder lost the log: {raft:?}");
+        self.encode_new_entries(raft);
+        self.freeze_tail();
+        let header: StateHeader = raft.state_header();
+        debug_assert_eq!(header.entries, self.cached.len() as u64);
+        let mut head = BytesMut::with_capacity(HEADER_CAPACITY);
+        header.encode(&mut head);
+        let mut parts = Vec::with_capacity(1 + self.chunks.len());
+        parts.push(head.freeze());
+        parts.extend(self.chunks.iter().map(|c| c.bytes.clone()));
+        parts
     }
 
-    fn encode_inner(&mut self, raft: &Raft) -> Result<Vec<Bytes>, bincode::error::EncodeError> {
-        let cfg = bincode::config::standard();
+    /// Encodes the entries after the last cached one into the tail.
+    fn encode_new_entries(&mut self, raft: &Raft) {
         let last = raft.last_log_index();
         let mut next = self.last().next();
         if next <= last && self.tail.capacity() < TAIL_MIN_SPARE {
@@ -100,37 +117,17 @@ impl StateEncoder {
             // an allocation per save.
             self.tail.reserve(TAIL_BLOCK);
         }
-        let mut writer = std::mem::take(&mut self.tail).writer();
         while next <= last {
-            let Some(entry) = raft.entry(next) else { break };
-            let encoded = bincode::serde::encode_into_std_write(entry, &mut writer, cfg);
-            if let Err(error) = encoded {
-                self.tail = writer.into_inner();
-                return Err(error);
-            }
+            let entry = raft
+                .entry(next)
+                .expect("entries after the snapshot are in the log");
+            encode_entry(entry, &mut self.tail);
             self.cached.push_back(Cached {
-                end: self.tail_start + writer.get_ref().len() as u64,
+                end: self.tail_start + self.tail.len() as u64,
                 term: entry.term,
             });
             next = next.next();
         }
-        self.tail = writer.into_inner();
-        self.freeze_tail();
-        let header = (
-            STATE_FORMAT_VERSION,
-            raft.current_term(),
-            raft.voted_for(),
-            raft.snapshot_index(),
-            raft.snapshot_term(),
-            self.cached.len() as u64,
-        );
-        // Six varints: at most 4 x 10 + 5 + 11 bytes, encoded without growing a vector.
-        let mut header_buf = [0u8; 64];
-        let len = bincode::serde::encode_into_slice(header, &mut header_buf, cfg)?;
-        let mut parts = Vec::with_capacity(1 + self.chunks.len());
-        parts.push(Bytes::copy_from_slice(&header_buf[..len]));
-        parts.extend(self.chunks.iter().map(|c| c.bytes.clone()));
-        Ok(parts)
     }
 
     /// Moves the tail into a chunk (no copy: the chunk shares the tail's allocation). A chunk
@@ -195,19 +192,15 @@ impl StateEncoder {
         self.base.plus(self.cached.len())
     }
 
-    /// Whether the cache covers a prefix of the log after the snapshot, with the same terms
-    /// at its ends (entries after it are then simply new).
-    fn matches(&self, raft: &Raft) -> bool {
-        if self.base != raft.snapshot_index() || self.last() > raft.last_log_index() {
-            return false;
-        }
-        let term_at = |i: usize, index: LogIndex| {
-            self.cached
-                .get(i)
-                .is_none_or(|c| raft.term_at(index) == Some(c.term))
-        };
-        let n = self.cached.len();
-        term_at(0, self.base.next()) && (n == 0 || term_at(n - 1, self.last()))
+    /// What following the deltas keeps true: the cache covers a prefix of the log after the
+    /// snapshot (same terms at its ends), so the entries after it are simply new.
+    fn follows(&self, raft: &Raft) -> bool {
+        let same_term =
+            |c: Option<&Cached>, index| c.is_none_or(|c| raft.term_at(index) == Some(c.term));
+        self.base == raft.snapshot_index()
+            && self.last() <= raft.last_log_index()
+            && same_term(self.cached.front(), self.base.next())
+            && same_term(self.cached.back(), self.last())
     }
 
     /// The snapshot now covers everything through `index`: drop those entries (whole chunks
@@ -218,14 +211,12 @@ impl StateEncoder {
         }
         let drop = ((index.0 - self.base.0) as usize).min(self.cached.len());
         self.base = index;
-        if drop == 0 {
+        let Some(cut) = drop.checked_sub(1).map(|last| self.cached[last].end) else {
             return;
-        }
-        let cut = self.cached[drop - 1].end;
+        };
         self.cached.drain(..drop);
         if self.cached.is_empty() {
-            self.reset(index);
-            return;
+            return self.clear();
         }
         while self.chunks.front().is_some_and(|c| c.end() <= cut) {
             self.chunks.pop_front();
@@ -241,18 +232,14 @@ impl StateEncoder {
     /// Entries from `from` on were removed from the log (whole chunks go, the last remaining
     /// one is sliced).
     fn truncate(&mut self, from: LogIndex) {
-        if from <= self.base {
-            self.reset(self.base);
-            return;
-        }
-        let keep = (from.0 - self.base.0 - 1) as usize;
+        debug_assert!(from > self.base, "truncation at {from:?} into the snapshot");
+        let keep = from.0.saturating_sub(self.base.0 + 1) as usize;
         if keep >= self.cached.len() {
             return;
         }
         self.cached.truncate(keep);
         let Some(end) = self.cached.back().map(|c| c.end) else {
-            self.reset(self.base);
-            return;
+            return self.clear();
         };
         while self.chunks.back().is_some_and(|c| c.start >= end) {
             self.chunks.pop_back();
@@ -266,9 +253,8 @@ impl StateEncoder {
         self.tail_start = end;
     }
 
-    /// Forgets everything; the next encode starts after `base`.
-    fn reset(&mut self, base: LogIndex) {
-        self.base = base;
+    /// No entry is cached any more: the stream starts again after `base`.
+    fn clear(&mut self) {
         self.cached.clear();
         self.chunks.clear();
         self.tail.clear();
@@ -436,9 +422,35 @@ mod tests {
         };
         c.step(0, Request::Snapshot(install));
         c.step(0, append(3, 0, (30, 3), entries(3, 5, 1), 32));
-        // A delta the cache never saw: it notices and rebuilds.
-        c.encoder.base = LogIndex(31);
+    }
+
+    /// A delta the encoder did not follow is a bug, caught in debug builds (not repaired).
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "state encoder lost the log")]
+    fn a_missed_truncation_is_caught() {
+        let mut c = Checked::follower();
+        c.step(0, append(1, 0, (0, 0), entries(1, 6, 10), 0));
+        // A new leader overwrites 3..6, and the encoder is not told.
+        c.raft
+            .step_request(PeerId(2), append(2, 2, (2, 1), entries(2, 4, 70), 2));
+        let _ = c.raft.ready();
         c.check();
+    }
+
+    #[test]
+    fn a_restarted_peer_starts_after_its_snapshot() {
+        let mut c = Checked::follower();
+        c.step(0, append(1, 0, (0, 0), entries(1, 8, 10), 6));
+        c.raft.snapshot(LogIndex(5), Bytes::from_static(b"s5"));
+        c.check();
+        let state = c.raft.encode_state();
+        let snapshot = c.raft.snapshot_data().clone();
+        let restored = Raft::restore(Config::lab(PeerId(1), 3), 5, &state, snapshot);
+        c.raft = restored.expect("restores");
+        c.encoder = StateEncoder::new(c.raft.snapshot_index());
+        c.check();
+        c.step(0, append(1, 0, (8, 1), entries(1, 2, 50), 9));
     }
 
     #[test]

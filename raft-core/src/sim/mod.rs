@@ -7,8 +7,12 @@
 //! failure if the link is down or a drop hits). After every step the [`SafetyChecker`] runs
 //! over every live peer and each peer's persisted deltas are replayed into an incremental
 //! mirror that must equal the peer's state; either failing panics with the seed.
+//!
+//! [`Sim::unchecked`] turns all of that off (and keeps no persisted state, and services that
+//! only count), for benchmarks of the core alone: `benches/core.rs` drives the same router.
 
 mod mirror;
+mod restart;
 mod service;
 mod trace;
 
@@ -27,7 +31,7 @@ use crate::role::Role;
 use crate::safety::SafetyChecker;
 use crate::types::{LogIndex, PeerId, Term};
 use mirror::DeltaMirror;
-use service::{decode_service, encode_service, peer_seed};
+use service::{Service, peer_seed};
 
 /// A request in flight.
 #[derive(Clone, Debug)]
@@ -64,8 +68,9 @@ struct Node {
     state: Bytes,
     snapshot: Bytes,
     mirror: DeltaMirror,
-    /// The service: the commands applied, by index - 1.
-    service: Vec<Bytes>,
+    service: Service,
+    /// The service snapshots once it has applied this index (see [`Sim::snapshot_every`]).
+    next_snapshot: u64,
     incarnation: u64,
     seen: (Role, Term),
 }
@@ -82,6 +87,10 @@ pub struct Sim {
     drop_percent: u32,
     trace: Option<Vec<String>>,
     stats: SimStats,
+    /// Checker, mirror and persisted state after every step (all but benchmarks).
+    checked: bool,
+    /// Each peer's service snapshots when it reaches an index that is a multiple of this.
+    snapshot_every: Option<u64>,
 }
 
 impl Sim {
@@ -102,7 +111,8 @@ impl Sim {
                     raft: Some(raft),
                     state: Bytes::new(),
                     snapshot: Bytes::new(),
-                    service: Vec::new(),
+                    service: Service::default(),
+                    next_snapshot: u64::MAX,
                     incarnation: 0,
                     seen: (Role::Follower, Term(0)),
                 }
@@ -118,7 +128,38 @@ impl Sim {
             drop_percent: 0,
             trace: None,
             stats: SimStats::default(),
+            checked: true,
+            snapshot_every: None,
         }
+    }
+
+    /// For benchmarks of the core: no safety checker, no delta mirror, no persisted state
+    /// (so no [`Sim::restart`]), and services that only count what they apply
+    /// ([`Sim::service`] stays empty). Call it on a new sim.
+    pub fn unchecked(mut self) -> Self {
+        self.checked = false;
+        for node in &mut self.nodes {
+            node.service = Service::new(true);
+        }
+        self
+    }
+
+    /// From now on each peer's service snapshots everything it applied whenever it reaches an
+    /// index that is a multiple of `applied`, as a service compacting its log would.
+    pub fn snapshot_every(&mut self, applied: u64) {
+        assert!(applied > 0, "snapshot_every(0)");
+        self.snapshot_every = Some(applied);
+        for p in 0..self.peers() {
+            self.plan_snapshot(p);
+        }
+    }
+
+    /// The next multiple of `snapshot_every` after what `p` applied.
+    fn plan_snapshot(&mut self, p: usize) {
+        let node = &mut self.nodes[p];
+        node.next_snapshot = self.snapshot_every.map_or(u64::MAX, |every| {
+            (node.service.applied().0 / every + 1) * every
+        });
     }
 
     /// Records a readable transcript from now on (see [`Sim::take_trace`]).
@@ -167,7 +208,7 @@ impl Sim {
 
     /// The commands `p`'s service has applied, by index - 1.
     pub fn service(&self, p: usize) -> &[Bytes] {
-        &self.nodes[p].service
+        self.nodes[p].service.commands()
     }
 
     /// The checker, for its history.
@@ -209,8 +250,17 @@ impl Sim {
 
     /// Proposes a command at `p`.
     pub fn propose(&mut self, p: usize, command: &[u8]) -> Result<(LogIndex, Term), NotLeader> {
+        self.propose_bytes(p, Bytes::copy_from_slice(command))
+    }
+
+    /// [`Sim::propose`] without a copy of the command.
+    pub fn propose_bytes(
+        &mut self,
+        p: usize,
+        command: Bytes,
+    ) -> Result<(LogIndex, Term), NotLeader> {
         let raft = self.nodes[p].raft.as_mut().expect("peer is crashed");
-        let result = raft.propose(Bytes::copy_from_slice(command));
+        let result = raft.propose(command);
         self.after_step(p);
         result
     }
@@ -221,8 +271,8 @@ impl Sim {
         let Some(raft) = node.raft.as_mut() else {
             return;
         };
-        let data = encode_service(&node.service);
-        raft.snapshot(LogIndex(node.service.len() as u64), data);
+        let (index, data) = node.service.snapshot();
+        raft.snapshot(index, data);
         self.after_step(p);
     }
 
@@ -310,74 +360,6 @@ impl Sim {
         self.group[a] == self.group[b] && self.is_up(a) && self.is_up(b)
     }
 
-    /// Stops `p`; its requests in flight vanish, what it persisted stays.
-    pub fn crash(&mut self, p: usize) {
-        self.nodes[p].raft = None;
-        self.queue.retain(|e| e.from.0 != p);
-        self.note(format!("p{p} crashes"));
-    }
-
-    /// Restarts `p` from what it persisted.
-    pub fn restart(&mut self, p: usize) {
-        let seed = self.seed;
-        let node = &mut self.nodes[p];
-        node.incarnation += 1;
-        let raft = Raft::restore(
-            node.config.clone(),
-            peer_seed(seed, p, node.incarnation),
-            &node.state,
-            node.snapshot.clone(),
-        )
-        .expect("persisted state decodes");
-        node.service = decode_service(&node.snapshot);
-        assert_eq!(node.service.len() as u64, raft.snapshot_index().0);
-        node.mirror = DeltaMirror::of(&raft);
-        node.seen = (raft.role(), raft.current_term());
-        self.checker.restarted(PeerId(p), raft.snapshot_index());
-        node.raft = Some(raft);
-        self.note(format!("p{p} restarts"));
-        self.check();
-    }
-
-    /// Crashes `p`, replaces what it persisted with `current_term`, `voted_for` and a log of
-    /// entries with the given terms (commands "t<term>i<index>"), and restarts it: how a test
-    /// sets up the logs of the paper's figures.
-    pub fn install_state(
-        &mut self,
-        p: usize,
-        current_term: u64,
-        voted_for: Option<usize>,
-        log_terms: &[u64],
-    ) {
-        self.crash(p);
-        let entries = log_terms
-            .iter()
-            .enumerate()
-            .map(|(i, t)| crate::Entry {
-                term: Term(*t),
-                command: Bytes::from(format!("t{t}i{}", i + 1)),
-            })
-            .collect();
-        let node = &mut self.nodes[p];
-        node.state = crate::persist::encode(
-            Term(current_term),
-            voted_for.map(PeerId),
-            LogIndex(0),
-            Term(0),
-            &entries,
-        );
-        node.snapshot = Bytes::new();
-        self.restart(p);
-    }
-
-    /// The terms of `p`'s log after its snapshot, for comparing logs in tests.
-    pub fn log_terms(&self, p: usize) -> Vec<u64> {
-        let raft = self.raft(p);
-        (raft.snapshot_index().0 + 1..=raft.last_log_index().0)
-            .filter_map(|i| raft.term_at(LogIndex(i)).map(|t| t.0))
-            .collect()
-    }
-
     fn deliver(&mut self, env: Envelope) {
         let (from, to) = (env.from.0, env.to.0);
         if !self.is_up(from) {
@@ -427,7 +409,7 @@ impl Sim {
             return;
         };
         let ready = raft.ready();
-        if !ready.persist.is_empty() {
+        if self.checked && !ready.persist.is_empty() {
             node.mirror.apply(&ready.persist, raft);
             node.mirror.assert_matches(raft);
             node.state = raft.encode_state();
@@ -464,25 +446,32 @@ impl Sim {
         for apply in ready.apply {
             self.apply(p, apply);
         }
-        self.check();
+        if self.checked {
+            self.check();
+        }
+        if self.nodes[p].service.applied().0 >= self.nodes[p].next_snapshot {
+            self.plan_snapshot(p);
+            self.snapshot(p);
+        }
     }
 
     fn apply(&mut self, p: usize, apply: Apply) {
-        if let Err(v) = self.checker.record_apply(PeerId(p), &apply) {
-            panic!("seed {}: {v}", self.seed);
+        if self.checked {
+            if let Err(v) = self.checker.record_apply(PeerId(p), &apply) {
+                panic!("seed {}: {v}", self.seed);
+            }
         }
         if self.trace.is_some() {
             self.note(format!("p{p} applies {}", trace::apply(&apply)));
         }
-        let service = &mut self.nodes[p].service;
-        match apply {
-            Apply::Command { command, .. } => service.push(command),
-            Apply::Snapshot { data, .. } => *service = decode_service(&data),
-        }
+        self.nodes[p].service.apply(apply);
     }
 
     /// Runs the safety checker over every live peer; panics with the seed on a violation.
     pub fn check(&mut self) {
+        if !self.checked {
+            return;
+        }
         let live: Vec<&Raft> = self.nodes.iter().filter_map(|n| n.raft.as_ref()).collect();
         if let Err(v) = self.checker.check(&live) {
             panic!("seed {}: {v}", self.seed);

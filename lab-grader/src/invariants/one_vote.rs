@@ -126,7 +126,13 @@ mod tests {
         let mut script = Script::new(3);
         script.reveal(1, vote(4, Some(2))).unwrap();
         script.restart(1);
-        script.see(1, vote(4, None)).unwrap_err();
+        let violation = script.see(1, vote(4, None)).unwrap_err();
+        assert_eq!(violation.property, Property::OneVotePerTerm);
+        assert!(
+            violation.detail.ends_with("shows no vote in that term"),
+            "{}",
+            violation.detail
+        );
         let mut script = Script::new(3);
         script.reveal(1, vote(4, Some(2))).unwrap();
         script.restart(1);

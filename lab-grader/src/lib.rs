@@ -12,6 +12,8 @@
 //! - [`cli`]: the command line; the `grader` binary is [`cli::main_builtin`], which grades
 //!   the reference peer or `--impl student`, and writes handouts ([`handout`]).
 //! - [`cmd`], [`fail`], [`seed`]: commands, failure messages (Go's exact text), seeds.
+//! - [`invariants`]: [`invariants::Monitor`] checks Raft's safety properties (Figure 3) on
+//!   every look at a peer's state, and names the first one broken, with its paper section.
 //!
 //! Grading a peer type from code:
 //!
@@ -39,6 +41,7 @@ pub mod cmd;
 pub mod fail;
 pub mod handout;
 pub mod harness;
+pub mod invariants;
 mod options;
 pub mod panics;
 pub mod report;

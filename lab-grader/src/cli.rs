@@ -25,6 +25,7 @@ Examples:
   cargo run -p grader -- 2C --runs 50 --jobs 2   stress: every 2C test 50 times, 2 at a time
   cargo run -p grader -- 2A --real-time          use the real clock, as the Go lab does
   cargo run -p grader -- 2A --impl student       grade the raft-student crate instead
+  cargo run -p grader -- 2C --no-invariants      the Go tester's verdict alone (no safety checks)
   cargo run -p grader -- handout ../lab          write a starter workspace for a class
 
 Virtual time (the default) runs each test on one thread with tokio's paused clock: sleeps and
@@ -100,6 +101,13 @@ pub struct Cli {
     /// `grader::cli::main::<YourRaft>()` instead.
     #[arg(long = "impl", value_name = "NAME")]
     pub implementation: Option<String>,
+    /// Do not check Raft's safety properties continuously. By default every test also checks,
+    /// after every RPC, apply, crash and restart and every 10 ms, the paper's safety rules on
+    /// what peers show through `inspect` (Election Safety, one vote per term, terms that never
+    /// go back, Leader Append-Only, Log Matching, Leader Completeness, the Figure 8 commit
+    /// rule); this flag gives the Go tester's verdict alone.
+    #[arg(long)]
+    pub no_invariants: bool,
 }
 
 impl Cli {
@@ -131,6 +139,7 @@ impl Cli {
             progress: true,
             watchdog: None::<Duration>,
             implementation: self.implementation.clone(),
+            invariants: !self.no_invariants,
         }
     }
 }

@@ -273,6 +273,10 @@ pub enum Fail {
         /// The wall-clock budget in seconds.
         secs: u64,
     },
+    /// A Raft safety property broke (checked on what peers show through
+    /// [`lab_api::LabRaft::inspect`]).
+    #[error("{0}")]
+    Safety(crate::invariants::Violation),
     /// A peer (or the harness) panicked, anywhere on the test's threads: in a task, an RPC
     /// handler or a call the harness made. The record names the peer when the grader can tell.
     #[error("{0}")]

@@ -20,6 +20,9 @@ pub struct Options {
     pub watchdog: Option<Duration>,
     /// The `--impl` value to repeat in replay commands, when not the default peer.
     pub implementation: Option<String>,
+    /// Check Raft's safety properties continuously on peers that offer `inspect` (the
+    /// default); off gives the Go tester's verdict alone.
+    pub invariants: bool,
 }
 
 impl Options {
@@ -32,6 +35,9 @@ impl Options {
         if let Some(i) = &self.implementation {
             flags.push_str(" --impl ");
             flags.push_str(i);
+        }
+        if !self.invariants {
+            flags.push_str(" --no-invariants");
         }
         flags
     }
@@ -47,6 +53,7 @@ impl Default for Options {
             progress: false,
             watchdog: None,
             implementation: None,
+            invariants: true,
         }
     }
 }

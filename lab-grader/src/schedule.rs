@@ -30,12 +30,12 @@ enum Event {
 }
 
 /// The test thread of job `id`: runs it, forwarding its output and then its result.
-fn test_thread(id: usize, job: Job, real_time: bool, tx: mpsc::Sender<Event>) {
+fn test_thread(id: usize, job: Job, opts: &Options, tx: mpsc::Sender<Event>) {
     let out = tx.clone();
     let sink = Box::new(move |s: &str| {
         let _ = out.send(Event::Output(id, s.to_string()));
     });
-    let (secs, outcome) = run_test(job.case, job.test_seed, real_time, sink);
+    let (secs, outcome) = run_test(job.case, job.test_seed, opts, sink);
     let _ = tx.send(Event::Done(id, secs, outcome));
 }
 
@@ -167,10 +167,10 @@ pub(crate) fn execute(
     loop {
         while !c.stopped && c.running < opts.jobs.max(1) && next_start < jobs.len() {
             let (id, job, tx) = (next_start, jobs[next_start], tx.clone());
-            let real_time = opts.real_time;
+            let thread_opts = opts.clone();
             std::thread::Builder::new()
                 .name(format!("test {}", job.case.name))
-                .spawn(move || test_thread(id, job, real_time, tx))?;
+                .spawn(move || test_thread(id, job, &thread_opts, tx))?;
             c.slots[id].deadline = Some(wall_now() + budget);
             c.running += 1;
             next_start += 1;

@@ -6,6 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::fail::Fail;
 use crate::harness::{Sink, TestContext};
+use crate::options::Options;
 use crate::panics;
 use crate::report::Outcome;
 use crate::suites::{Part, TestCase};
@@ -59,10 +60,12 @@ fn runtime(real_time: bool, t: &TestContext) -> std::io::Result<tokio::runtime::
 pub(crate) fn run_test(
     case: TestCase,
     test_seed: u64,
-    real_time: bool,
+    opts: &Options,
     sink: Sink,
 ) -> (f64, Outcome) {
+    let real_time = opts.real_time;
     let t = TestContext::titled(test_seed, case.title, sink);
+    t.set_invariants(opts.invariants);
     panics::enter(&t);
     let result = catch_unwind(AssertUnwindSafe(|| {
         let rt = runtime(real_time, &t)?;

@@ -17,7 +17,7 @@ use raft_core::{Config, LogIndex, PeerId, Raft, StateDecodeError};
 use crate::driver::Inner;
 use crate::service::raft_service;
 use crate::transport::LabrpcTransport;
-use lab_api::{LabRaft, PeerArgs, Started};
+use lab_api::{LabRaft, PeerArgs, RaftView, Role, Started};
 
 /// How a [`RaftPeer`] runs: the length of a tick and tweaks to [`Config::lab`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -198,6 +198,29 @@ impl LabRaft for RaftPeer {
 
     fn kill(&self) {
         self.inner.kill();
+    }
+
+    fn inspect(&self) -> Option<RaftView> {
+        let core = self.inner.lock();
+        let raft = core.raft.as_ref()?;
+        let first = raft.snapshot_index().next();
+        let last = raft.last_log_index();
+        let log_terms = (first.0..=last.0)
+            .map(|i| raft.term_at(LogIndex(i)).map_or(0, |t| t.0))
+            .collect();
+        Some(RaftView {
+            term: raft.current_term().0,
+            voted_for: raft.voted_for().map(|p| p.0),
+            role: match raft.role() {
+                raft_core::Role::Follower => Role::Follower,
+                raft_core::Role::Candidate => Role::Candidate,
+                raft_core::Role::Leader => Role::Leader,
+            },
+            commit_index: raft.commit_index().0,
+            snapshot_index: raft.snapshot_index().0,
+            snapshot_term: raft.snapshot_term().0,
+            log_terms,
+        })
     }
 }
 

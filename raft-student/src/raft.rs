@@ -63,7 +63,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
-use lab_api::{ApplySender, LabRaft, PeerArgs, Started};
+use lab_api::{ApplySender, LabRaft, PeerArgs, RaftView, Started};
 use labrpc_sim::{ClientEnd, Service};
 use raft_persist::Persister;
 use rand::{Rng, SeedableRng};
@@ -108,6 +108,9 @@ pub(crate) struct State {
     /// and "the entry before the first one" always exists. In 2D that placeholder becomes
     /// the snapshot's last included entry, and index `i` lives at `log[i - log_start]`.
     pub(crate) log: Vec<LogEntry>,
+    /// The index of `log[0]`: 0 until the first snapshot (2D), then the snapshot's last
+    /// included index (persist it with the log).
+    pub(crate) log_start: u64,
 
     // --- Volatile state.
     /// Follower, candidate or leader.
@@ -220,6 +223,7 @@ impl LabRaft for Raft {
             current_term: 0,
             voted_for: None,
             log: vec![LogEntry::default()],
+            log_start: 0,
             role: Role::Follower,
             commit_index: 0,
             last_applied: 0,
@@ -323,6 +327,27 @@ impl LabRaft for Raft {
 
     fn missing(&self) -> Vec<&'static str> {
         progress::missing()
+    }
+
+    /// What the grader's safety checks see of your Raft (election safety, one vote per term,
+    /// matching logs, the Figure 8 commit rule ...). It reads the fields of `State` as the
+    /// skeleton defines them: keep your term, vote, role, commit index and log there (and
+    /// `log_start` up to date in 2D), and every test checks Raft's safety rules for free.
+    fn inspect(&self) -> Option<RaftView> {
+        let st = self.state();
+        Some(RaftView {
+            term: st.current_term,
+            voted_for: st.voted_for,
+            role: match st.role {
+                Role::Follower => lab_api::Role::Follower,
+                Role::Candidate => lab_api::Role::Candidate,
+                Role::Leader => lab_api::Role::Leader,
+            },
+            commit_index: st.commit_index,
+            snapshot_index: st.log_start,
+            snapshot_term: st.log.first().map_or(0, |e| e.term),
+            log_terms: st.log.iter().skip(1).map(|e| e.term).collect(),
+        })
     }
 }
 

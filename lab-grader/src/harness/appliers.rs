@@ -203,14 +203,14 @@ impl Applied {
 
 /// The applier task of one peer incarnation (Go's `applier`, or `applierSnap` when
 /// `snapshots`). An error is recorded (`applyErr[i]`) and fails the test at once; the task
-/// keeps reading, so that a peer is never left blocked on its apply channel.
+/// keeps reading, so that a peer is never left blocked on its apply channel. `after_each`
+/// runs after every message (the harness looks at the peer then).
 pub(crate) async fn run_applier<R: LabRaft>(
     applied: Arc<Mutex<Applied>>,
     t: TestContext,
     snapshots: bool,
-    i: usize,
-    rx: ApplyReceiver,
-    rf: Arc<R>,
+    (i, rx, rf): (usize, ApplyReceiver, Arc<R>),
+    after_each: impl Fn() + Send + 'static,
 ) {
     while let Some(m) = rx.recv().await {
         let err = if snapshots {
@@ -226,6 +226,7 @@ pub(crate) async fn run_applier<R: LabRaft>(
             lock(&applied).apply_err[i] = Some(e.clone());
             t.fail(Fail::Apply(e));
         }
+        after_each();
     }
 }
 

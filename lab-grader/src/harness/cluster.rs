@@ -165,6 +165,11 @@ impl<R: LabRaft> Cluster<R> {
         Ok(())
     }
 
+    /// The incarnation of slot i: 0 for its first start, one more for every restart.
+    pub fn incarnation(&self, i: usize) -> u64 {
+        lock(&self.slots).starts[i].saturating_sub(1)
+    }
+
     /// Whether server i is connected.
     pub fn is_connected(&self, i: usize) -> bool {
         lock(&self.slots).connected[i]

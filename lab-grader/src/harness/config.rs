@@ -16,6 +16,7 @@ use super::cluster::{Cluster, server_name};
 use super::context::{Cleanup, Figures, TestContext, lock};
 use crate::cmd::{self, Cmd};
 use crate::fail::Fail;
+use crate::invariants::{Monitor, Observation};
 use crate::panics::{self, as_peer};
 use crate::seed;
 
@@ -64,6 +65,8 @@ pub struct Config<R: LabRaft> {
     start: Instant,
     rng: Mutex<ChaCha8Rng>,
     begun: Mutex<Begun>,
+    /// Raft's safety properties, checked on every look at a peer (`None`: checks off).
+    monitor: Option<Mutex<Monitor>>,
 }
 
 /// Go's `make_config(t, n, unreliable, snapshot)` (spec 3.2): a network with long delays,
@@ -91,6 +94,7 @@ pub fn make_config<R: LabRaft>(
             bytes0: 0,
             max_index0: 0,
         }),
+        monitor: t.invariants().then(|| Mutex::new(Monitor::new(n))),
     });
     t.defer_cleanup(cfg.clone());
     let watcher = Arc::downgrade(&cfg);
@@ -108,7 +112,27 @@ pub fn make_config<R: LabRaft>(
     for i in 0..n {
         cfg.connect(i);
     }
+    if cfg.monitor.is_some() {
+        tokio::spawn(inspector(Arc::downgrade(&cfg)));
+    }
     Ok(cfg)
+}
+
+/// How often the harness looks at every peer, besides after every RPC and apply.
+pub const INSPECT_EVERY: Duration = Duration::from_millis(10);
+
+/// Looks at every running peer every [`INSPECT_EVERY`] until the test finishes.
+async fn inspector<R: LabRaft>(cfg: std::sync::Weak<Config<R>>) {
+    loop {
+        tokio::time::sleep(INSPECT_EVERY).await;
+        let Some(cfg) = cfg.upgrade() else { return };
+        if cfg.t.finished() || cfg.t.failed() {
+            return;
+        }
+        for i in 0..cfg.n {
+            cfg.look(i, false);
+        }
+    }
 }
 
 impl<R: LabRaft> Cleanup for Config<R> {
@@ -172,7 +196,13 @@ impl<R: LabRaft> Config<R> {
                     self.t.panics().note_handler_panic(peer);
                 }
             }
-            CallStage::Detached | CallStage::Handled | CallStage::ServerDead => {
+            CallStage::Handled => {
+                panics::set_handler_peer(None);
+                if let Some(peer) = event.server.and_then(|s| self.cluster.peer_of_server(s)) {
+                    self.look(peer, true);
+                }
+            }
+            CallStage::Detached | CallStage::ServerDead => {
                 panics::set_handler_peer(None);
             }
             _ => {}
@@ -186,9 +216,34 @@ impl<R: LabRaft> Config<R> {
         }
     }
 
-    /// Go's `crash1(i)` (spec 3.3): see [`Cluster::crash1`].
+    /// Go's `crash1(i)` (spec 3.3): see [`Cluster::crash1`]. The peer is looked at one last
+    /// time first.
     pub fn crash1(&self, i: usize) {
+        self.look(i, false);
         self.net_ok(self.cluster.crash1(i));
+    }
+
+    /// Looks at peer i (when it runs and offers [`LabRaft::inspect`]) and checks Raft's safety
+    /// properties on what it shows; a violation fails the test at once. `revealed`: i just
+    /// answered an RPC, so its term and vote must be on stable storage (Figure 2).
+    fn look(&self, i: usize, revealed: bool) {
+        let Some(monitor) = &self.monitor else { return };
+        let Some(rf) = self.cluster.raft(i) else {
+            return;
+        };
+        let Some(view) = as_peer(i, || rf.inspect()) else {
+            return;
+        };
+        let observation = Observation {
+            peer: i,
+            incarnation: self.cluster.incarnation(i),
+            at: self.start.elapsed(),
+            revealed,
+            view: &view,
+        };
+        if let Err(violation) = lock(monitor).observe(&observation) {
+            self.t.fail(Fail::Safety(violation));
+        }
     }
 
     /// Go's `start1(i, applier)` (spec 3.4): crash1, new disabled ends, a copy of the
@@ -209,16 +264,22 @@ impl<R: LabRaft> Config<R> {
                     apply_ch: tx,
                     seed: seed::peer_seed(self.t.seed(), i, incarnation),
                 });
+                let looker = Arc::downgrade(self);
+                let after_each = move || {
+                    if let Some(cfg) = looker.upgrade() {
+                        cfg.look(i, false);
+                    }
+                };
                 tokio::spawn(run_applier(
                     Arc::clone(&self.applied),
                     self.t.clone(),
                     self.snapshot,
-                    i,
-                    rx,
-                    Arc::clone(&peer),
+                    (i, rx, Arc::clone(&peer)),
+                    after_each,
                 ));
                 Ok::<_, Fail>(peer)
             })?;
+        self.look(i, false);
         Ok(())
     }
 

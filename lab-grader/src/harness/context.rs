@@ -62,6 +62,7 @@ struct Inner {
     seed: u64,
     title: &'static str,
     panics: PanicScope,
+    invariants: std::sync::atomic::AtomicBool,
     sink: Sink,
     state: Mutex<State>,
     failed: Notify,
@@ -86,6 +87,7 @@ impl TestContext {
             seed,
             title,
             panics: PanicScope::default(),
+            invariants: std::sync::atomic::AtomicBool::new(true),
             sink,
             state: Mutex::default(),
             failed: Notify::new(),
@@ -103,6 +105,22 @@ impl TestContext {
     /// The test's panic bookkeeping (see [`crate::panics`]).
     pub(crate) fn panics(&self) -> &PanicScope {
         &self.inner.panics
+    }
+
+    /// Whether the harness checks Raft's safety properties continuously on peers that offer
+    /// [`lab_api::LabRaft::inspect`] (on by default; `--no-invariants` turns it off to get
+    /// the Go verdict alone). Set before the body runs.
+    pub fn set_invariants(&self, on: bool) {
+        self.inner
+            .invariants
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// See [`TestContext::set_invariants`].
+    pub fn invariants(&self) -> bool {
+        self.inner
+            .invariants
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The test's title, e.g. `Test (2A): initial election` (empty when not given).

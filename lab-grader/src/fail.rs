@@ -258,6 +258,88 @@ pub enum Fail {
         /// After.
         to: u64,
     },
+    /// Extra suite: a restarted voter lost the term it voted in.
+    #[error(
+        "peer {peer} restarted with term {after}, below term {before} in which it had just \
+         voted: currentTerm and votedFor must be persisted before answering (Figure 2)"
+    )]
+    ForgotTerm {
+        /// The voter.
+        peer: usize,
+        /// The term it voted in.
+        before: u64,
+        /// Its term after the restart.
+        after: u64,
+    },
+    /// Extra suite: a restarted voter lost its vote.
+    #[error(
+        "peer {peer} restarted in term {term} without its vote for peer {leader}: votedFor \
+         must be persisted before answering, or it can vote twice in one term (Figure 2, §5.2)"
+    )]
+    ForgotVote {
+        /// The voter.
+        peer: usize,
+        /// The term.
+        term: u64,
+        /// Who it had voted for.
+        leader: usize,
+    },
+    /// Extra suite: a leader ignored a higher term in replies.
+    #[error(
+        "peer {peer} still leads term {term} after replies carrying term {newer}: a reply \
+         with a higher term must make a leader step down (§5.1)"
+    )]
+    IgnoredHigherTerm {
+        /// The stale leader.
+        peer: usize,
+        /// Its term.
+        term: u64,
+        /// The term the others moved to.
+        newer: u64,
+    },
+    /// Extra suite: the Figure 8 commit rule.
+    #[error(
+        "index {index}, an entry of an earlier term, was committed ({count} peers applied it) \
+         by counting replicas before any entry of the leader's own term: a peer that never \
+         saw it could still be elected and overwrite it (Figure 8, §5.4.2)"
+    )]
+    OldTermCommitted {
+        /// The index.
+        index: u64,
+        /// How many peers applied it.
+        count: usize,
+    },
+    /// Extra suite: the scenario could not capture an InstallSnapshot.
+    #[error(
+        "peer {peer} caught up without any InstallSnapshot, although the leader had \
+         snapshotted past its log (2D)"
+    )]
+    NoInstallSnapshot {
+        /// The lagging follower.
+        peer: usize,
+    },
+    /// Extra suite: a stale InstallSnapshot rolled a follower back.
+    #[error("a stale InstallSnapshot changed peer {peer}: {what} (§7: it must be ignored)")]
+    StaleSnapshotChanged {
+        /// The follower.
+        peer: usize,
+        /// What went back.
+        what: String,
+    },
+    /// Extra suite: backup per entry instead of per term.
+    #[error(
+        "the leader sent {appends} AppendEntries (more than {limit}), or took over 3 s, to bring \
+         peer {peer} back over 50 conflicting entries of one term: back up by conflicting term, \
+         not by entry (the x_* hints of AppendEntriesReply)"
+    )]
+    SlowBackup {
+        /// The follower.
+        peer: usize,
+        /// AppendEntries it received.
+        appends: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// The harness could not configure the simulated network (a harness or labrpc-sim bug).
     #[error("harness network error: {0}")]
     Net(#[from] labrpc_sim::NetError),

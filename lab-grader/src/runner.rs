@@ -10,7 +10,7 @@ pub use crate::options::Options;
 use crate::report::{self, TestRun};
 use crate::schedule::{self, Job};
 use crate::seed;
-use crate::suites::{Part, TestCase, all_tests};
+use crate::suites::{Part, TestCase, suite};
 
 /// Which tests to run.
 #[derive(Clone, Debug, Default)]
@@ -35,7 +35,15 @@ pub struct NoMatch {
 impl Selection {
     /// The selected tests, in run order.
     pub fn resolve(&self, tests: &[TestCase]) -> Result<Vec<TestCase>, NoMatch> {
-        let in_parts = |c: &&TestCase| self.parts.is_empty() || self.parts.contains(&c.part);
+        // No part means the lab's 28 (`all`); the extra suite only when named, or when a
+        // pattern (a replay command) asks for one of its tests.
+        let in_parts = |c: &&TestCase| {
+            if self.parts.is_empty() {
+                c.part != Part::Extra || self.pattern.is_some()
+            } else {
+                self.parts.contains(&c.part)
+            }
+        };
         let pattern = self.pattern.as_deref();
         let exact = |c: &TestCase| pattern.is_some_and(|p| c.name == p || c.go_name == p);
         // An exact name wins, so a replay of `reliable_churn_2c` does not also run
@@ -88,7 +96,7 @@ pub fn run<R: LabRaft>(
     opts: &Options,
     out: &mut dyn Write,
 ) -> io::Result<Result<Summary, NoMatch>> {
-    match selection.resolve(&all_tests::<R>()) {
+    match selection.resolve(&suite::<R>()) {
         Ok(cases) => run_cases(&cases, opts, out).map(Ok),
         Err(e) => Ok(Err(e)),
     }

@@ -31,7 +31,8 @@ impl Raft {
         let n = leader.scratch[quorum - 1];
         // 5.4.2: only an entry of the current term commits by counting; terms never decrease
         // along the log, so no smaller N could qualify either.
-        if n > self.commit_index && self.log.term_at(n) == Some(self.current_term) {
+        let counted = self.config.bug == Some(crate::Bug::CommitOldTermByCounting);
+        if n > self.commit_index && (counted || self.log.term_at(n) == Some(self.current_term)) {
             self.commit_index = n;
         }
     }

@@ -18,6 +18,46 @@ pub struct Config {
     pub max_entries_per_append: usize,
     /// Most AppendEntries with entries outstanding per follower (pipelining window).
     pub max_inflight_appends: usize,
+    /// A deliberate bug to inject, or `None` (always, except in the grader's own tests that
+    /// measure which classic student bugs its checks catch).
+    pub bug: Option<Bug>,
+}
+
+/// Classic student bugs, each a one-line departure from the paper, injected into this Raft
+/// by the grader's tests to measure what the grader catches. Never set in real use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Bug {
+    /// `votedFor` is not part of the persisted state (Figure 2): a restarted peer can vote
+    /// twice in one term.
+    VoteNotPersisted,
+    /// A reply with a higher term is ignored (5.1): a stale leader stays leader.
+    IgnoreTermInReplies,
+    /// The leader commits an entry of an earlier term by counting replicas (the Figure 8
+    /// bug, 5.4.2).
+    CommitOldTermByCounting,
+    /// A follower installs an InstallSnapshot that does not go past what it applied (7).
+    InstallStaleSnapshot,
+    /// The leader backs up one entry per rejected AppendEntries, ignoring the hints.
+    BackupOneEntry,
+    /// A candidate becomes leader one vote short of a majority (5.2): two leaders in a term.
+    CountVotesWrong,
+    /// A follower truncates its log after `prev_log_index` on every AppendEntries, even when
+    /// the entries match (Figure 2 receiver step 3 applies only to conflicts): an old or
+    /// reordered AppendEntries shortens the log.
+    TruncateOnEveryAppend,
+}
+
+impl Bug {
+    /// Every bug, for tests that try them all.
+    pub const ALL: [Bug; 7] = [
+        Bug::VoteNotPersisted,
+        Bug::IgnoreTermInReplies,
+        Bug::CommitOldTermByCounting,
+        Bug::InstallStaleSnapshot,
+        Bug::BackupOneEntry,
+        Bug::CountVotesWrong,
+        Bug::TruncateOnEveryAppend,
+    ];
 }
 
 impl Config {
@@ -31,6 +71,7 @@ impl Config {
             heartbeat_ticks: 10,
             max_entries_per_append: 512,
             max_inflight_appends: 8,
+            bug: None,
         }
     }
 

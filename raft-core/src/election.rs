@@ -99,7 +99,10 @@ impl Raft {
         if args.term != self.current_term || !reply.vote_granted {
             return;
         }
-        let quorum = self.config.quorum();
+        let mut quorum = self.config.quorum();
+        if self.config.bug == Some(crate::Bug::CountVotesWrong) {
+            quorum -= 1;
+        }
         let RoleState::Candidate { votes } = &mut self.role else {
             return;
         };

@@ -69,7 +69,7 @@ mod snapshot;
 mod types;
 
 pub use borrowed::{AppendEntriesArgsRef, EntryRef, InstallSnapshotArgsRef};
-pub use config::Config;
+pub use config::{Bug, Config};
 pub use error::{NotLeader, StateDecodeError};
 pub use message::{
     AppendEntriesArgs, AppendEntriesReply, InstallSnapshotArgs, InstallSnapshotReply, Outbound,

@@ -175,7 +175,9 @@ impl Raft {
     pub fn step_response(&mut self, from: PeerId, request: &Request, response: Response) {
         self.proposals_only = false;
         // 5.1: a reply with a higher term makes us a follower of that term, whatever it was.
-        if self.observe_term(response.term()) {
+        if self.config.bug != Some(crate::Bug::IgnoreTermInReplies)
+            && self.observe_term(response.term())
+        {
             self.finish_step();
             return;
         }
@@ -242,7 +244,11 @@ impl Raft {
     pub fn state_header(&self) -> StateHeader {
         StateHeader {
             current_term: self.current_term,
-            voted_for: self.voted_for,
+            voted_for: if self.config.bug == Some(crate::Bug::VoteNotPersisted) {
+                None
+            } else {
+                self.voted_for
+            },
             snapshot_index: self.log.snapshot_index(),
             snapshot_term: self.log.snapshot_term(),
             entries: self.log.entries().len() as u64,

@@ -153,8 +153,9 @@ impl Raft {
         for entry in entries {
             index = index.next();
             if !appending {
+                let truncate_all = self.config.bug == Some(crate::Bug::TruncateOnEveryAppend);
                 match self.log.term_at(index) {
-                    Some(t) if t == entry.term => continue,
+                    Some(t) if t == entry.term && !truncate_all => continue,
                     Some(_) => self.truncate_log(index),
                     None => {}
                 }
@@ -213,9 +214,12 @@ impl Raft {
         if stale {
             return;
         }
-        let next = backup_target(&self.log, reply)
-            .min(args.prev_log_index)
-            .max(pr.match_index.next());
+        let target = if self.config.bug == Some(crate::Bug::BackupOneEntry) {
+            args.prev_log_index
+        } else {
+            backup_target(&self.log, reply)
+        };
+        let next = target.min(args.prev_log_index).max(pr.match_index.next());
         pr.probe_from(next);
         self.send_append(from, false);
     }

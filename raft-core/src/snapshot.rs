@@ -57,7 +57,8 @@ impl Raft {
             self.become_follower();
             self.leader_hint = Some(args.leader_id);
             self.reset_election_timer();
-            if args.last_included_index > self.last_applied {
+            let stale_too = self.config.bug == Some(crate::Bug::InstallStaleSnapshot);
+            if args.last_included_index > self.last_applied || stale_too {
                 self.install_snapshot(args);
             }
         }

@@ -32,6 +32,9 @@ pub struct PeerOptions {
     pub max_entries_per_append: Option<usize>,
     /// Overrides [`Config::max_inflight_appends`] (benchmarks vary it).
     pub max_inflight_appends: Option<usize>,
+    /// A deliberate bug ([`Config::bug`]): only the grader's tests that measure what it
+    /// catches set it.
+    pub bug: Option<raft_core::Bug>,
 }
 
 impl Default for PeerOptions {
@@ -43,6 +46,7 @@ impl Default for PeerOptions {
             heartbeat_ticks: None,
             max_entries_per_append: None,
             max_inflight_appends: None,
+            bug: None,
         }
     }
 }
@@ -63,6 +67,7 @@ impl PeerOptions {
         if let Some(max) = self.max_inflight_appends {
             config.max_inflight_appends = max;
         }
+        config.bug = self.bug;
         config
     }
 }

@@ -170,6 +170,17 @@ impl<R: LabRaft> Cluster<R> {
         lock(&self.slots).starts[i].saturating_sub(1)
     }
 
+    /// Enables or disables the one-way link from peer `from` to peer `to` (`from`'s requests
+    /// to `to`, and their replies), whatever `connect`/`disconnect` said. For scenarios that
+    /// need a peer to hear replies but no requests.
+    pub fn set_link(&self, from: usize, to: usize, on: bool) -> Result<(), NetError> {
+        let st = lock(&self.slots);
+        match st.endnames[from].get(to) {
+            Some(name) => self.net.enable(name, on),
+            None => Ok(()),
+        }
+    }
+
     /// Whether server i is connected.
     pub fn is_connected(&self, i: usize) -> bool {
         lock(&self.slots).connected[i]

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bytes::Bytes;
 use lab_api::{LabRaft, PeerArgs, Started, apply_channel};
 use labrpc_sim::{CallEvent, CallStage, NetError, Network, Observer};
 use rand::SeedableRng;
@@ -19,6 +20,11 @@ use crate::fail::Fail;
 use crate::invariants::{Monitor, Observation};
 use crate::panics::{self, as_peer};
 use crate::seed;
+
+/// The labrpc method of AppendEntries (the lab fixes the service and method names).
+pub const APPEND_ENTRIES: &str = "Raft.AppendEntries";
+/// The labrpc method of InstallSnapshot.
+pub const INSTALL_SNAPSHOT: &str = "Raft.InstallSnapshot";
 
 /// Go's `RaftElectionTimeout`: solutions get a generous second to finish an election.
 pub const ELECTION_TIMEOUT: Duration = Duration::from_millis(1000);
@@ -67,6 +73,18 @@ pub struct Config<R: LabRaft> {
     begun: Mutex<Begun>,
     /// Raft's safety properties, checked on every look at a peer (`None`: checks off).
     monitor: Option<Mutex<Monitor>>,
+    /// What the extra suite's scenarios need to see of the traffic.
+    traffic: Mutex<Traffic>,
+}
+
+/// Per-peer traffic facts the extra suite asserts on.
+#[derive(Default)]
+struct Traffic {
+    /// AppendEntries requests dispatched to each server.
+    appends_to: Vec<u64>,
+    /// The last InstallSnapshot request sent to each server (its bytes, as the sender's
+    /// peer encoded them).
+    last_install_snapshot: Vec<Option<Bytes>>,
 }
 
 /// Go's `make_config(t, n, unreliable, snapshot)` (spec 3.2): a network with long delays,
@@ -95,6 +113,10 @@ pub fn make_config<R: LabRaft>(
             max_index0: 0,
         }),
         monitor: t.invariants().then(|| Mutex::new(Monitor::new(n))),
+        traffic: Mutex::new(Traffic {
+            appends_to: vec![0; n],
+            last_install_snapshot: vec![None; n],
+        }),
     });
     t.defer_cleanup(cfg.clone());
     let watcher = Arc::downgrade(&cfg);
@@ -180,14 +202,25 @@ impl<R: LabRaft> Config<R> {
     /// What the harness does as a call goes through the network: learns which task belongs to
     /// which peer (for panic reports), and names the peer whose handler panicked.
     fn on_call(&self, event: &CallEvent<'_>) {
+        let server = || event.server.and_then(|s| self.cluster.peer_of_server(s));
         match event.stage {
             CallStage::Sent => {
                 if let Some(peer) = self.cluster.peer_of_end(event.end) {
                     self.t.panics().note_task(peer);
                 }
+                if let (Some(to), Some(args)) = (server(), event.payload) {
+                    if event.method == INSTALL_SNAPSHOT {
+                        lock(&self.traffic).last_install_snapshot[to] = Some(args.clone());
+                    }
+                }
             }
             CallStage::Dispatched => {
-                let server = event.server.and_then(|s| self.cluster.peer_of_server(s));
+                let server = server();
+                if let Some(to) = server {
+                    if event.method == APPEND_ENTRIES {
+                        lock(&self.traffic).appends_to[to] += 1;
+                    }
+                }
                 panics::set_handler_peer(server);
             }
             CallStage::Panicked => {
@@ -207,6 +240,38 @@ impl<R: LabRaft> Config<R> {
             }
             _ => {}
         }
+    }
+
+    /// AppendEntries requests dispatched to server i so far.
+    pub fn appends_to(&self, i: usize) -> u64 {
+        lock(&self.traffic).appends_to[i]
+    }
+
+    /// The last InstallSnapshot request sent to server i, as its sender encoded it.
+    pub fn last_install_snapshot(&self, i: usize) -> Option<Bytes> {
+        lock(&self.traffic).last_install_snapshot[i].clone()
+    }
+
+    /// Delivers `args` to server `to`'s `method` once more, through an end of the harness's
+    /// own: a delayed duplicate, as a real network may deliver. The reply, if any.
+    pub async fn redeliver(&self, to: usize, method: &str, args: Bytes) -> Option<Bytes> {
+        let name = self.rand_string(20);
+        let net = self.cluster.net();
+        let end = net.make_end(&name).ok()?;
+        net.connect(&name, &server_name(to)).ok()?;
+        net.enable(&name, true).ok()?;
+        end.call(method, args).await.ok()
+    }
+
+    /// Enables or disables the one-way link from `from` to `to` (see [`Cluster::set_link`]).
+    pub fn set_link(&self, from: usize, to: usize, on: bool) {
+        self.net_ok(self.cluster.set_link(from, to, on));
+    }
+
+    /// What peer i shows of its Raft state, when it runs and offers `inspect`.
+    pub fn inspect(&self, i: usize) -> Option<lab_api::RaftView> {
+        let rf = self.raft(i)?;
+        as_peer(i, || rf.inspect())
     }
 
     /// A network error is a harness bug: it fails the test.

@@ -14,6 +14,7 @@ use lab_api::LabRaft;
 use crate::fail::Fail;
 use crate::harness::TestContext;
 
+pub mod extra;
 pub mod part_2a;
 pub mod part_2b;
 pub mod part_2c;
@@ -30,10 +31,12 @@ pub enum Part {
     C,
     /// 2D: log compaction.
     D,
+    /// The extra suite: targeted scenarios for bugs the 28 tests miss (not part of `all`).
+    Extra,
 }
 
 impl Part {
-    /// Every part, in order.
+    /// Every part of the lab, in order (what `all` runs; the extra suite is not one).
     pub const ALL: [Part; 4] = [Part::A, Part::B, Part::C, Part::D];
 }
 
@@ -44,6 +47,7 @@ impl fmt::Display for Part {
             Part::B => "2B",
             Part::C => "2C",
             Part::D => "2D",
+            Part::Extra => "extra",
         };
         f.write_str(s)
     }
@@ -85,6 +89,50 @@ macro_rules! case {
             body: |t| Box::pin($module::$f::<R>(t)),
         }
     };
+}
+
+/// Every test: the 28 of the lab, then the extra suite.
+pub fn suite<R: LabRaft>() -> Vec<TestCase> {
+    let mut tests = all_tests::<R>();
+    tests.extend(extra_tests::<R>());
+    tests
+}
+
+/// The extra suite for peer type `R`: targeted scenarios for classic bugs that the Go suite
+/// misses or catches rarely (see [`extra`]).
+pub fn extra_tests<R: LabRaft>() -> Vec<TestCase> {
+    vec![
+        case!(
+            Extra,
+            extra::vote_survives_restart_x,
+            "ExtraVoteSurvivesRestart",
+            "Test (extra): a vote survives a restart"
+        ),
+        case!(
+            Extra,
+            extra::leader_steps_down_on_reply_x,
+            "ExtraLeaderStepsDownOnReply",
+            "Test (extra): a leader steps down on a higher term in a reply"
+        ),
+        case!(
+            Extra,
+            extra::figure8_commit_rule_x,
+            "ExtraFigure8CommitRule",
+            "Test (extra): Figure 8 commit rule, deterministic"
+        ),
+        case!(
+            Extra,
+            extra::stale_install_snapshot_x,
+            "ExtraStaleInstallSnapshot",
+            "Test (extra): a stale InstallSnapshot changes nothing"
+        ),
+        case!(
+            Extra,
+            extra::backup_by_term_x,
+            "ExtraBackupByTerm",
+            "Test (extra): a leader backs up by term, not by entry"
+        ),
+    ]
 }
 
 /// All 28 tests for peer type `R`, in run order.

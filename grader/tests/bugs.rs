@@ -1,0 +1,197 @@
+//! The grader against classic student bugs: each is injected into the reference Raft
+//! (`raft_core::Bug`, one line each), and the grader must fail it. The quick test checks that
+//! every bug is caught on a few seeds; the `--ignored` measurement prints, for 20 runs of the
+//! 28 tests plus the extra suite, how often each bug was caught and by what, with the
+//! continuous safety checks and with the Go tester's checks alone:
+//!
+//! ```sh
+//! cargo test -p grader --test bugs -- --ignored --nocapture
+//! ```
+
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use grader::report::Outcome;
+use grader::runner::run_cases;
+use grader::suites::{Part, TestCase, suite};
+use grader::{Options, Summary};
+use lab_api::{LabRaft, PeerArgs, RaftView, Started};
+use labrpc_sim::Service;
+use raft_core::Bug;
+use raft_rpc::{PeerOptions, RaftPeer};
+
+/// Which bug a [`Bugged`] peer carries.
+trait Injected: Send + Sync + 'static {
+    const BUG: Bug;
+}
+
+/// The reference peer with one bug.
+struct Bugged<B> {
+    peer: Arc<RaftPeer>,
+    _bug: PhantomData<B>,
+}
+
+impl<B: Injected> LabRaft for Bugged<B> {
+    fn make(args: PeerArgs) -> Arc<Self> {
+        let options = PeerOptions {
+            bug: Some(B::BUG),
+            ..PeerOptions::default()
+        };
+        Arc::new(Bugged {
+            peer: RaftPeer::make_with(args, options),
+            _bug: PhantomData,
+        })
+    }
+    fn service(self: Arc<Self>) -> Service {
+        Arc::clone(&self.peer).service()
+    }
+    fn start(self: &Arc<Self>, command: Bytes) -> Option<Started> {
+        self.peer.start(command)
+    }
+    fn get_state(&self) -> (u64, bool) {
+        self.peer.get_state()
+    }
+    fn snapshot(self: &Arc<Self>, index: u64, snapshot: Bytes) {
+        self.peer.snapshot(index, snapshot);
+    }
+    fn kill(&self) {
+        self.peer.kill();
+    }
+    fn inspect(&self) -> Option<RaftView> {
+        self.peer.inspect()
+    }
+}
+
+macro_rules! bugs {
+    ($($name:ident),*) => {
+        $(
+            struct $name;
+            impl Injected for $name {
+                const BUG: Bug = Bug::$name;
+            }
+        )*
+        /// Runs every bug through `measure`.
+        fn each_bug(mut measure: impl FnMut(Bug, fn(&Options, bool) -> Summary)) {
+            $( measure(Bug::$name, run::<Bugged<$name>>); )*
+        }
+    };
+}
+
+bugs!(
+    VoteNotPersisted,
+    IgnoreTermInReplies,
+    CommitOldTermByCounting,
+    InstallStaleSnapshot,
+    BackupOneEntry,
+    CountVotesWrong,
+    TruncateOnEveryAppend
+);
+
+/// The 28 tests and the extra suite (`extra` true), or the 28 alone.
+fn cases<R: LabRaft>(extra: bool) -> Vec<TestCase> {
+    suite::<R>()
+        .into_iter()
+        .filter(|c| extra || c.part != Part::Extra)
+        .collect()
+}
+
+fn run<R: LabRaft>(opts: &Options, extra: bool) -> Summary {
+    let mut out = Vec::new();
+    run_cases(&cases::<R>(extra), opts, &mut out).expect("report written")
+}
+
+/// How a failure was caught: the safety property, a panic, or the Go check's message.
+fn caught_by(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("Raft safety: ") {
+        let property = rest
+            .rsplit_once(" (")
+            .map(|(_, p)| p.split(',').next().unwrap_or(p))
+            .unwrap_or("?");
+        return format!("invariant {property}");
+    }
+    if message.contains(" panicked at ") {
+        return "panic".to_string();
+    }
+    let first = message.lines().next().unwrap_or("");
+    let words: Vec<&str> = first.split_whitespace().take(4).collect();
+    format!("Go check \"{}...\"", words.join(" "))
+}
+
+/// Per run of the whole selection: whether something failed, and the first failure's test and
+/// mechanism; then the catch counts per (test, mechanism) over all failing tests.
+fn tally(summary: &Summary, runs: u32) -> (u32, BTreeMap<String, u32>) {
+    let mut caught_runs = 0;
+    let mut by = BTreeMap::new();
+    for k in 0..runs {
+        let failures: Vec<(&str, &str)> = summary
+            .runs
+            .iter()
+            .filter(|r| r.run == k)
+            .filter_map(|r| match &r.outcome {
+                Outcome::Failed { message, .. } => Some((r.name, message.as_str())),
+                Outcome::Passed(_) => None,
+            })
+            .collect();
+        if !failures.is_empty() {
+            caught_runs += 1;
+        }
+        for (name, message) in failures {
+            *by.entry(format!("{name}: {}", caught_by(message)))
+                .or_insert(0) += 1;
+        }
+    }
+    (caught_runs, by)
+}
+
+fn options(seed: u64, runs: u32, invariants: bool) -> Options {
+    Options {
+        seed,
+        runs,
+        jobs: 2,
+        invariants,
+        ..Options::default()
+    }
+}
+
+/// Every injected bug fails some test within three runs of the 28 plus the extra suite.
+#[test]
+fn every_classic_bug_is_caught() {
+    each_bug(|bug, run| {
+        let runs = 3;
+        let summary = run(&options(1, runs, true), true);
+        let (caught, by) = tally(&summary, runs);
+        assert!(
+            caught == runs,
+            "{bug:?} slipped through {} of {runs} runs: {by:?}",
+            runs - caught
+        );
+    });
+}
+
+/// The measurement for the report: 20 runs of everything per bug, with and without the
+/// continuous checks (and without the extra suite, i.e. what Go's tester alone sees).
+#[test]
+#[ignore = "a measurement (about 10 minutes), run with --ignored --nocapture"]
+fn measure_catch_rates_over_20_runs() {
+    let runs = 20;
+    each_bug(|bug, run| {
+        let go_only = run(&options(1000, runs, false), false);
+        let (go_caught, go_by) = tally(&go_only, runs);
+        let full = run(&options(1000, runs, true), true);
+        let (caught, by) = tally(&full, runs);
+        println!(
+            "{bug:?}: caught in {caught}/{runs} runs (Go's 28 checks alone: {go_caught}/{runs})"
+        );
+        for (what, n) in &by {
+            println!("    {n:>3} x {what}");
+        }
+        if !go_by.is_empty() {
+            println!("  Go alone:");
+            for (what, n) in &go_by {
+                println!("    {n:>3} x {what}");
+            }
+        }
+    });
+}

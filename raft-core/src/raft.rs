@@ -355,6 +355,11 @@ impl Raft {
     pub fn entry(&self, index: LogIndex) -> Option<&Entry> {
         self.log.get(index)
     }
+    /// The terms of the entries after the snapshot, in index order (a grader's view of the
+    /// log, without the commands).
+    pub fn entry_terms(&self) -> impl ExactSizeIterator<Item = Term> + '_ {
+        self.log.entries().iter().map(|e| e.term)
+    }
     /// The term of the entry at `index`, if known (stored, or the snapshot's last index).
     pub fn term_at(&self, index: LogIndex) -> Option<Term> {
         self.log.term_at(index)

@@ -208,11 +208,7 @@ impl LabRaft for RaftPeer {
     fn inspect(&self) -> Option<RaftView> {
         let core = self.inner.lock();
         let raft = core.raft.as_ref()?;
-        let first = raft.snapshot_index().next();
-        let last = raft.last_log_index();
-        let log_terms = (first.0..=last.0)
-            .map(|i| raft.term_at(LogIndex(i)).map_or(0, |t| t.0))
-            .collect();
+        let log_terms = raft.entry_terms().map(|t| t.0).collect();
         Some(RaftView {
             term: raft.current_term().0,
             voted_for: raft.voted_for().map(|p| p.0),

@@ -73,6 +73,9 @@ pub struct Config<R: LabRaft> {
     begun: Mutex<Begun>,
     /// Raft's safety properties, checked on every look at a peer (`None`: checks off).
     monitor: Option<Mutex<Monitor>>,
+    /// Per peer: the last view the monitor saw, its incarnation, and whether a look at it
+    /// was revealed (a look that repeats it adds nothing and is skipped).
+    last_look: Mutex<Vec<Option<(u64, bool, lab_api::RaftView)>>>,
     /// What the extra suite's scenarios need to see of the traffic.
     traffic: Mutex<Traffic>,
 }
@@ -113,6 +116,7 @@ pub fn make_config<R: LabRaft>(
             max_index0: 0,
         }),
         monitor: t.invariants().then(|| Mutex::new(Monitor::new(n))),
+        last_look: Mutex::new(vec![None; n]),
         traffic: Mutex::new(Traffic {
             appends_to: vec![0; n],
             last_install_snapshot: vec![None; n],
@@ -299,9 +303,20 @@ impl<R: LabRaft> Config<R> {
         let Some(view) = as_peer(i, || rf.inspect()) else {
             return;
         };
+        let incarnation = self.cluster.incarnation(i);
+        {
+            let mut last = lock(&self.last_look);
+            let seen = last[i].as_ref().is_some_and(|(inc, was_revealed, old)| {
+                *inc == incarnation && (*was_revealed || !revealed) && *old == view
+            });
+            if seen {
+                return;
+            }
+            last[i] = Some((incarnation, revealed, view.clone()));
+        }
         let observation = Observation {
             peer: i,
-            incarnation: self.cluster.incarnation(i),
+            incarnation,
             at: self.start.elapsed(),
             revealed,
             view: &view,

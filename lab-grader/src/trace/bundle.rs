@@ -45,12 +45,8 @@ pub(crate) struct Files<'a> {
 }
 
 /// The timeline page of an events file.
-///
-/// STUB until `trace::timeline` lands (another branch): it will be
-/// `Some(super::timeline::render(events))`. Until then the bundle has no timeline.html.
 fn timeline_html(events: &str) -> Option<String> {
-    let _ = events;
-    None
+    Some(super::timeline::render(events))
 }
 
 /// Writes the bundle in `dir` (replacing an earlier bundle there).

@@ -433,3 +433,124 @@ fn rpc_line(t: u64, r: &Rpc, cx: &Context<'_>) -> String {
         .opt("delay_us", r.delay_us)
         .end()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn describe(method: &str, bytes: &[u8], reply: bool) -> Option<String> {
+        Some(format!("{method} {} bytes reply={reply}", bytes.len()))
+    }
+
+    /// One event of every kind, as the schema (docs/EVENTS.md) writes it.
+    #[test]
+    fn every_kind_as_a_json_line() {
+        let methods = vec!["Raft.AppendEntries".to_string()];
+        let cx = Context {
+            methods: &methods,
+            describe: Some(describe),
+        };
+        let header = Header {
+            name: "backup_2b".into(),
+            go_name: "TestBackup2B".into(),
+            title: "Test (2B): leader backs up quickly over incorrect follower logs".into(),
+            seed: 42,
+            test_seed: 7,
+            peers: 5,
+            real_time: false,
+            truncated: 0,
+        };
+        let rpc = |stage, payload: Option<&'static [u8]>, delay_us| {
+            Event::Rpc(Rpc {
+                call: 9,
+                from: Some(1),
+                to: Some(3),
+                method: 0,
+                stage,
+                payload: payload.map(Bytes::from_static),
+                delay_us,
+            })
+        };
+        let events = [
+            Event::Harness {
+                action: Action::Disconnect,
+                peer: Some(2),
+                value: None,
+            },
+            Event::Harness {
+                action: Action::Reliable,
+                peer: None,
+                value: Some(false),
+            },
+            Event::Start {
+                peer: 1,
+                cmd: Cmd::Int(101).to_bytes(),
+                started: Some((3, 2)),
+            },
+            Event::Start {
+                peer: 0,
+                cmd: Cmd::Str("x\"y".into()).to_bytes(),
+                started: None,
+            },
+            Event::Check {
+                check: "one",
+                ok: true,
+                detail: "one(101) at index 3".into(),
+            },
+            rpc(CallStage::Sent, Some(b"abcd"), None),
+            rpc(CallStage::Handled, Some(b"ab"), None),
+            rpc(CallStage::Unreachable, None, Some(20_000)),
+            Event::Apply {
+                peer: 3,
+                index: 3,
+                cmd: Some(Cmd::Int(101).to_bytes()),
+            },
+            Event::Apply {
+                peer: 4,
+                index: 9,
+                cmd: None,
+            },
+            Event::State {
+                peer: 1,
+                state: StateKey {
+                    role: Role::Leader,
+                    term: 2,
+                    voted_for: Some(1),
+                    commit: 3,
+                    last_index: 4,
+                    snapshot_index: 0,
+                },
+            },
+            Event::Violation {
+                property: "Election Safety",
+                section: "§5.2",
+                detail: "peers 1 and 2 lead term 2".into(),
+                message: "Election Safety (§5.2) broken: peers 1 and 2 lead term 2".into(),
+            },
+            Event::Panic {
+                peer: Some(2),
+                location: "raft-student/src/raft.rs:10:5".into(),
+                message: "boom".into(),
+            },
+            Event::Log {
+                peer: None,
+                level: "INFO",
+                target: "raft_student::raft",
+                message: "line\twith\ncontrol \u{1}".into(),
+            },
+            Event::Failure {
+                message: "expected one leader, got none".into(),
+            },
+        ];
+        let mut out = header_line(&header);
+        out.push('\n');
+        for (t, e) in (0u64..).map(|k| k * 1500).zip(&events) {
+            let l = line(t, e, &cx);
+            let v: serde_json::Value = serde_json::from_str(&l).expect("valid JSON");
+            assert!(v.get("t").is_some() && v.get("kind").is_some() && v.get("peer").is_some());
+            out.push_str(&l);
+            out.push('\n');
+        }
+        insta::assert_snapshot!(out);
+    }
+}

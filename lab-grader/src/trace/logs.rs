@@ -73,3 +73,56 @@ pub(crate) fn level(verbose: bool) -> LevelFilter {
         LevelFilter::INFO
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::harness::TestContext;
+    use crate::panics::as_peer;
+    use crate::trace::Header;
+
+    #[test]
+    fn a_peers_log_line_lands_in_its_lane_at_its_level() {
+        let t = TestContext::new(1, Box::new(|_| {}));
+        panics::enter(&t);
+        let guard = capture(level(false));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            t.trace().begin();
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            as_peer(2, || tracing::info!(term = 3, "became leader"));
+            as_peer(1, || tracing::debug!("not recorded at INFO"));
+            tracing::warn!("no peer");
+        });
+        drop(guard);
+        panics::leave();
+        let header = Header {
+            name: "x".into(),
+            go_name: "X".into(),
+            title: String::new(),
+            seed: 1,
+            test_seed: 1,
+            peers: 3,
+            real_time: false,
+            truncated: 0,
+        };
+        let events = t.trace().jsonl(&header);
+        let logs: Vec<&str> = events.lines().skip(1).collect();
+        assert_eq!(logs.len(), 2, "{events}");
+        assert!(logs[0].starts_with(r#"{"t":5000,"kind":"log","peer":2,"level":"INFO""#));
+        assert!(
+            logs[0].ends_with(r#""message":"became leader term=3"}"#),
+            "{}",
+            logs[0]
+        );
+        assert!(
+            logs[1].contains(r#""peer":null,"level":"WARN""#),
+            "{}",
+            logs[1]
+        );
+    }
+}

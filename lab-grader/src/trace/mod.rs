@@ -10,6 +10,7 @@
 //! - `logs`: the `tracing` layer that puts a peer's log lines in its lane.
 //! - `bundle`: the failure bundle (report, replay command, events, backtrace, timeline),
 //!   written after the run, never during it.
+//! - [`timeline`]: the timeline page (`timeline.html`) of an events file.
 //! - [`view`]: the terminal view (`grader view BUNDLE`, and `--log` live).
 //!
 //! Where the events come from: `Config::on_call` (the network observer), the appliers, the

@@ -235,7 +235,7 @@ fn cell(kind: &str, v: &Value, all_stages: bool) -> Option<(String, Style)> {
             Style::Log,
         ),
         "failure" => (format!("FAIL: {}", one_line(s(v, "message"))), Style::Bad),
-        other => (format!("{other}"), Style::Plain),
+        other => (other.to_string(), Style::Plain),
     })
 }
 
@@ -513,5 +513,85 @@ pub fn main_with_args(args: &[String], out: &mut dyn Write) -> i32 {
             eprintln!("error: {}: {e}", path.display());
             2
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EVENTS: &str = concat!(
+        r#"{"t":0,"kind":"test","peer":null,"name":"backup_2b","go_name":"TestBackup2B","title":"Test (2B): backup","seed":42,"test_seed":7,"peers":3,"real_time":false,"schema":1,"truncated":0}"#,
+        "\n",
+        r#"{"t":0,"kind":"harness","peer":1,"action":"disconnect","value":null}"#,
+        "\n",
+        r#"{"t":310000,"kind":"rpc","peer":0,"call":1,"from":0,"to":2,"method":"Raft.RequestVote","stage":"sent","bytes":4,"text":"RV term=1 cand=0 last=(0,0)","delay_us":null}"#,
+        "\n",
+        r#"{"t":310000,"kind":"rpc","peer":2,"call":1,"from":0,"to":2,"method":"Raft.RequestVote","stage":"dispatched","bytes":null,"text":null,"delay_us":null}"#,
+        "\n",
+        r#"{"t":310000,"kind":"rpc","peer":2,"call":1,"from":0,"to":2,"method":"Raft.RequestVote","stage":"handled","bytes":2,"text":"RV reply term=1 granted=true","delay_us":null}"#,
+        "\n",
+        r#"{"t":311000,"kind":"rpc","peer":0,"call":2,"from":0,"to":1,"method":"Raft.RequestVote","stage":"unreachable","bytes":null,"text":null,"delay_us":20000}"#,
+        "\n",
+        r#"{"t":312000,"kind":"state","peer":0,"role":"leader","term":1,"voted_for":0,"commit":0,"last_index":0,"snapshot_index":0}"#,
+        "\n",
+        r#"{"t":900000,"kind":"log","peer":2,"level":"INFO","target":"raft_student::raft","message":"a long line that does not fit in one column and wraps onto the next rows"}"#,
+        "\n",
+        r#"{"t":950000,"kind":"check","peer":null,"check":"check_one_leader","ok":true,"detail":"leader 0"}"#,
+        "\n",
+        r#"{"t":2000000,"kind":"failure","peer":null,"message":"one(101) failed to reach agreement"}"#,
+        "\n",
+    );
+
+    #[test]
+    fn columns_per_peer_with_test_wide_events_across() {
+        let view = render(EVENTS, &Filter::default(), 100, false).unwrap();
+        insta::assert_snapshot!(view);
+    }
+
+    #[test]
+    fn filters_by_peer_kind_and_time() {
+        let only_2 = Filter {
+            peers: vec![2],
+            ..Filter::default()
+        };
+        insta::assert_snapshot!("peer_2", render(EVENTS, &only_2, 70, false).unwrap());
+        let rpcs_early = Filter {
+            kinds: vec!["rpc".into()],
+            to_us: Some(310_500),
+            all_stages: true,
+            ..Filter::default()
+        };
+        insta::assert_snapshot!(
+            "rpcs_early",
+            render(EVENTS, &rpcs_early, 100, false).unwrap()
+        );
+    }
+
+    #[test]
+    fn colour_only_when_asked_and_bad_input_is_an_error() {
+        let plain = render(EVENTS, &Filter::default(), 100, false).unwrap();
+        assert!(!plain.contains('\x1b'));
+        let color = render(EVENTS, &Filter::default(), 100, true).unwrap();
+        assert!(color.contains("\x1b[1;31mFAIL"));
+        assert!(matches!(
+            render("{}\n", &Filter::default(), 80, false),
+            Err(ViewError::NoHeader)
+        ));
+        assert!(matches!(
+            render("nope\n", &Filter::default(), 80, false),
+            Err(ViewError::Json { line: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn live_rows_follow_the_header() {
+        let mut live = Live::new(80, false);
+        let header = live.set_peers(2);
+        assert!(header.contains("peer 0") && header.contains("peer 1"));
+        let row = live
+            .row(r#"{"t":1000,"kind":"apply","peer":1,"index":1,"cmd":"101"}"#)
+            .unwrap();
+        assert!(row.contains("apply 1: 101"), "{row}");
     }
 }

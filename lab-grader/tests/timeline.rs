@@ -4,7 +4,7 @@
 //!
 //! The browser tests need `chromium` (Debian package `chromium`; `.ci/run` installs it). Without
 //! it they fail when `CI=true` and print a notice and pass otherwise. Set
-//! `TIMELINE_SCREENSHOTS=DIR` to also save screenshots of the pages (1400x900) into DIR.
+//! `TIMELINE_SCREENSHOTS=DIR` to also save the pages and their screenshots (1400x900) into DIR.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -518,7 +518,9 @@ fn open_page(bin: &str, dir: &Path, name: &str, html: &str) -> String {
         "{name} finished drawing"
     );
     if let Ok(shots) = std::env::var("TIMELINE_SCREENSHOTS") {
-        let png = PathBuf::from(shots).join(format!("{name}.png"));
+        let shots = PathBuf::from(shots);
+        std::fs::write(shots.join(format!("{name}.html")), html).expect("keep the page");
+        let png = shots.join(format!("{name}.png"));
         run_chromium(bin, dir, &page, &format!("--screenshot={}", png.display()));
         println!("screenshot: {}", png.display());
     }

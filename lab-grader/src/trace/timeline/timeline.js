@@ -21,7 +21,7 @@
   const FAIL_STAGES = new Set(["unreachable", "request_dropped", "no_method", "server_dead", "panicked"]);
   const ARROW_LIMIT = 1500;
   const REPLY_LIMIT = 200; // more RPCs than this in view: only lost replies are drawn // more RPCs than this in view: per-lane density bars instead of arrows
-  const G = { axisH: 28, netH: 18, testerH: 54, laneH: 92, gutter: 116, right: 16 };
+  const G = { axisH: 28, netH: 18, testerH: 54, laneH: 92, gutter: 126, right: 16 };
   const LANE = { band: [4, 20], body: [20, 58], mid: 39, commit: [60, 67], apply: [69, 76], log: [79, 88] };
   const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif';
 
@@ -223,7 +223,7 @@
   function describeRpc(r) {
     const lines = [r.method + "  call " + r.call, peerName(r.from) + " → " + peerName(r.to) + "   " + r.outcome.replace(/_/g, " ")];
     for (const s of r.stages) {
-      let line = s.stage.padEnd(16) + fmtT(s.t);
+      let line = s.stage.padEnd(15) + " " + fmtT(s.t);
       if (s.stage !== "sent") line += "  (+" + fmtDur(s.t - r.t0) + ")";
       if (typeof s.bytes === "number") line += "  " + num(s.bytes) + " B";
       if (typeof s.delay_us === "number") line += "  delay " + fmtDur(s.delay_us);
@@ -776,7 +776,7 @@
         ctx.fillStyle = "#3c4753";
         ctx.fillText(s.role + " T" + s.term, 25, y + 31);
         ctx.fillStyle = "#6b7785";
-        ctx.font = "10.5px " + FONT;
+        ctx.font = "10px " + FONT;
         ctx.fillText("commit " + s.commit + " · log " + s.last_index, 12, y + 45);
       }
       ctx.font = "10px " + FONT;

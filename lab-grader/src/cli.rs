@@ -27,12 +27,20 @@ Examples:
   cargo run -p grader -- 2A --real-time          use the real clock, as the Go lab does
   cargo run -p grader -- 2A --impl student       grade the raft-student crate instead
   cargo run -p grader -- 2C --no-invariants      the Go tester's verdict alone (no safety checks)
+  cargo run -p grader -- --test backup_2b --seed 7 --log
+                                                 print the run's events live, one column per peer
+  cargo run -p grader -- --test backup_2b --seed 7 --trace
+                                                 write the run's bundle even if it passes
+  cargo run -p grader -- view target/grader/backup_2b-seed7
+                                                 show a bundle's events (see view --help)
   cargo run -p grader -- handout ../lab          write a starter workspace for a class
 
 Virtual time (the default) runs each test on one thread with tokio's paused clock: sleeps and
 timeouts take no wall time, so 2A-2D finish in seconds, and a run is a function of its seed.
 The printed times are then virtual seconds. --real-time uses the wall clock (a 2-worker
-runtime) and is not reproducible. Exit status: 0 all passed, 1 a test failed, 2 usage error.";
+runtime) and is not reproducible. Every failing run writes a bundle (report, replay command,
+events.jsonl, backtrace, timeline.html) to target/grader/<test>-seed<S>/ (or --out DIR), printed
+in the failure message. Exit status: 0 all passed, 1 a test failed, 2 usage error.";
 
 /// A part argument: one part, or `all`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,6 +123,17 @@ pub struct Cli {
     /// rule); this flag gives the Go tester's verdict alone.
     #[arg(long)]
     pub no_invariants: bool,
+    /// Write the bundle of every run, passing ones too (failing runs always write theirs), and
+    /// record the peers' DEBUG and TRACE log lines as well as INFO and above.
+    #[arg(long)]
+    pub trace: bool,
+    /// Print each run's events live as a terminal view (one column per peer), DEBUG and TRACE
+    /// log lines included; best with one test (`--test NAME`).
+    #[arg(long)]
+    pub log: bool,
+    /// Where bundles go (default: target/grader in the workspace, or $CARGO_TARGET_DIR/grader).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<std::path::PathBuf>,
 }
 
 impl Cli {
@@ -147,6 +166,9 @@ impl Cli {
             watchdog: None::<Duration>,
             implementation: self.implementation.clone(),
             invariants: !self.no_invariants,
+            trace: self.trace,
+            log: self.log,
+            out: self.out.clone(),
         }
     }
 }
@@ -184,6 +206,10 @@ pub fn main_with_args<R: LabRaft>(
     args: impl IntoIterator<Item = String>,
     out: &mut dyn Write,
 ) -> i32 {
+    let args: Vec<String> = args.into_iter().collect();
+    if args.get(1).map(String::as_str) == Some("view") {
+        return crate::trace::view::main_with_args(&args[1..], out);
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -245,6 +271,9 @@ pub fn main_builtin_with_args(
 ) -> i32 {
     if args.get(1).map(String::as_str) == Some("handout") {
         return crate::handout::main_with_args(&args[1..], out);
+    }
+    if args.get(1).map(String::as_str) == Some("view") {
+        return crate::trace::view::main_with_args(&args[1..], out);
     }
     let chosen = Cli::try_parse_from(&args)
         .ok()

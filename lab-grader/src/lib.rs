@@ -50,6 +50,7 @@ mod schedule;
 pub mod seed;
 pub mod suites;
 mod test_run;
+pub mod trace;
 
 pub use options::Options;
 pub use runner::{Selection, Summary, run};

@@ -1,5 +1,6 @@
 //! How a grading run runs: seed, clock, repetitions, parallelism, watchdog.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// How to run them.
@@ -23,6 +24,14 @@ pub struct Options {
     /// Check Raft's safety properties continuously on peers that offer `inspect` (the
     /// default); off gives the Go tester's verdict alone.
     pub invariants: bool,
+    /// Write the bundle (events, report, replay, timeline) of every run, passing ones too
+    /// (failing runs always write theirs), and record the peers' DEBUG and TRACE lines.
+    pub trace: bool,
+    /// Print the terminal view of each run's events live, as they are recorded (and record
+    /// DEBUG and TRACE lines).
+    pub log: bool,
+    /// Where bundles go (`None`: `target/grader` of the workspace, see the trace module).
+    pub out: Option<PathBuf>,
 }
 
 impl Options {
@@ -54,6 +63,9 @@ impl Default for Options {
             watchdog: None,
             implementation: None,
             invariants: true,
+            trace: false,
+            log: false,
+            out: None,
         }
     }
 }

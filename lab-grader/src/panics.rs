@@ -118,14 +118,19 @@ impl PanicScope {
         lock(&self.first).clone()
     }
 
-    fn record(&self, info: &PanicHookInfo<'_>) -> PanicHandle {
-        let peer = PEER
-            .with(Cell::get)
+    /// The peer the code running now belongs to, as far as the grader can tell: a call the
+    /// harness makes on a peer, a peer's RPC handler, or a task of a peer that sent an RPC.
+    fn current_peer(&self) -> Option<usize> {
+        PEER.with(Cell::get)
             .or(HANDLER.with(Cell::get))
             .or_else(|| {
                 let id = tokio::task::try_id()?;
                 lock(&self.tasks).get(&id).copied()
-            });
+            })
+    }
+
+    fn record(&self, info: &PanicHookInfo<'_>) -> PanicHandle {
+        let peer = self.current_peer();
         let record = PanicRecord {
             peer,
             location: info
@@ -142,6 +147,14 @@ impl PanicScope {
         }
         handle
     }
+}
+
+/// The test this thread runs, and the peer the code running now belongs to (what a panic
+/// here would be attributed to); `None` outside a test.
+pub(crate) fn current_test_and_peer() -> Option<(TestContext, Option<usize>)> {
+    let t = SCOPE.with(|s| s.borrow().clone())?;
+    let peer = t.panics().current_peer();
+    Some((t, peer))
 }
 
 /// Leaves the test: this thread's panics go to the default hook again.
@@ -185,6 +198,12 @@ fn install_hook() {
             match test {
                 Some(t) => {
                     let handle = t.panics().record(info);
+                    let r = handle.record();
+                    t.try_note(crate::trace::Event::Panic {
+                        peer: r.peer,
+                        location: r.location,
+                        message: r.message,
+                    });
                     t.fail(Fail::PeerPanicked(handle));
                 }
                 None => previous(info),

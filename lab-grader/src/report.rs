@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::PathBuf;
 
 use crate::harness::Figures;
 
@@ -41,6 +42,10 @@ pub struct TestRun {
     pub secs: f64,
     /// The outcome.
     pub outcome: Outcome,
+    /// Whether it ran on the real clock (then it cannot be replayed).
+    pub real_time: bool,
+    /// The bundle it left (events, report, timeline), if it wrote one.
+    pub bundle: Option<PathBuf>,
 }
 
 impl Outcome {
@@ -93,12 +98,30 @@ pub fn failure_block(run: &TestRun, flags: &str) -> String {
         "    seed: {} (test seed {})",
         run.run_seed, run.test_seed
     );
-    let _ = writeln!(
-        s,
-        "    replay: {}",
-        replay_command(run.name, run.run_seed, flags)
-    );
+    let _ = writeln!(s, "    replay: {}", replay_line(run, flags));
+    if let Some(b) = &run.bundle {
+        let _ = writeln!(s, "    bundle: {}", bundle_path(b));
+    }
     s
+}
+
+/// What a failure offers to replay it: the command, or why there is none (real time).
+fn replay_line(run: &TestRun, flags: &str) -> String {
+    if run.real_time {
+        let see = if run.bundle.is_some() {
+            "; see the bundle"
+        } else {
+            ""
+        };
+        format!("not available: real-time runs are not reproducible{see}")
+    } else {
+        replay_command(run.name, run.run_seed, flags)
+    }
+}
+
+/// A bundle's path as printed, with a trailing slash (it is a directory).
+pub fn bundle_path(dir: &std::path::Path) -> String {
+    format!("{}/", dir.display())
 }
 
 /// The closing lines: PASS/FAIL, `N passed, M failed`, total and wall time, the seed.
@@ -176,7 +199,10 @@ pub fn stress_table(
                 Outcome::Passed(_) => "",
             };
             let _ = writeln!(s, "  {} (run {}): {msg}", r.name, r.run);
-            let _ = writeln!(s, "    {}", replay_command(r.name, r.run_seed, flags));
+            let _ = writeln!(s, "    {}", replay_line(r, flags));
+            if let Some(b) = &r.bundle {
+                let _ = writeln!(s, "    bundle: {}", bundle_path(b));
+            }
         }
     }
     s
@@ -195,6 +221,8 @@ mod tests {
             test_seed: 7,
             secs: 4.5,
             outcome,
+            real_time: false,
+            bundle: None,
         }
     }
 
@@ -213,6 +241,24 @@ mod tests {
              initial_election_2a --seed 42 --real-time\n"
         );
         assert_eq!(failure_block(&run(Outcome::Passed(None)), ""), "");
+    }
+
+    #[test]
+    fn real_time_failure_offers_the_bundle_not_a_replay() {
+        let mut r = run(Outcome::failed("expected one leader, got none"));
+        r.real_time = true;
+        r.bundle = Some(PathBuf::from("target/grader/initial_election_2a-seed42"));
+        let b = failure_block(&r, " --real-time");
+        assert!(
+            b.ends_with(
+                "    replay: not available: real-time runs are not reproducible; see the bundle\n    \
+                 bundle: target/grader/initial_election_2a-seed42/\n"
+            ),
+            "{b}"
+        );
+        let t = stress_table(&["initial_election_2a"], &[r], true, " --real-time");
+        assert!(t.contains("not reproducible; see the bundle"), "{t}");
+        assert!(!t.contains("cargo run"), "{t}");
     }
 
     #[test]

@@ -3,16 +3,20 @@
 //! print), and abandons a test whose thread gives no result within the wall-clock budget.
 
 use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget};
 
 use crate::fail::Fail;
+use crate::harness::{TestContext, lock};
 use crate::options::Options;
 use crate::report::{self, Outcome, TestRun};
 use crate::suites::TestCase;
 use crate::test_run::run_test;
+use crate::trace::{Header, bundle};
 
 /// One scheduled test run.
 #[derive(Clone, Copy)]
@@ -26,17 +30,94 @@ pub(crate) struct Job {
 /// A message from a test thread to the coordinator.
 enum Event {
     Output(usize, String),
-    Done(usize, f64, Outcome),
+    Done(usize, f64, Outcome, Option<PathBuf>),
 }
 
-/// The test thread of job `id`: runs it, forwarding its output and then its result.
+/// The test thread of job `id`: runs it, forwarding its output, writes its bundle (when it
+/// failed, or with `--trace`), then sends its result.
 fn test_thread(id: usize, job: Job, opts: &Options, tx: mpsc::Sender<Event>) {
     let out = tx.clone();
+    let printed = Arc::new(Mutex::new(String::new()));
+    let copy = Arc::clone(&printed);
     let sink = Box::new(move |s: &str| {
+        lock(&copy).push_str(s);
         let _ = out.send(Event::Output(id, s.to_string()));
     });
-    let (secs, outcome) = run_test(job.case, job.test_seed, opts, sink);
-    let _ = tx.send(Event::Done(id, secs, outcome));
+    let (secs, outcome, t) = run_test(job.case, job.test_seed, opts, sink);
+    let run = test_run(job, opts, secs, outcome);
+    let bundle = if !run.passed() || opts.trace {
+        let printed = lock(&printed).clone();
+        write_bundle(&run, opts, &t, &printed)
+    } else {
+        None
+    };
+    let _ = tx.send(Event::Done(id, secs, run.outcome, bundle));
+}
+
+fn test_run(job: Job, opts: &Options, secs: f64, outcome: Outcome) -> TestRun {
+    TestRun {
+        name: job.case.name,
+        go_name: job.case.go_name,
+        run: job.run,
+        run_seed: job.run_seed,
+        test_seed: job.test_seed,
+        secs,
+        outcome,
+        real_time: opts.real_time,
+        bundle: None,
+    }
+}
+
+/// Writes `run`'s bundle; its path, or `None` (with a warning) if it cannot be written.
+fn write_bundle(run: &TestRun, opts: &Options, t: &TestContext, printed: &str) -> Option<PathBuf> {
+    let root = opts.out.clone().unwrap_or_else(bundle::default_root);
+    let k = (opts.runs > 1).then_some(run.run);
+    let dir = root.join(bundle::dir_name(run.name, run.run_seed, k));
+    let header = Header {
+        name: run.name.to_string(),
+        go_name: run.go_name.to_string(),
+        title: t.title().to_string(),
+        seed: run.run_seed,
+        test_seed: run.test_seed,
+        peers: 0,
+        real_time: opts.real_time,
+        truncated: 0,
+    };
+    let events = t.trace().jsonl(&header);
+    let run = TestRun {
+        bundle: Some(dir.clone()),
+        ..run.clone()
+    };
+    let flags = opts.replay_flags();
+    let mut report = printed.to_string();
+    report.push_str(&report::failure_block(&run, &flags));
+    let replay = if opts.real_time {
+        "not available: real-time runs are not reproducible (the clock, not the seed, decided \
+         the schedule); the events file and the report show what happened\n"
+            .to_string()
+    } else {
+        format!(
+            "{}\n",
+            report::replay_command(run.name, run.run_seed, &flags)
+        )
+    };
+    let backtrace = match &run.outcome {
+        Outcome::Failed { backtrace, .. } => backtrace.as_deref(),
+        Outcome::Passed(_) => None,
+    };
+    let files = bundle::Files {
+        report: &report,
+        replay: &replay,
+        events: &events,
+        backtrace,
+    };
+    match bundle::write(&dir, &files) {
+        Ok(()) => Some(dir),
+        Err(e) => {
+            eprintln!("warning: cannot write the bundle {}: {e}", dir.display());
+            None
+        }
+    }
 }
 
 /// Default wall-clock budgets per test.
@@ -81,17 +162,9 @@ struct Coordinator<'a> {
 }
 
 impl Coordinator<'_> {
-    fn finish(&mut self, id: usize, secs: f64, outcome: Outcome) {
-        let job = self.jobs[id];
-        let run = TestRun {
-            name: job.case.name,
-            go_name: job.case.go_name,
-            run: job.run,
-            run_seed: job.run_seed,
-            test_seed: job.test_seed,
-            secs,
-            outcome,
-        };
+    fn finish(&mut self, id: usize, secs: f64, outcome: Outcome, bundle: Option<PathBuf>) {
+        let mut run = test_run(self.jobs[id], self.opts, secs, outcome);
+        run.bundle = bundle;
         if self.opts.runs <= 1
             && matches!(
                 run.outcome,
@@ -106,6 +179,10 @@ impl Coordinator<'_> {
         let slot = &mut self.slots[id];
         slot.buf
             .push_str(&report::failure_block(&run, &self.opts.replay_flags()));
+        if let (true, Some(b)) = (run.passed(), &run.bundle) {
+            slot.buf
+                .push_str(&format!("    bundle: {}\n", report::bundle_path(b)));
+        }
         slot.result = Some(run);
         self.running -= 1;
         self.bar.inc(1);
@@ -121,7 +198,12 @@ impl Coordinator<'_> {
             let fail = Fail::Stuck {
                 secs: budget.as_secs(),
             };
-            self.finish(id, budget.as_secs_f64(), Outcome::failed(&fail.to_string()));
+            self.finish(
+                id,
+                budget.as_secs_f64(),
+                Outcome::failed(&fail.to_string()),
+                None,
+            );
         }
     }
 
@@ -191,9 +273,9 @@ pub(crate) fn execute(
                     c.slots[id].buf.push_str(&text);
                 }
             }
-            Ok(Event::Done(id, secs, outcome)) => {
+            Ok(Event::Done(id, secs, outcome, bundle)) => {
                 if c.slots[id].result.is_none() {
-                    c.finish(id, secs, outcome);
+                    c.finish(id, secs, outcome, bundle);
                 }
             }
             Err(RecvTimeoutError::Timeout) => c.expire(budget),

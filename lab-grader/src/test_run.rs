@@ -10,18 +10,30 @@ use crate::options::Options;
 use crate::panics;
 use crate::report::Outcome;
 use crate::suites::{Part, TestCase};
+use crate::trace::{Event, logs, view};
 
 /// The body of one test run, inside its runtime: the body races the failure signal
 /// (biased, so a recorded failure wins), then the cleanups run.
 async fn drive(case: TestCase, t: TestContext) -> (f64, Outcome) {
     let t0 = tokio::time::Instant::now();
+    t.trace().begin();
     let result = t.run((case.body)(t.clone())).await;
     let secs = t0.elapsed().as_secs_f64();
     let outcome = match result {
         Err(f) => failed_with(&t, &f, case.part),
         Ok(()) => Outcome::Passed(t.passed()),
     };
+    note_failure(&t, &outcome);
     (secs, outcome)
+}
+
+/// Ends a failing run's record with its failure message.
+fn note_failure(t: &TestContext, outcome: &Outcome) {
+    if let Outcome::Failed { message, .. } = outcome {
+        t.note(Event::Failure {
+            message: message.clone(),
+        });
+    }
 }
 
 /// The outcome of a failure `f` of test `t`: the message with the peer's hints, and the
@@ -38,13 +50,23 @@ fn failed_with(t: &TestContext, f: &Fail, part: Part) -> Outcome {
 }
 
 /// The test's runtime; every thread of it reports its panics to `t`.
-fn runtime(real_time: bool, t: &TestContext) -> std::io::Result<tokio::runtime::Runtime> {
+/// The test's runtime; every thread of it reports its panics to `t` and its log lines (at
+/// `level` and above) to `t`'s record.
+fn runtime(
+    real_time: bool,
+    t: &TestContext,
+    level: tracing::level_filters::LevelFilter,
+) -> std::io::Result<tokio::runtime::Runtime> {
     if real_time {
         let worker = t.clone();
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_time()
-            .on_thread_start(move || panics::enter(&worker))
+            .on_thread_start(move || {
+                panics::enter(&worker);
+                // The worker lives as long as the runtime: its capture does too.
+                std::mem::forget(logs::capture(level));
+            })
             .on_thread_stop(panics::leave)
             .build()
     } else {
@@ -56,24 +78,41 @@ fn runtime(real_time: bool, t: &TestContext) -> std::io::Result<tokio::runtime::
 }
 
 /// Runs `case` with `test_seed` on a new runtime of the current thread, printing through
-/// `sink`; returns the test's duration (virtual seconds in virtual time) and outcome.
+/// `sink`; returns the test's duration (virtual seconds in virtual time), outcome and context
+/// (which holds the run's record).
 pub(crate) fn run_test(
     case: TestCase,
     test_seed: u64,
     opts: &Options,
     sink: Sink,
-) -> (f64, Outcome) {
-    let real_time = opts.real_time;
+) -> (f64, Outcome, TestContext) {
     let t = TestContext::titled(test_seed, case.title, sink);
     t.set_invariants(opts.invariants);
+    if opts.log {
+        t.trace()
+            .set_live(view::Live::new(view::terminal_width(), view::use_color()));
+    }
+    let level = logs::level(opts.trace || opts.log);
     panics::enter(&t);
+    let capture = logs::capture(level);
+    let (secs, outcome) = run_on_runtime(case, opts.real_time, &t, level);
+    drop(capture);
+    panics::leave();
+    (secs, outcome, t)
+}
+
+fn run_on_runtime(
+    case: TestCase,
+    real_time: bool,
+    t: &TestContext,
+    level: tracing::level_filters::LevelFilter,
+) -> (f64, Outcome) {
     let result = catch_unwind(AssertUnwindSafe(|| {
-        let rt = runtime(real_time, &t)?;
+        let rt = runtime(real_time, t, level)?;
         let r = rt.block_on(drive(case, t.clone()));
         rt.shutdown_background();
         Ok::<_, std::io::Error>(r)
     }));
-    panics::leave();
     match result {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => (
@@ -88,7 +127,9 @@ pub(crate) fn run_test(
                     message: panics::payload_message(&*p),
                 },
             };
-            (0.0, failed_with(&t, &f, case.part))
+            let outcome = failed_with(t, &f, case.part);
+            note_failure(t, &outcome);
+            (0.0, outcome)
         }
     }
 }

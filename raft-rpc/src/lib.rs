@@ -64,6 +64,7 @@
 //! });
 //! ```
 
+mod describe;
 mod driver;
 mod peer;
 mod service;

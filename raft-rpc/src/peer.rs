@@ -223,6 +223,10 @@ impl LabRaft for RaftPeer {
             log_terms,
         })
     }
+
+    fn describe(method: &str, bytes: &[u8], reply: bool) -> Option<String> {
+        crate::describe::describe(method, bytes, reply)
+    }
 }
 
 impl Drop for RaftPeer {

@@ -349,6 +349,10 @@ impl LabRaft for Raft {
             log_terms: st.log.iter().skip(1).map(|e| e.term).collect(),
         })
     }
+
+    fn describe(method: &str, bytes: &[u8], reply: bool) -> Option<String> {
+        crate::rpc::describe(method, bytes, reply)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -223,3 +223,58 @@ impl Raft {
             .ok()
     }
 }
+
+/// One short line per message for the grader's event record and timeline (the lab API's
+/// `describe`): what `cargo run -p grader -- view` shows next to each RPC. Update it if you
+/// add fields you want to see; keep it short (count entries, do not list them).
+pub(crate) fn describe(method: &str, bytes: &[u8], reply: bool) -> Option<String> {
+    use labrpc_sim::codec::decode;
+    match (method, reply) {
+        ("Raft.RequestVote", false) => {
+            let a: RequestVoteArgs = decode(bytes).ok()?;
+            Some(format!(
+                "RV term={} cand={} last=({},{})",
+                a.term, a.candidate_id, a.last_log_index, a.last_log_term
+            ))
+        }
+        ("Raft.RequestVote", true) => {
+            let r: RequestVoteReply = decode(bytes).ok()?;
+            Some(format!(
+                "RV reply term={} granted={}",
+                r.term, r.vote_granted
+            ))
+        }
+        ("Raft.AppendEntries", false) => {
+            let a: AppendEntriesArgs = decode(bytes).ok()?;
+            Some(format!(
+                "AE term={} leader={} prev=({},{}) entries={} commit={}",
+                a.term,
+                a.leader_id,
+                a.prev_log_index,
+                a.prev_log_term,
+                a.entries.len(),
+                a.leader_commit
+            ))
+        }
+        ("Raft.AppendEntries", true) => {
+            let r: AppendEntriesReply = decode(bytes).ok()?;
+            Some(format!("AE reply term={} success={}", r.term, r.success))
+        }
+        ("Raft.InstallSnapshot", false) => {
+            let a: InstallSnapshotArgs = decode(bytes).ok()?;
+            Some(format!(
+                "IS term={} leader={} last=({},{}) data={}B",
+                a.term,
+                a.leader_id,
+                a.last_included_index,
+                a.last_included_term,
+                a.data.len()
+            ))
+        }
+        ("Raft.InstallSnapshot", true) => {
+            let r: InstallSnapshotReply = decode(bytes).ok()?;
+            Some(format!("IS reply term={}", r.term))
+        }
+        _ => None,
+    }
+}

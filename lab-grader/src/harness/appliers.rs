@@ -12,6 +12,7 @@ use super::context::{TestContext, lock};
 use crate::cmd::{self, Cmd};
 use crate::fail::{ApplyError, Fail};
 use crate::panics::as_peer;
+use crate::trace::Event;
 
 /// Go's `SnapShotInterval`: the snapshot applier snapshots at indices 9, 19, 29, ...
 pub const SNAPSHOT_INTERVAL: u64 = 10;
@@ -213,6 +214,18 @@ pub(crate) async fn run_applier<R: LabRaft>(
     after_each: impl Fn() + Send + 'static,
 ) {
     while let Some(m) = rx.recv().await {
+        t.note(match &m {
+            ApplyMsg::Command { index, command } => Event::Apply {
+                peer: i,
+                index: *index,
+                cmd: Some(command.clone()),
+            },
+            ApplyMsg::Snapshot { index, .. } => Event::Apply {
+                peer: i,
+                index: *index,
+                cmd: None,
+            },
+        });
         let err = if snapshots {
             let (err, snapshot) = lock(&applied).apply_snap(i, m);
             if let Some((index, snapshot)) = snapshot {

@@ -13,6 +13,7 @@ use super::context::lock;
 use crate::cmd::Cmd;
 use crate::fail::Fail;
 use crate::panics::as_peer;
+use crate::trace::Event;
 
 /// What [`Config::wait`] saw.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,9 +37,29 @@ impl<R: LabRaft> Config<R> {
         self.cluster.all_rafts()
     }
 
+    /// Records a checker's result: `ok` renders a success.
+    fn note_check<T>(
+        &self,
+        check: &'static str,
+        r: &Result<T, Fail>,
+        ok: impl FnOnce(&T) -> String,
+    ) {
+        let (ok, detail) = match r {
+            Ok(v) => (true, ok(v)),
+            Err(e) => (false, e.to_string()),
+        };
+        self.t.note(Event::Check { check, ok, detail });
+    }
+
     /// Go's `checkOneLeader()`: up to 10 rounds, each after a 450-549 ms sleep; fails if a
     /// term has two leaders; returns the leader of the highest term once there is one.
     pub async fn check_one_leader(&self) -> Result<usize, Fail> {
+        let r = self.one_leader_rounds().await;
+        self.note_check("check_one_leader", &r, |l| format!("leader {l}"));
+        r
+    }
+
+    async fn one_leader_rounds(&self) -> Result<usize, Fail> {
         for _ in 0..10 {
             let wait = 450 + self.rand_below(100);
             sleep(ms(wait)).await;
@@ -67,6 +88,12 @@ impl<R: LabRaft> Config<R> {
     /// Go's `checkTerms()`: every connected server must report the same term; -1 if none is
     /// connected.
     pub fn check_terms(&self) -> Result<i64, Fail> {
+        let r = self.terms();
+        self.note_check("check_terms", &r, |t| format!("term {t}"));
+        r
+    }
+
+    fn terms(&self) -> Result<i64, Fail> {
         let mut term: Option<u64> = None;
         for (i, rf) in self.connected_rafts() {
             let (xterm, _) = as_peer(i, || rf.get_state());
@@ -81,6 +108,12 @@ impl<R: LabRaft> Config<R> {
 
     /// Go's `checkNoLeader()`: no connected server may claim leadership.
     pub fn check_no_leader(&self) -> Result<(), Fail> {
+        let r = self.no_leader();
+        self.note_check("check_no_leader", &r, |()| "no leader".to_string());
+        r
+    }
+
+    fn no_leader(&self) -> Result<(), Fail> {
         for (i, rf) in self.connected_rafts() {
             if as_peer(i, || rf.get_state()).1 {
                 return Err(Fail::UnexpectedLeader { server: i });
@@ -92,6 +125,15 @@ impl<R: LabRaft> Config<R> {
     /// Go's `nCommitted(index)`: how many servers (connected or not, alive or crashed) have
     /// applied `index`, and the value; fails on an applier error or on disagreement.
     pub fn n_committed(&self, index: u64) -> Result<(usize, Option<Cmd>), Fail> {
+        let r = self.committed(index);
+        self.note_check("n_committed", &r, |(n, cmd)| {
+            format!("index {index}: {n} servers, {}", crate::cmd::go_value(cmd))
+        });
+        r
+    }
+
+    /// [`Config::n_committed`] without a record (the pollers in wait and one).
+    fn committed(&self, index: u64) -> Result<(usize, Option<Cmd>), Fail> {
         lock(&self.applied).n_committed(index)
     }
 
@@ -104,9 +146,26 @@ impl<R: LabRaft> Config<R> {
         n: usize,
         start_term: Option<u64>,
     ) -> Result<Waited, Fail> {
+        let r = self.wait_polls(index, n, start_term).await;
+        self.note_check("wait", &r, |w| match w {
+            Waited::Committed(cmd) => format!(
+                "index {index}: at least {n} servers applied {}",
+                crate::cmd::go_value(cmd)
+            ),
+            Waited::TermMoved => format!("index {index}: a term moved past the start term"),
+        });
+        r
+    }
+
+    async fn wait_polls(
+        &self,
+        index: u64,
+        n: usize,
+        start_term: Option<u64>,
+    ) -> Result<Waited, Fail> {
         let mut to = ms(10);
         for _ in 0..30 {
-            let (nd, _) = self.n_committed(index)?;
+            let (nd, _) = self.committed(index)?;
             if nd >= n {
                 break;
             }
@@ -124,7 +183,7 @@ impl<R: LabRaft> Config<R> {
                 }
             }
         }
-        let (nd, cmd) = self.n_committed(index)?;
+        let (nd, cmd) = self.committed(index)?;
         if nd < n {
             return Err(Fail::TooFewDecided {
                 got: nd,
@@ -146,7 +205,11 @@ impl<R: LabRaft> Config<R> {
             } else {
                 None
             };
-            let started = rf.and_then(|rf| as_peer(*cursor, || rf.start(cmd.to_bytes())));
+            let started = rf.and_then(|rf| {
+                let started = as_peer(*cursor, || rf.start(cmd.to_bytes()));
+                self.note_start(*cursor, cmd, started);
+                started
+            });
             if let Some(started) = started {
                 return Some(started.index);
             }
@@ -159,6 +222,13 @@ impl<R: LabRaft> Config<R> {
     /// `expected` servers applied it at the returned index; without `retry`, one failed
     /// attempt fails the test. Returns the index.
     pub async fn one(&self, cmd: Cmd, expected: usize, retry: bool) -> Result<u64, Fail> {
+        let shown = cmd.to_string();
+        let r = self.one_attempts(cmd, expected, retry).await;
+        self.note_check("one", &r, |index| format!("one({shown}) at index {index}"));
+        r
+    }
+
+    async fn one_attempts(&self, cmd: Cmd, expected: usize, retry: bool) -> Result<u64, Fail> {
         let t0 = Instant::now();
         let mut cursor = 0;
         while t0.elapsed() < Duration::from_secs(10) && !self.t.finished() {
@@ -166,7 +236,7 @@ impl<R: LabRaft> Config<R> {
                 Some(index) => {
                     let t1 = Instant::now();
                     while t1.elapsed() < Duration::from_secs(2) {
-                        let (nd, cmd1) = self.n_committed(index)?;
+                        let (nd, cmd1) = self.committed(index)?;
                         if nd > 0 && nd >= expected && cmd1.as_ref() == Some(&cmd) {
                             return Ok(index);
                         }

@@ -26,8 +26,9 @@ struct Slots<R> {
     endnames: Vec<Vec<String>>,
     /// How many times each slot was started.
     starts: Vec<u64>,
-    /// Which peer each end belongs to (the caller's side), over every incarnation.
-    end_owner: BTreeMap<String, usize>,
+    /// Which peer each end belongs to (the caller's side) and which peer it reaches, over
+    /// every incarnation.
+    end_owner: BTreeMap<String, (usize, usize)>,
 }
 
 /// `n` peers of type `R` on a simulated network.
@@ -110,8 +111,8 @@ impl<R: LabRaft> Cluster<R> {
         }
         let (persister, incarnation) = {
             let mut st = lock(&self.slots);
-            for name in &end_names {
-                st.end_owner.insert(name.clone(), i);
+            for (j, name) in end_names.iter().enumerate() {
+                st.end_owner.insert(name.clone(), (i, j));
             }
             st.endnames[i] = end_names;
             let p = match &st.saved[i] {
@@ -210,6 +211,11 @@ impl<R: LabRaft> Cluster<R> {
 
     /// The peer whose end `end` is (the caller of an RPC sent on it).
     pub fn peer_of_end(&self, end: &str) -> Option<usize> {
+        self.link_of_end(end).map(|(from, _)| from)
+    }
+
+    /// The peers an end links: its owner (the caller) and the peer it reaches.
+    pub fn link_of_end(&self, end: &str) -> Option<(usize, usize)> {
         lock(&self.slots).end_owner.get(end).copied()
     }
 

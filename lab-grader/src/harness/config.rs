@@ -20,6 +20,7 @@ use crate::fail::Fail;
 use crate::invariants::{Monitor, Observation};
 use crate::panics::{self, as_peer};
 use crate::seed;
+use crate::trace::{Action, Event, Rpc, StateKey};
 
 /// The labrpc method of AppendEntries (the lab fixes the service and method names).
 pub const APPEND_ENTRIES: &str = "Raft.AppendEntries";
@@ -99,6 +100,8 @@ pub fn make_config<R: LabRaft>(
     unreliable: bool,
     snapshot: bool,
 ) -> Result<Arc<Config<R>>, Fail> {
+    let header = t.trace().set_peers(n, R::describe);
+    t.live(header);
     let net = Network::new(seed::network_seed(t.seed()));
     let now = Instant::now();
     let cfg = Arc::new(Config {
@@ -203,9 +206,11 @@ impl<R: LabRaft> Config<R> {
         cmd::rand_string(&mut *lock(&self.rng), len)
     }
 
-    /// What the harness does as a call goes through the network: learns which task belongs to
-    /// which peer (for panic reports), and names the peer whose handler panicked.
+    /// What the harness does as a call goes through the network: records the stage, learns
+    /// which task belongs to which peer (for panic reports), and names the peer whose handler
+    /// panicked.
     fn on_call(&self, event: &CallEvent<'_>) {
+        self.record_call(event);
         let server = || event.server.and_then(|s| self.cluster.peer_of_server(s));
         match event.stage {
             CallStage::Sent => {
@@ -278,6 +283,41 @@ impl<R: LabRaft> Config<R> {
         as_peer(i, || rf.inspect())
     }
 
+    /// Records one stage of a call in the test's record.
+    fn record_call(&self, event: &CallEvent<'_>) {
+        let (from, to) = self.cluster.link_of_end(event.end).unzip();
+        let to = event
+            .server
+            .and_then(|s| self.cluster.peer_of_server(s))
+            .or(to);
+        let payload = match event.stage {
+            CallStage::Sent | CallStage::Handled => event.payload.cloned(),
+            _ => None,
+        };
+        let rpc = Rpc {
+            call: event.call,
+            from,
+            to,
+            method: 0,
+            stage: event.stage,
+            payload,
+            delay_us: event
+                .delay
+                .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
+        };
+        let row = self.t.trace().push_rpc(rpc, event.method);
+        self.t.live(row);
+    }
+
+    /// Records a harness action.
+    fn note_action(&self, action: Action, peer: Option<usize>, value: Option<bool>) {
+        self.t.note(Event::Harness {
+            action,
+            peer,
+            value,
+        });
+    }
+
     /// A network error is a harness bug: it fails the test.
     fn net_ok(&self, result: Result<(), NetError>) {
         if let Err(e) = result {
@@ -289,6 +329,7 @@ impl<R: LabRaft> Config<R> {
     /// time first.
     pub fn crash1(&self, i: usize) {
         self.look(i, false);
+        self.note_action(Action::Crash, Some(i), None);
         self.net_ok(self.cluster.crash1(i));
     }
 
@@ -303,6 +344,16 @@ impl<R: LabRaft> Config<R> {
         let Some(view) = as_peer(i, || rf.inspect()) else {
             return;
         };
+        let state = StateKey {
+            role: view.role,
+            term: view.term,
+            voted_for: view.voted_for,
+            commit: view.commit_index,
+            last_index: view.last_index(),
+            snapshot_index: view.snapshot_index,
+        };
+        let row = self.t.trace().push_state(i, state);
+        self.t.live(row);
         let incarnation = self.cluster.incarnation(i);
         {
             let mut last = lock(&self.last_look);
@@ -322,6 +373,12 @@ impl<R: LabRaft> Config<R> {
             view: &view,
         };
         if let Err(violation) = lock(monitor).observe(&observation) {
+            self.t.note(Event::Violation {
+                property: violation.property.name(),
+                section: violation.property.section(),
+                detail: violation.detail.clone(),
+                message: violation.to_string(),
+            });
             self.t.fail(Fail::Safety(violation));
         }
     }
@@ -331,6 +388,7 @@ impl<R: LabRaft> Config<R> {
     /// task, then the server. Does not connect.
     pub fn start1(self: &Arc<Self>, i: usize) -> Result<(), Fail> {
         let names: Vec<String> = (0..self.n).map(|_| self.rand_string(20)).collect();
+        self.note_action(Action::Start, Some(i), None);
         self.cluster
             .start1(i, names, |ends, persister, incarnation| {
                 lock(&self.applied)
@@ -365,11 +423,13 @@ impl<R: LabRaft> Config<R> {
 
     /// Go's `connect(i)` (spec 3.5): enables i's links to and from every connected server.
     pub fn connect(&self, i: usize) {
+        self.note_action(Action::Connect, Some(i), None);
         self.net_ok(self.cluster.connect(i));
     }
 
     /// Go's `disconnect(i)` (spec 3.5): disables every link to and from i.
     pub fn disconnect(&self, i: usize) {
+        self.note_action(Action::Disconnect, Some(i), None);
         self.net_ok(self.cluster.disconnect(i));
     }
 
@@ -407,7 +467,18 @@ impl<R: LabRaft> Config<R> {
     /// `cfg.rafts[i].Start(cmd)`; `None` if i is crashed or refuses.
     pub fn start_on(&self, i: usize, cmd: &Cmd) -> Option<Started> {
         let rf = self.raft(i)?;
-        as_peer(i, || rf.start(cmd.to_bytes()))
+        let started = as_peer(i, || rf.start(cmd.to_bytes()));
+        self.note_start(i, cmd, started);
+        started
+    }
+
+    /// Records a call of Start on peer i and its outcome.
+    pub(crate) fn note_start(&self, i: usize, cmd: &Cmd, started: Option<Started>) {
+        self.t.note(Event::Start {
+            peer: i,
+            cmd: cmd.to_bytes(),
+            started: started.map(|s| (s.index, s.term)),
+        });
     }
 
     /// `cfg.rafts[i].GetState()`; `None` while i is crashed.
@@ -436,11 +507,13 @@ impl<R: LabRaft> Config<R> {
 
     /// Go's `setunreliable(u)`.
     pub fn set_unreliable(&self, unreliable: bool) {
+        self.note_action(Action::Reliable, None, Some(!unreliable));
         self.cluster.net().set_reliable(!unreliable);
     }
 
     /// Go's `setlongreordering(b)`.
     pub fn set_long_reordering(&self, on: bool) {
+        self.note_action(Action::LongReordering, None, Some(on));
         self.cluster.net().set_long_reordering(on);
     }
 
@@ -451,6 +524,7 @@ impl<R: LabRaft> Config<R> {
 
     /// Go's `begin(desc)` (spec 3.10): prints the test's title and starts the figures.
     pub fn begin(&self) {
+        self.note_action(Action::Begin, None, None);
         self.t.print(&format!("{} ...\n", self.t.title()));
         let max_index0 = lock(&self.applied).max_index();
         *lock(&self.begun) = Begun {
@@ -464,6 +538,7 @@ impl<R: LabRaft> Config<R> {
     /// Go's `end()` (spec 3.10): checks the time limit and, if the test has not failed,
     /// prints `  ... Passed --` with the five figures.
     pub fn end(&self) -> Result<(), Fail> {
+        self.note_action(Action::End, None, None);
         self.check_timeout();
         if let Some(f) = self.t.take_failure() {
             return Err(f);

@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 
 use crate::fail::Fail;
 use crate::panics::PanicScope;
+use crate::trace::{Event, Trace};
 
 /// Locks a mutex, ignoring poisoning (a panicking test thread is reported by the runner).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -62,6 +63,7 @@ struct Inner {
     seed: u64,
     title: &'static str,
     panics: PanicScope,
+    trace: Trace,
     invariants: std::sync::atomic::AtomicBool,
     sink: Sink,
     state: Mutex<State>,
@@ -87,6 +89,7 @@ impl TestContext {
             seed,
             title,
             panics: PanicScope::default(),
+            trace: Trace::default(),
             invariants: std::sync::atomic::AtomicBool::new(true),
             sink,
             state: Mutex::default(),
@@ -105,6 +108,30 @@ impl TestContext {
     /// The test's panic bookkeeping (see [`crate::panics`]).
     pub(crate) fn panics(&self) -> &PanicScope {
         &self.inner.panics
+    }
+
+    /// The test's event record (see [`crate::trace`]).
+    pub(crate) fn trace(&self) -> &Trace {
+        &self.inner.trace
+    }
+
+    /// Records `event` in the test's record (and prints its row with `--log`).
+    pub(crate) fn note(&self, event: Event) {
+        let row = self.inner.trace.push(event);
+        self.live(row);
+    }
+
+    /// [`TestContext::note`] unless the record is busy (from the panic hook).
+    pub(crate) fn try_note(&self, event: Event) {
+        let row = self.inner.trace.try_push(event);
+        self.live(row);
+    }
+
+    /// Prints a row of the live view (`--log`), if there is one.
+    pub(crate) fn live(&self, row: Option<String>) {
+        if let Some(row) = row {
+            self.print(&row);
+        }
     }
 
     /// Whether the harness checks Raft's safety properties continuously on peers that offer

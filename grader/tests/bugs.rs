@@ -151,8 +151,33 @@ fn options(seed: u64, runs: u32, invariants: bool) -> Options {
         runs,
         jobs: 2,
         invariants,
+        // The bundles of these deliberate failures are not worth keeping.
+        out: Some(std::env::temp_dir().join("raft-lab-bug-bundles")),
         ..Options::default()
     }
+}
+
+/// Writes the bundle of one real failure (the Figure 8 bug caught in Figure 8 (unreliable))
+/// to `$BUNDLE_OUT` (default: a temporary directory) and prints where: the timeline shown in
+/// docs/LAB.md comes from it.
+#[test]
+#[ignore = "writes an example bundle; run with --ignored --nocapture"]
+fn bundle_of_a_real_failure() {
+    let out = std::env::var_os("BUNDLE_OUT")
+        .map_or_else(|| std::env::temp_dir().join("raft-lab-example"), Into::into);
+    let cases: Vec<TestCase> = suite::<Bugged<CommitOldTermByCounting>>()
+        .into_iter()
+        .filter(|c| c.name == "figure8_unreliable_2c")
+        .collect();
+    let opts = Options {
+        seed: 1000,
+        out: Some(out),
+        ..Options::default()
+    };
+    let mut report = Vec::new();
+    let summary = run_cases(&cases, &opts, &mut report).expect("report written");
+    println!("{}", String::from_utf8_lossy(&report));
+    assert_eq!(summary.failed, 1);
 }
 
 /// Every injected bug fails some test within three runs of the 28 plus the extra suite.

@@ -207,8 +207,10 @@
   function highlightText(e) {
     if (!e) return "";
     if (e.kind === "violation") {
+      // The message is the whole one-line report; older records may only have the parts.
+      if (e.message) return e.message;
       const head = [e.property, e.section ? "(" + e.section + ")" : ""].filter(Boolean).join(" ");
-      return [head, e.detail, e.message].filter((s, i, a) => s && a.indexOf(s) === i).join(": ");
+      return [head, e.detail].filter(Boolean).join(": ");
     }
     if (e.kind === "panic") return peerName(e.peer) + " panicked" + (e.location ? " at " + e.location : "") + ": " + (e.message || "");
     if (e.kind === "check") return e.check + " failed: " + (e.detail || "");
@@ -1112,7 +1114,8 @@
     if (e) {
       $("failure").hidden = false;
       $("failure-kind").textContent = e.kind === "check" ? "failed check" : e.kind;
-      let text = highlightText(e) + "  at " + fmtT(e.t);
+      let text = highlightText(e);
+      if (!/ at [0-9.]+ s$/.test(text)) text += "  at " + fmtT(e.t);
       if (model.failure && model.failure !== e && model.failure.message && text.indexOf(model.failure.message) < 0) text += "\ntest failed: " + model.failure.message;
       $("highlight-text").textContent = text;
     }

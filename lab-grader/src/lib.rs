@@ -12,6 +12,7 @@
 //! - [`cli`]: the command line; the `grader` binary is [`cli::main_builtin`], which grades
 //!   the reference peer or `--impl student`, and writes handouts ([`handout`]).
 //! - [`cmd`], [`fail`], [`seed`]: commands, failure messages (Go's exact text), seeds.
+//! - [`cpu`]: the CPU time of each test, and when a virtual-time verdict needs a warning.
 //! - [`invariants`]: [`invariants::Monitor`] checks Raft's safety properties (Figure 3) on
 //!   every look at a peer's state, and names the first one broken, with its paper section.
 //!
@@ -38,6 +39,7 @@
 
 pub mod cli;
 pub mod cmd;
+pub mod cpu;
 pub mod fail;
 pub mod handout;
 pub mod harness;

@@ -26,7 +26,7 @@ pub(crate) struct Job {
 /// A message from a test thread to the coordinator.
 enum Event {
     Output(usize, String),
-    Done(usize, f64, Outcome),
+    Done(usize, f64, f64, Outcome),
 }
 
 /// The test thread of job `id`: runs it, forwarding its output and then its result.
@@ -35,8 +35,8 @@ fn test_thread(id: usize, job: Job, opts: &Options, tx: mpsc::Sender<Event>) {
     let sink = Box::new(move |s: &str| {
         let _ = out.send(Event::Output(id, s.to_string()));
     });
-    let (secs, outcome) = run_test(job.case, job.test_seed, opts, sink);
-    let _ = tx.send(Event::Done(id, secs, outcome));
+    let (secs, cpu_secs, outcome) = run_test(job.case, job.test_seed, opts, sink);
+    let _ = tx.send(Event::Done(id, secs, cpu_secs, outcome));
 }
 
 /// Default wall-clock budgets per test.
@@ -81,7 +81,7 @@ struct Coordinator<'a> {
 }
 
 impl Coordinator<'_> {
-    fn finish(&mut self, id: usize, secs: f64, outcome: Outcome) {
+    fn finish(&mut self, id: usize, secs: f64, cpu_secs: f64, outcome: Outcome) {
         let job = self.jobs[id];
         let run = TestRun {
             name: job.case.name,
@@ -90,6 +90,7 @@ impl Coordinator<'_> {
             run_seed: job.run_seed,
             test_seed: job.test_seed,
             secs,
+            cpu_secs,
             outcome,
         };
         if self.opts.runs <= 1
@@ -121,7 +122,9 @@ impl Coordinator<'_> {
             let fail = Fail::Stuck {
                 secs: budget.as_secs(),
             };
-            self.finish(id, budget.as_secs_f64(), Outcome::failed(&fail.to_string()));
+            // An abandoned thread's CPU time cannot be read from here: recorded as zero.
+            let outcome = Outcome::failed(&fail.to_string());
+            self.finish(id, budget.as_secs_f64(), 0.0, outcome);
         }
     }
 
@@ -191,9 +194,9 @@ pub(crate) fn execute(
                     c.slots[id].buf.push_str(&text);
                 }
             }
-            Ok(Event::Done(id, secs, outcome)) => {
+            Ok(Event::Done(id, secs, cpu_secs, outcome)) => {
                 if c.slots[id].result.is_none() {
-                    c.finish(id, secs, outcome);
+                    c.finish(id, secs, cpu_secs, outcome);
                 }
             }
             Err(RecvTimeoutError::Timeout) => c.expire(budget),

@@ -4,6 +4,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use crate::cpu::{self, Workers};
 use crate::fail::Fail;
 use crate::harness::{Sink, TestContext};
 use crate::options::Options;
@@ -37,15 +38,25 @@ fn failed_with(t: &TestContext, f: &Fail, part: Part) -> Outcome {
     }
 }
 
-/// The test's runtime; every thread of it reports its panics to `t`.
-fn runtime(real_time: bool, t: &TestContext) -> std::io::Result<tokio::runtime::Runtime> {
+/// The test's runtime; every thread of it reports its panics to `t`, and the CPU time of a
+/// real-time runtime's threads to `workers`.
+fn runtime(
+    real_time: bool,
+    t: &TestContext,
+    workers: &Workers,
+) -> std::io::Result<tokio::runtime::Runtime> {
     if real_time {
         let worker = t.clone();
+        let (parked, stopped) = (workers.clone(), workers.clone());
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_time()
             .on_thread_start(move || panics::enter(&worker))
-            .on_thread_stop(panics::leave)
+            .on_thread_park(move || parked.record())
+            .on_thread_stop(move || {
+                stopped.record();
+                panics::leave();
+            })
             .build()
     } else {
         tokio::runtime::Builder::new_current_thread()
@@ -56,19 +67,34 @@ fn runtime(real_time: bool, t: &TestContext) -> std::io::Result<tokio::runtime::
 }
 
 /// Runs `case` with `test_seed` on a new runtime of the current thread, printing through
-/// `sink`; returns the test's duration (virtual seconds in virtual time) and outcome.
+/// `sink`; returns the test's duration (virtual seconds in virtual time), its CPU seconds
+/// (see [`crate::cpu`]) and its outcome.
 pub(crate) fn run_test(
     case: TestCase,
     test_seed: u64,
     opts: &Options,
     sink: Sink,
+) -> (f64, f64, Outcome) {
+    let cpu0 = cpu::thread_now();
+    let workers = Workers::default();
+    let (secs, outcome) = run_test_on(case, test_seed, opts, sink, &workers);
+    let cpu = cpu::thread_now().saturating_sub(cpu0) + workers.total();
+    (secs, cpu.as_secs_f64(), outcome)
+}
+
+fn run_test_on(
+    case: TestCase,
+    test_seed: u64,
+    opts: &Options,
+    sink: Sink,
+    workers: &Workers,
 ) -> (f64, Outcome) {
     let real_time = opts.real_time;
     let t = TestContext::titled(test_seed, case.title, sink);
     t.set_invariants(opts.invariants);
     panics::enter(&t);
     let result = catch_unwind(AssertUnwindSafe(|| {
-        let rt = runtime(real_time, &t)?;
+        let rt = runtime(real_time, &t, workers)?;
         let r = rt.block_on(drive(case, t.clone()));
         rt.shutdown_background();
         Ok::<_, std::io::Error>(r)

@@ -27,6 +27,8 @@ Examples:
   cargo run -p grader -- 2A --impl student       grade the raft-student crate instead
   cargo run -p grader -- 2C --no-invariants      the Go tester's verdict alone (no safety checks)
   cargo run -p grader -- handout ../lab          write a starter workspace for a class
+  cargo run -p grader -- grade --help            grade a submission: points, JSON, JUnit,
+                                                 Gradescope (for course staff)
 
 Virtual time (the default) runs each test on one thread with tokio's paused clock: sleeps and
 timeouts take no wall time, so 2A-2D finish in seconds, and a run is a function of its seed.
@@ -177,6 +179,10 @@ pub fn main_with_args<R: LabRaft>(
     args: impl IntoIterator<Item = String>,
     out: &mut dyn Write,
 ) -> i32 {
+    let args: Vec<String> = args.into_iter().collect();
+    if args.get(1).map(String::as_str) == Some("grade") {
+        return crate::grade::main_with_args::<R>(&args[1..], out);
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -229,8 +235,22 @@ impl Implementation {
     }
 }
 
-/// The `grader` binary: `handout <DIR>`, or grading the implementation `--impl` names (the
-/// first of `implementations` by default).
+/// The implementation `args` ask for: `--impl`, of a plain run or of `grade` (where a
+/// `--submission` forwards `--impl` to the submission's own grader instead).
+fn chosen_implementation(args: &[String]) -> Option<String> {
+    if args.get(1).map(String::as_str) == Some("grade") {
+        return crate::grade::GradeCli::try_parse_from(&args[1..])
+            .ok()
+            .filter(|g| g.submission.is_none())
+            .and_then(|g| g.implementation);
+    }
+    Cli::try_parse_from(args)
+        .ok()
+        .and_then(|c| c.implementation)
+}
+
+/// The `grader` binary: `handout <DIR>`, `grade ...`, or grading the implementation `--impl`
+/// names (the first of `implementations` by default).
 pub fn main_builtin_with_args(
     implementations: &[Implementation],
     args: Vec<String>,
@@ -239,9 +259,7 @@ pub fn main_builtin_with_args(
     if args.get(1).map(String::as_str) == Some("handout") {
         return crate::handout::main_with_args(&args[1..], out);
     }
-    let chosen = Cli::try_parse_from(&args)
-        .ok()
-        .and_then(|c| c.implementation);
+    let chosen = chosen_implementation(&args);
     let found = match chosen.as_deref() {
         None => implementations.first(),
         Some(name) => implementations.iter().find(|i| i.name == name),

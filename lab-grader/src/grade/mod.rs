@@ -129,6 +129,11 @@ pub struct GradeCli {
     /// process under --timeout; a build failure, crash, hang or garbage output scores zero.
     #[arg(long, value_name = "PATH")]
     pub submission: Option<PathBuf>,
+    /// Cargo's target directory for building a --submission (default: CARGO_TARGET_DIR, or
+    /// the submission's own `target`). A class loop shares one to compile the dependencies
+    /// once.
+    #[arg(long, value_name = "DIR")]
+    pub target_dir: Option<PathBuf>,
     /// Wall-clock limit in seconds for a --submission, build included.
     #[arg(long, value_name = "SECS", default_value_t = 1800)]
     pub timeout: u64,

@@ -221,8 +221,18 @@ fn copy_crate(from: &Path, to: &Path) -> Result<(), String> {
 }
 
 /// Builds the workspace's `grader` binary; its path, or why not.
-fn build(ws: &Path, deadline: Instant) -> Result<PathBuf, (Status, String)> {
+fn build(
+    ws: &Path,
+    target_dir: Option<&Path>,
+    deadline: Instant,
+) -> Result<PathBuf, (Status, String)> {
     let mut cmd = Command::new(cargo());
+    if let Some(dir) = target_dir {
+        cmd.env(
+            "CARGO_TARGET_DIR",
+            std::path::absolute(dir).unwrap_or(dir.to_path_buf()),
+        );
+    }
     cmd.args([
         "build",
         "-p",
@@ -311,7 +321,7 @@ pub fn grade(
         .map_err(|e| (Status::Crashed, format!("{}: {e}", scratch.display())))
         .and_then(|()| {
             let ws = workspace_for(path, &scratch).map_err(|m| (Status::BuildFailed, m))?;
-            let exe = build(&ws, deadline)?;
+            let exe = build(&ws, cli.target_dir.as_deref(), deadline)?;
             run_grader(&exe, &ws, &scratch, cli, seed, deadline)
         });
     let _ = std::fs::remove_dir_all(&scratch);

@@ -130,7 +130,10 @@ pub fn summary_lines(runs: &[TestRun], seed: u64, real_time: bool, wall_secs: f6
 /// wall clock.
 pub fn cpu_warning(runs: &[TestRun]) -> String {
     let mut heavy: Vec<&str> = Vec::new();
-    for r in runs.iter().filter(|r| crate::cpu::is_heavy(r.secs, r.cpu_secs)) {
+    for r in runs
+        .iter()
+        .filter(|r| crate::cpu::is_heavy(r.secs, r.cpu_secs))
+    {
         if !heavy.contains(&r.name) {
             heavy.push(r.name);
         }
@@ -278,9 +281,16 @@ mod tests {
         heavy.cpu_secs = 1.0; // more than 4.5 / 6
         let runs = [heavy.clone(), heavy];
         let s = summary_lines(&runs, 1, false, 1.0);
-        let warning = s.lines().find(|l| l.starts_with("warning: CPU time")).expect(&s);
+        let warning = s
+            .lines()
+            .find(|l| l.starts_with("warning: CPU time"))
+            .expect(&s);
         assert!(warning.contains("1/6 of the virtual test time in initial_election_2a:"));
-        assert_eq!(warning.matches("initial_election_2a").count(), 1, "{warning}");
+        assert_eq!(
+            warning.matches("initial_election_2a").count(),
+            1,
+            "{warning}"
+        );
         assert!(!summary_lines(&runs, 1, true, 1.0).contains("warning"));
         assert!(stress_table(&["initial_election_2a"], &runs, false, "").contains("warning"));
     }

@@ -369,6 +369,9 @@ pub fn zero_record(
     record
 }
 
+/// A view of a record as the text of a file.
+type Render = fn(&GradeRecord) -> String;
+
 /// Prints the record in `--format` and writes the files asked for; the exit status.
 pub fn emit(record: &GradeRecord, cli: &GradeCli, out: &mut dyn Write) -> i32 {
     let shown = match cli.format {
@@ -380,7 +383,7 @@ pub fn emit(record: &GradeRecord, cli: &GradeCli, out: &mut dyn Write) -> i32 {
         eprintln!("error: cannot write the report: {e}");
         status = 1;
     }
-    let files: [(&Option<PathBuf>, fn(&GradeRecord) -> String); 3] = [
+    let files: [(&Option<PathBuf>, Render); 3] = [
         (&cli.json, |r| format!("{}\n", r.to_json())),
         (&cli.junit, junit::to_junit),
         (&cli.gradescope, gradescope::to_gradescope),

@@ -96,7 +96,13 @@ fn grade_has_its_own_help_and_usage_errors() {
     let o = grader(&["grade", "--help"]);
     assert_eq!(o.status.code(), Some(0));
     let help = text(&o.stdout);
-    for needle in ["--runs", "--real-time-runs", "--points", "--gradescope", "1 - 0.9^30"] {
+    for needle in [
+        "--runs",
+        "--real-time-runs",
+        "--points",
+        "--gradescope",
+        "1 - 0.9^30",
+    ] {
         assert!(help.contains(needle), "{needle} missing from grade --help");
     }
     let o = grader(&["grade", "2E"]);

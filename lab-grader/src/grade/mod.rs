@@ -39,7 +39,7 @@ use record::{Clock, GradeRecord, RunRecord, SCHEMA, Status, TestResult};
 /// Virtual-time runs per test by default. A test that fails in a fraction p of runs passes
 /// all N with probability (1-p)^N: with N = 30 a 10%-flaky test is caught with probability
 /// 1 - 0.9^30 = 95.8% (a 20%-flaky one 99.9%), while a correct peer never fails. 30 runs of
-/// all 28 tests take ~25 s of wall time on 2 cores.
+/// all 28 tests take ~45-60 s of wall time on 2 cores.
 pub const DEFAULT_VIRTUAL_RUNS: u32 = 30;
 
 /// Real-time runs per test by default: one, because virtual time cannot see a peer that

@@ -90,3 +90,43 @@ fn an_exact_name_selects_only_that_test() {
     let o = grader(&["--list", "--test", "churn"]);
     assert_eq!(text(&o.stdout).lines().count(), 2);
 }
+
+#[test]
+fn grade_has_its_own_help_and_usage_errors() {
+    let o = grader(&["grade", "--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    let help = text(&o.stdout);
+    for needle in [
+        "--runs",
+        "--real-time-runs",
+        "--points",
+        "--gradescope",
+        "1 - 0.9^30",
+    ] {
+        assert!(help.contains(needle), "{needle} missing from grade --help");
+    }
+    let o = grader(&["grade", "2E"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = grader(&["grade", "--impl", "nobody"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("cannot grade --impl \"nobody\""));
+}
+
+#[test]
+fn grade_prints_a_score() {
+    let o = grader(&[
+        "grade",
+        "--test",
+        "basic_agree_2b",
+        "--runs",
+        "2",
+        "--real-time-runs",
+        "0",
+        "--seed",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.lines().any(|l| l == "score 2.50/2.50"), "{out}");
+    assert!(out.lines().any(|l| l == "1 passed, 0 failed"), "{out}");
+}

@@ -34,6 +34,8 @@ Examples:
   cargo run -p grader -- view target/grader/backup_2b-seed7
                                                  show a bundle's events (see view --help)
   cargo run -p grader -- handout ../lab          write a starter workspace for a class
+  cargo run -p grader -- grade --help            grade a submission: points, JSON, JUnit,
+                                                 Gradescope (for course staff)
 
 Virtual time (the default) runs each test on one thread with tokio's paused clock: sleeps and
 timeouts take no wall time, so 2A-2D finish in seconds, and a run is a function of its seed.
@@ -210,6 +212,9 @@ pub fn main_with_args<R: LabRaft>(
     if args.get(1).map(String::as_str) == Some("view") {
         return crate::trace::view::main_with_args(&args[1..], out);
     }
+    if args.get(1).map(String::as_str) == Some("grade") {
+        return crate::grade::main_with_args::<R>(&args[1..], out);
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -262,8 +267,22 @@ impl Implementation {
     }
 }
 
-/// The `grader` binary: `handout <DIR>`, or grading the implementation `--impl` names (the
-/// first of `implementations` by default).
+/// The implementation `args` ask for: `--impl`, of a plain run or of `grade` (where a
+/// `--submission` forwards `--impl` to the submission's own grader instead).
+fn chosen_implementation(args: &[String]) -> Option<String> {
+    if args.get(1).map(String::as_str) == Some("grade") {
+        return crate::grade::GradeCli::try_parse_from(&args[1..])
+            .ok()
+            .filter(|g| g.submission.is_none())
+            .and_then(|g| g.implementation);
+    }
+    Cli::try_parse_from(args)
+        .ok()
+        .and_then(|c| c.implementation)
+}
+
+/// The `grader` binary: `handout <DIR>`, `grade ...`, or grading the implementation `--impl`
+/// names (the first of `implementations` by default).
 pub fn main_builtin_with_args(
     implementations: &[Implementation],
     args: Vec<String>,
@@ -275,9 +294,7 @@ pub fn main_builtin_with_args(
     if args.get(1).map(String::as_str) == Some("view") {
         return crate::trace::view::main_with_args(&args[1..], out);
     }
-    let chosen = Cli::try_parse_from(&args)
-        .ok()
-        .and_then(|c| c.implementation);
+    let chosen = chosen_implementation(&args);
     let found = match chosen.as_deref() {
         None => implementations.first(),
         Some(name) => implementations.iter().find(|i| i.name == name),

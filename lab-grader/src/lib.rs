@@ -11,7 +11,10 @@
 //!   wall-clock watchdog, and writes the report ([`report`]).
 //! - [`cli`]: the command line; the `grader` binary is [`cli::main_builtin`], which grades
 //!   the reference peer or `--impl student`, and writes handouts ([`handout`]).
+//! - [`grade`]: `grader grade` for course staff: many seeded runs and a real-time run per
+//!   test, points, JSON, JUnit and Gradescope output, submissions graded from outside.
 //! - [`cmd`], [`fail`], [`seed`]: commands, failure messages (Go's exact text), seeds.
+//! - [`cpu`]: the CPU time of each test, and when a virtual-time verdict needs a warning.
 //! - [`invariants`]: [`invariants::Monitor`] checks Raft's safety properties (Figure 3) on
 //!   every look at a peer's state, and names the first one broken, with its paper section.
 //!
@@ -38,7 +41,9 @@
 
 pub mod cli;
 pub mod cmd;
+pub mod cpu;
 pub mod fail;
+pub mod grade;
 pub mod handout;
 pub mod harness;
 pub mod invariants;

@@ -40,6 +40,9 @@ pub struct TestRun {
     pub test_seed: u64,
     /// Test duration in seconds (virtual in virtual-time mode).
     pub secs: f64,
+    /// CPU seconds of the threads that ran the test (see [`crate::cpu`]; zero for a test the
+    /// watchdog abandoned).
+    pub cpu_secs: f64,
     /// The outcome.
     pub outcome: Outcome,
     /// Whether it ran on the real clock (then it cannot be replayed).
@@ -124,19 +127,49 @@ pub fn bundle_path(dir: &std::path::Path) -> String {
     format!("{}/", dir.display())
 }
 
-/// The closing lines: PASS/FAIL, `N passed, M failed`, total and wall time, the seed.
+/// The closing lines: PASS/FAIL, `N passed, M failed`, total test time and CPU time, a
+/// warning for CPU-heavy virtual-time tests, the wall time, the seed.
 pub fn summary_lines(runs: &[TestRun], seed: u64, real_time: bool, wall_secs: f64) -> String {
     let passed = runs.iter().filter(|r| r.passed()).count();
     let failed = runs.len() - passed;
     let total: f64 = runs.iter().map(|r| r.secs).sum();
+    let cpu: f64 = runs.iter().map(|r| r.cpu_secs).sum();
     let clock = if real_time { "real" } else { "virtual" };
     let mut s = String::new();
     s.push_str(if failed == 0 { "PASS\n" } else { "FAIL\n" });
     let _ = writeln!(s, "{passed} passed, {failed} failed");
     let _ = writeln!(s, "total test time {total:.1} s ({clock})");
+    let _ = writeln!(s, "total CPU {cpu:.2} s");
+    if !real_time {
+        s.push_str(&cpu_warning(runs));
+    }
     let _ = writeln!(s, "wall time {wall_secs:.1} s");
     let _ = writeln!(s, "seed {seed}");
     s
+}
+
+/// The warning for virtual-time runs whose CPU time is more than [`crate::cpu::HEAVY_SHARE`]
+/// of their virtual duration (empty when there are none): their verdict may not hold on the
+/// wall clock.
+pub fn cpu_warning(runs: &[TestRun]) -> String {
+    let mut heavy: Vec<&str> = Vec::new();
+    for r in runs
+        .iter()
+        .filter(|r| crate::cpu::is_heavy(r.secs, r.cpu_secs))
+    {
+        if !heavy.contains(&r.name) {
+            heavy.push(r.name);
+        }
+    }
+    if heavy.is_empty() {
+        return String::new();
+    }
+    format!(
+        "warning: CPU time above 1/6 of the virtual test time in {}: the Go lab expects about \
+         1 min of CPU for 6 min of real time, so these verdicts may not hold on the wall clock \
+         (try --real-time)\n",
+        heavy.join(", ")
+    )
 }
 
 #[derive(Default)]
@@ -144,6 +177,7 @@ struct Row {
     passed: usize,
     failed: usize,
     secs: Vec<f64>,
+    cpu: Vec<f64>,
 }
 
 /// The `--runs` table: per test, passes, failures, mean, standard deviation, min and max of
@@ -163,17 +197,19 @@ pub fn stress_table(
             row.failed += 1;
         }
         row.secs.push(r.secs);
+        row.cpu.push(r.cpu_secs);
     }
     let clock = if real_time { "s" } else { "vs" };
     let mut s = format!(
-        "{:<34} {:>6} {:>6} {:>8} {:>7} {:>8} {:>8}\n",
+        "{:<34} {:>6} {:>6} {:>8} {:>7} {:>8} {:>8} {:>8}\n",
         "test",
         "passed",
         "failed",
         format!("mean {clock}"),
         "stddev",
         "min",
-        "max"
+        "max",
+        "mean CPU"
     );
     for name in order {
         let Some(row) = rows.get(name) else { continue };
@@ -182,13 +218,17 @@ pub fn stress_table(
         let var = row.secs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
         let min = row.secs.iter().copied().fold(f64::INFINITY, f64::min);
         let max = row.secs.iter().copied().fold(0.0, f64::max);
+        let cpu = row.cpu.iter().sum::<f64>() / n;
         let _ = writeln!(
             s,
-            "{name:<34} {:>6} {:>6} {mean:>8.1} {:>7.2} {min:>8.1} {max:>8.1}",
+            "{name:<34} {:>6} {:>6} {mean:>8.1} {:>7.2} {min:>8.1} {max:>8.1} {cpu:>8.3}",
             row.passed,
             row.failed,
             var.sqrt()
         );
+    }
+    if !real_time {
+        s.push_str(&cpu_warning(runs));
     }
     let failures: Vec<&TestRun> = runs.iter().filter(|r| !r.passed()).collect();
     if !failures.is_empty() {
@@ -220,6 +260,7 @@ mod tests {
             run_seed: 42,
             test_seed: 7,
             secs: 4.5,
+            cpu_secs: 0.25,
             outcome,
             real_time: false,
             bundle: None,
@@ -275,7 +316,29 @@ mod tests {
         assert!(s.lines().any(|l| l == "1 passed, 1 failed"), "{s}");
         assert!(s.starts_with("FAIL\n"));
         assert!(s.contains("total test time 9.0 s (virtual)"));
+        assert!(s.lines().any(|l| l == "total CPU 0.50 s"), "{s}");
+        assert!(!s.contains("warning"), "{s}");
         assert!(s.contains("seed 42"));
+    }
+
+    #[test]
+    fn cpu_heavy_virtual_runs_get_a_warning() {
+        let mut heavy = run(Outcome::Passed(None));
+        heavy.cpu_secs = 1.0; // more than 4.5 / 6
+        let runs = [heavy.clone(), heavy];
+        let s = summary_lines(&runs, 1, false, 1.0);
+        let warning = s
+            .lines()
+            .find(|l| l.starts_with("warning: CPU time"))
+            .expect(&s);
+        assert!(warning.contains("1/6 of the virtual test time in initial_election_2a:"));
+        assert_eq!(
+            warning.matches("initial_election_2a").count(),
+            1,
+            "{warning}"
+        );
+        assert!(!summary_lines(&runs, 1, true, 1.0).contains("warning"));
+        assert!(stress_table(&["initial_election_2a"], &runs, false, "").contains("warning"));
     }
 
     #[test]
@@ -292,6 +355,8 @@ mod tests {
         let row = s.lines().nth(1).unwrap();
         assert!(row.starts_with("initial_election_2a"));
         assert!(row.contains("     1      1      4.5"), "{row}");
+        assert!(row.ends_with("    0.250"), "{row}");
+        assert!(s.lines().next().unwrap().ends_with("mean CPU"));
         assert!(s.contains("initial_election_2a (run 1): boom"));
         assert!(s.contains("--test initial_election_2a --seed 43"));
     }

@@ -30,7 +30,7 @@ pub(crate) struct Job {
 /// A message from a test thread to the coordinator.
 enum Event {
     Output(usize, String),
-    Done(usize, f64, Outcome, Option<PathBuf>),
+    Done(usize, Box<TestRun>),
 }
 
 /// The test thread of job `id`: runs it, forwarding its output, writes its bundle (when it
@@ -43,17 +43,17 @@ fn test_thread(id: usize, job: Job, opts: &Options, tx: mpsc::Sender<Event>) {
         lock(&copy).push_str(s);
         let _ = out.send(Event::Output(id, s.to_string()));
     });
-    let (secs, outcome, t) = run_test(job.case, job.test_seed, opts, sink);
-    let run = test_run(job, opts, secs, outcome);
-    let bundle = if !run.passed() || opts.trace {
+    let finished = run_test(job.case, job.test_seed, opts, sink);
+    let mut run = test_run(job, opts, finished.secs, finished.outcome);
+    run.cpu_secs = finished.cpu_secs;
+    if !run.passed() || opts.trace {
         let printed = lock(&printed).clone();
-        write_bundle(&run, opts, &t, &printed)
-    } else {
-        None
-    };
-    let _ = tx.send(Event::Done(id, secs, run.outcome, bundle));
+        run.bundle = write_bundle(&run, opts, &finished.t, &printed);
+    }
+    let _ = tx.send(Event::Done(id, Box::new(run)));
 }
 
+/// The record of job `job`'s run (no CPU time or bundle yet).
 fn test_run(job: Job, opts: &Options, secs: f64, outcome: Outcome) -> TestRun {
     TestRun {
         name: job.case.name,
@@ -62,6 +62,7 @@ fn test_run(job: Job, opts: &Options, secs: f64, outcome: Outcome) -> TestRun {
         run_seed: job.run_seed,
         test_seed: job.test_seed,
         secs,
+        cpu_secs: 0.0,
         outcome,
         real_time: opts.real_time,
         bundle: None,
@@ -162,9 +163,7 @@ struct Coordinator<'a> {
 }
 
 impl Coordinator<'_> {
-    fn finish(&mut self, id: usize, secs: f64, outcome: Outcome, bundle: Option<PathBuf>) {
-        let mut run = test_run(self.jobs[id], self.opts, secs, outcome);
-        run.bundle = bundle;
+    fn finish(&mut self, id: usize, run: TestRun) {
         if self.opts.runs <= 1
             && matches!(
                 run.outcome,
@@ -198,12 +197,10 @@ impl Coordinator<'_> {
             let fail = Fail::Stuck {
                 secs: budget.as_secs(),
             };
-            self.finish(
-                id,
-                budget.as_secs_f64(),
-                Outcome::failed(&fail.to_string()),
-                None,
-            );
+            // An abandoned thread's CPU time cannot be read from here: recorded as zero.
+            let outcome = Outcome::failed(&fail.to_string());
+            let run = test_run(self.jobs[id], self.opts, budget.as_secs_f64(), outcome);
+            self.finish(id, run);
         }
     }
 
@@ -273,9 +270,9 @@ pub(crate) fn execute(
                     c.slots[id].buf.push_str(&text);
                 }
             }
-            Ok(Event::Done(id, secs, outcome, bundle)) => {
+            Ok(Event::Done(id, run)) => {
                 if c.slots[id].result.is_none() {
-                    c.finish(id, secs, outcome, bundle);
+                    c.finish(id, *run);
                 }
             }
             Err(RecvTimeoutError::Timeout) => c.expire(budget),

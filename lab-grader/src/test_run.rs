@@ -4,6 +4,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use crate::cpu::{self, Workers};
 use crate::fail::Fail;
 use crate::harness::{Sink, TestContext};
 use crate::options::Options;
@@ -49,16 +50,18 @@ fn failed_with(t: &TestContext, f: &Fail, part: Part) -> Outcome {
     }
 }
 
-/// The test's runtime; every thread of it reports its panics to `t`.
-/// The test's runtime; every thread of it reports its panics to `t` and its log lines (at
-/// `level` and above) to `t`'s record.
+/// The test's runtime; every thread of it reports its panics to `t`, its log lines (at
+/// `level` and above) to `t`'s record, and (a real-time runtime's workers) its CPU time to
+/// `workers`.
 fn runtime(
     real_time: bool,
     t: &TestContext,
     level: tracing::level_filters::LevelFilter,
+    workers: &Workers,
 ) -> std::io::Result<tokio::runtime::Runtime> {
     if real_time {
         let worker = t.clone();
+        let (parked, stopped) = (workers.clone(), workers.clone());
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_time()
@@ -67,7 +70,11 @@ fn runtime(
                 // The worker lives as long as the runtime: its capture does too.
                 std::mem::forget(logs::capture(level));
             })
-            .on_thread_stop(panics::leave)
+            .on_thread_park(move || parked.record())
+            .on_thread_stop(move || {
+                stopped.record();
+                panics::leave();
+            })
             .build()
     } else {
         tokio::runtime::Builder::new_current_thread()
@@ -77,15 +84,23 @@ fn runtime(
     }
 }
 
+/// What one test run produced.
+pub(crate) struct Finished {
+    /// The test's duration (virtual seconds in virtual time).
+    pub(crate) secs: f64,
+    /// Its CPU seconds (see [`crate::cpu`]).
+    pub(crate) cpu_secs: f64,
+    /// How it ended.
+    pub(crate) outcome: Outcome,
+    /// Its context, which holds the run's record.
+    pub(crate) t: TestContext,
+}
+
 /// Runs `case` with `test_seed` on a new runtime of the current thread, printing through
-/// `sink`; returns the test's duration (virtual seconds in virtual time), outcome and context
-/// (which holds the run's record).
-pub(crate) fn run_test(
-    case: TestCase,
-    test_seed: u64,
-    opts: &Options,
-    sink: Sink,
-) -> (f64, Outcome, TestContext) {
+/// `sink`.
+pub(crate) fn run_test(case: TestCase, test_seed: u64, opts: &Options, sink: Sink) -> Finished {
+    let cpu0 = cpu::thread_now();
+    let workers = Workers::default();
     let t = TestContext::titled(test_seed, case.title, sink);
     t.set_invariants(opts.invariants);
     if opts.log {
@@ -95,10 +110,16 @@ pub(crate) fn run_test(
     let level = logs::level(opts.trace || opts.log);
     panics::enter(&t);
     let capture = logs::capture(level);
-    let (secs, outcome) = run_on_runtime(case, opts.real_time, &t, level);
+    let (secs, outcome) = run_on_runtime(case, opts.real_time, &t, level, &workers);
     drop(capture);
     panics::leave();
-    (secs, outcome, t)
+    let cpu = cpu::thread_now().saturating_sub(cpu0) + workers.total();
+    Finished {
+        secs,
+        cpu_secs: cpu.as_secs_f64(),
+        outcome,
+        t,
+    }
 }
 
 fn run_on_runtime(
@@ -106,9 +127,10 @@ fn run_on_runtime(
     real_time: bool,
     t: &TestContext,
     level: tracing::level_filters::LevelFilter,
+    workers: &Workers,
 ) -> (f64, Outcome) {
     let result = catch_unwind(AssertUnwindSafe(|| {
-        let rt = runtime(real_time, t, level)?;
+        let rt = runtime(real_time, t, level, workers)?;
         let r = rt.block_on(drive(case, t.clone()));
         rt.shutdown_background();
         Ok::<_, std::io::Error>(r)

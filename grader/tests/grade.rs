@@ -1,0 +1,389 @@
+//! `grader grade` (issue 14): the reference scores full marks, the student skeleton zero with
+//! its hints, a deliberately broken peer (the reference with `snapshot()` dropped) a partial
+//! score; the JUnit XML parses back with the structure CI readers use; the Gradescope file
+//! has the documented fields; a submission that does not build, crashes, hangs or prints
+//! garbage scores zero with a clear status instead of crashing the grader.
+
+// The helpers outside #[test] functions check as the tests do: a panic is the report.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use grader::grade::record::{GradeRecord, Status};
+use lab_api::{LabRaft, PeerArgs, RaftView, Started};
+use labrpc_sim::Service;
+use raft_rpc::RaftPeer;
+
+/// The reference peer, except that it ignores every `snapshot()` call: its log grows without
+/// bound, so 2D fails while 2A-2C pass.
+struct NoSnapshots(Arc<RaftPeer>);
+
+impl LabRaft for NoSnapshots {
+    fn make(args: PeerArgs) -> Arc<Self> {
+        Arc::new(NoSnapshots(RaftPeer::make(args)))
+    }
+    fn service(self: Arc<Self>) -> Service {
+        self.0.clone().service()
+    }
+    fn start(self: &Arc<Self>, command: Bytes) -> Option<Started> {
+        self.0.start(command)
+    }
+    fn get_state(&self) -> (u64, bool) {
+        self.0.get_state()
+    }
+    fn snapshot(self: &Arc<Self>, _index: u64, _snapshot: Bytes) {}
+    fn kill(&self) {
+        self.0.kill();
+    }
+    fn inspect(&self) -> Option<RaftView> {
+        self.0.inspect()
+    }
+}
+
+/// Runs `grade <args> --format json` in this process for peer `R`; the exit status and record.
+fn grade<R: LabRaft>(args: &[&str]) -> (i32, GradeRecord) {
+    let mut argv: Vec<String> = ["grade", "--format", "json", "--jobs", "2"]
+        .iter()
+        .chain(args)
+        .map(|s| s.to_string())
+        .collect();
+    argv.shrink_to_fit();
+    let mut out = Vec::new();
+    let code = grader::grade::main_with_args::<R>(&argv, &mut out);
+    let text = String::from_utf8(out).expect("utf-8");
+    let record = GradeRecord::from_json(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    (code, record)
+}
+
+#[test]
+fn the_reference_scores_full_marks_with_every_run_recorded() {
+    let (code, r) =
+        grade::<RaftPeer>(&["2A", "--runs", "3", "--real-time-runs", "0", "--seed", "4"]);
+    assert_eq!(code, 0);
+    assert_eq!(r.status, Status::Graded);
+    assert!(
+        (r.score - 25.0).abs() < 1e-9 && (r.max_score - 25.0).abs() < 1e-9,
+        "{r:?}"
+    );
+    assert_eq!(r.tests.len(), 3);
+    for t in &r.tests {
+        assert!(t.passed && t.message.is_none());
+        let seeds: Vec<u64> = t.runs.iter().map(|run| run.run_seed).collect();
+        assert_eq!(seeds, [4, 5, 6], "distinct seeds, seed + k");
+        assert!(
+            t.runs
+                .iter()
+                .all(|run| run.rpcs.is_some_and(|n| n > 0) && run.secs > 0.0)
+        );
+    }
+    assert!(r.cpu_secs > 0.0);
+}
+
+#[test]
+fn a_real_time_run_counts_too() {
+    let (code, r) = grade::<RaftPeer>(&[
+        "--test",
+        "initial_election_2a",
+        "--runs",
+        "2",
+        "--real-time-runs",
+        "1",
+        "--seed",
+        "8",
+    ]);
+    assert_eq!(code, 0);
+    let t = &r.tests[0];
+    assert_eq!(t.runs.len(), 3);
+    let real = &t.runs[2];
+    assert_eq!(real.clock, grader::grade::record::Clock::Real);
+    assert_eq!(real.run_seed, 10);
+    assert!(
+        real.passed && real.replay.ends_with("--real-time"),
+        "{real:?}"
+    );
+}
+
+#[test]
+fn the_skeleton_scores_zero_with_its_hints() {
+    let (code, r) = grade::<raft_student::Raft>(&[
+        "2A",
+        "--runs",
+        "2",
+        "--real-time-runs",
+        "1",
+        "--impl",
+        "student",
+        "--seed",
+        "1",
+    ]);
+    assert_eq!(code, 0, "graded, whatever the score");
+    assert_eq!(r.score, 0.0);
+    let t = &r.tests[0];
+    assert!(
+        !t.passed && t.runs.len() == 2,
+        "a failed test skips its real-time runs"
+    );
+    let m = t.message.as_deref().unwrap();
+    assert!(m.contains("expected one leader, got none"), "{m}");
+    assert!(m.contains("2A: leader election is not written yet"), "{m}");
+    assert!(
+        t.replay
+            .as_deref()
+            .unwrap()
+            .ends_with("--seed 1 --impl student"),
+        "{t:?}"
+    );
+}
+
+#[test]
+fn a_peer_that_drops_snapshots_gets_a_partial_score_and_valid_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    let gradescope = dir.path().join("results.json");
+    let points = dir.path().join("points.toml");
+    std::fs::write(&points, "[parts]\n2A = 10\n2D = 30\n").unwrap();
+    let (code, r) = grade::<NoSnapshots>(&[
+        "2A",
+        "2D",
+        "--runs",
+        "2",
+        "--real-time-runs",
+        "0",
+        "--seed",
+        "3",
+        "--points",
+        points.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+        "--gradescope",
+        gradescope.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    assert!((r.max_score - 40.0).abs() < 1e-9, "{}", r.max_score);
+    let part = |p: &str| r.parts.iter().find(|s| s.part == p).unwrap();
+    assert!((part("2A").score - 10.0).abs() < 1e-9, "{:?}", r.parts);
+    assert!(part("2D").score < 30.0 && r.score > 0.0 && r.score < r.max_score);
+    let failed = r.tests.iter().filter(|t| !t.passed).count();
+    assert!(failed > 0);
+
+    check_junit(&std::fs::read_to_string(&junit).unwrap(), &r, failed);
+    check_gradescope(&std::fs::read_to_string(&gradescope).unwrap(), &r);
+}
+
+/// The JUnit structure CI readers use: testsuites > testsuite > testcase, with name,
+/// classname, tests, failures and time, and a failure element with a message and the replay.
+fn check_junit(xml: &str, r: &GradeRecord, failed: usize) {
+    let doc = roxmltree::Document::parse(xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let attr = |n: roxmltree::Node, a: &str| {
+        n.attribute(a)
+            .unwrap_or_else(|| panic!("no {a}"))
+            .to_string()
+    };
+    assert_eq!(attr(root, "tests"), r.tests.len().to_string());
+    assert_eq!(attr(root, "failures"), failed.to_string());
+    attr(root, "time").parse::<f64>().unwrap();
+    let suites: Vec<_> = root.children().filter(|n| n.is_element()).collect();
+    assert_eq!(suites.len(), 2);
+    let mut cases = 0;
+    let mut failures = 0;
+    for suite in suites {
+        assert_eq!(suite.tag_name().name(), "testsuite");
+        let (tests, fails) = (attr(suite, "tests"), attr(suite, "failures"));
+        let mine: Vec<_> = suite
+            .children()
+            .filter(|n| n.has_tag_name("testcase"))
+            .collect();
+        assert_eq!(tests, mine.len().to_string());
+        let mut suite_fails = 0;
+        for case in mine {
+            cases += 1;
+            assert!(attr(case, "name").starts_with("Test"));
+            assert!(attr(case, "classname").starts_with("raft.2"));
+            attr(case, "time").parse::<f64>().unwrap();
+            if let Some(f) = case.children().find(|n| n.has_tag_name("failure")) {
+                suite_fails += 1;
+                assert!(!attr(f, "message").is_empty());
+                assert!(
+                    f.text()
+                        .unwrap()
+                        .contains("replay: cargo run -p grader -- --test")
+                );
+            }
+        }
+        assert_eq!(fails, suite_fails.to_string());
+        failures += suite_fails;
+    }
+    assert_eq!((cases, failures), (r.tests.len(), failed));
+}
+
+/// Gradescope's documented fields, with the right types, and scores that add up.
+fn check_gradescope(text: &str, r: &GradeRecord) {
+    let v: serde_json::Value = serde_json::from_str(text).unwrap();
+    let known = [
+        "score",
+        "execution_time",
+        "output",
+        "output_format",
+        "test_output_format",
+        "test_name_format",
+        "visibility",
+        "stdout_visibility",
+        "extra_data",
+        "tests",
+        "leaderboard",
+    ];
+    for k in v.as_object().unwrap().keys() {
+        assert!(
+            known.contains(&k.as_str()),
+            "undocumented top-level field {k}"
+        );
+    }
+    assert!((v["score"].as_f64().unwrap() - r.score).abs() < 1e-9);
+    assert!(v["execution_time"].is_u64());
+    assert!(
+        ["visible", "hidden", "after_due_date", "after_published"]
+            .contains(&v["visibility"].as_str().unwrap())
+    );
+    let tests = v["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), r.tests.len());
+    let test_fields = [
+        "score",
+        "max_score",
+        "status",
+        "name",
+        "name_format",
+        "number",
+        "output",
+        "output_format",
+        "tags",
+        "visibility",
+        "extra_data",
+    ];
+    let mut sum = 0.0;
+    for t in tests {
+        for k in t.as_object().unwrap().keys() {
+            assert!(
+                test_fields.contains(&k.as_str()),
+                "undocumented test field {k}"
+            );
+        }
+        let (score, max) = (
+            t["score"].as_f64().unwrap(),
+            t["max_score"].as_f64().unwrap(),
+        );
+        assert!(score == 0.0 || (score - max).abs() < 1e-9, "all or nothing");
+        assert!(["passed", "failed"].contains(&t["status"].as_str().unwrap()));
+        assert!(t["name"].as_str().unwrap().starts_with("Test"));
+        assert!(t["output"].is_string() && t["visibility"] == "visible");
+        if t["status"] == "failed" {
+            assert!(t["output"].as_str().unwrap().contains("replay: "));
+        }
+        sum += score;
+    }
+    assert!((sum - r.score).abs() < 1e-9);
+}
+
+#[test]
+fn a_bad_points_file_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let points = dir.path().join("points.toml");
+    std::fs::write(&points, "[tests]\nno_such_test = 3\n").unwrap();
+    let argv: Vec<String> = ["grade", "--points", points.to_str().unwrap()]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(
+        grader::grade::main_with_args::<RaftPeer>(&argv, &mut Vec::new()),
+        2
+    );
+}
+
+// Submissions graded from outside: tiny workspaces whose `grader` misbehaves (no
+// dependencies, so they build in a second), sharing one target directory.
+
+fn target_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("grade-submissions")
+}
+
+/// A workspace with a `grader` binary whose main is `main_rs`.
+fn fake_submission(dir: &Path, main_rs: &str) {
+    std::fs::create_dir_all(dir.join("grader/src")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[workspace]\nresolver = \"3\"\nmembers = [\"grader\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("grader/Cargo.toml"),
+        "[package]\nname = \"grader\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("grader/src/main.rs"), main_rs).unwrap();
+}
+
+fn grade_submission(main_rs: &str, timeout: &str) -> GradeRecord {
+    let tmp = tempfile::tempdir().unwrap();
+    fake_submission(tmp.path(), main_rs);
+    let (code, r) = grade::<RaftPeer>(&[
+        "2A",
+        "--submission",
+        tmp.path().to_str().unwrap(),
+        "--timeout",
+        timeout,
+        "--seed",
+        "2",
+        "--target-dir",
+        target_dir().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "a broken submission is graded, not a grader error");
+    assert_eq!(r.score, 0.0);
+    assert!((r.max_score - 25.0).abs() < 1e-9);
+    assert_eq!(r.tests.len(), 3);
+    r
+}
+
+#[test]
+fn a_submission_that_does_not_compile_is_a_zero_with_the_errors() {
+    let r = grade_submission("fn main() { let x: u32 = \"nope\"; }\n", "300");
+    assert_eq!(r.status, Status::BuildFailed);
+    let m = r.message.as_deref().unwrap();
+    assert!(m.contains("mismatched types"), "{m}");
+}
+
+#[test]
+fn a_submission_that_crashes_or_prints_garbage_is_a_zero() {
+    let r = grade_submission("fn main() { panic!(\"the peer exploded\"); }\n", "300");
+    assert_eq!(r.status, Status::Crashed);
+    assert!(r.message.as_deref().unwrap().contains("the peer exploded"));
+
+    // Megabytes on stdout, then a record that is not one: capped, and a clear status.
+    let r = grade_submission(
+        "fn main() {\n    let args: Vec<String> = std::env::args().collect();\n    \
+         let json = &args[args.iter().position(|a| a == \"--json\").unwrap() + 1];\n    \
+         for _ in 0..200_000 { println!(\"debug output line\"); }\n    \
+         std::fs::write(json, \"{not json\").unwrap();\n}\n",
+        "300",
+    );
+    assert_eq!(r.status, Status::BadOutput);
+    let m = r.message.as_deref().unwrap();
+    assert!(
+        m.contains("does not parse") && m.contains("bytes left out"),
+        "{}",
+        &m[..200]
+    );
+    assert!(m.len() < 200_000, "{}", m.len());
+}
+
+#[test]
+fn a_submission_that_hangs_is_killed_at_the_time_limit() {
+    let r = grade_submission(
+        "fn main() { std::thread::sleep(std::time::Duration::from_secs(600)); }\n",
+        "20",
+    );
+    assert_eq!(r.status, Status::TimedOut, "{:?}", r.message);
+    assert!(r.wall_secs < 60.0);
+}

@@ -1,0 +1,446 @@
+//! `grader grade`: one command per submission that course staff can trust and upload
+//! (issue 14). Each selected test runs [`DEFAULT_VIRTUAL_RUNS`] times in virtual time with
+//! distinct seeds and [`DEFAULT_REAL_TIME_RUNS`] time(s) on the wall clock; it passes when every
+//! run passes, and scores its points all-or-nothing ([`points`]). The result is a
+//! [`record::GradeRecord`], shown as text or JSON and written as JUnit XML ([`junit`]) or
+//! Gradescope's `results.json` ([`gradescope`]). [`submission`] grades a workspace or crate
+//! that lives elsewhere, in a child process with a time limit.
+//!
+//! The runs go through the ordinary runner ([`crate::runner::run_cases`]), one test at a
+//! time: its virtual-time runs (`--jobs` at a time), then its real-time run(s), one at a time
+//! as Go runs them, skipped when the test already failed in virtual time (the verdict cannot
+//! change, and a broken peer's real-time runs are the slowest part of a grade).
+//!
+//! Exit status: 0 when a grade was produced, whatever the score (a submission that does not
+//! build, crashes or times out is a zero, still exit 0); 2 for a usage error (bad flags, a bad
+//! points file); 1 when the grader cannot write an output file.
+
+pub mod gradescope;
+pub mod junit;
+pub mod points;
+pub mod record;
+pub mod submission;
+
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use lab_api::LabRaft;
+
+use crate::cli::{PartArg, parse_part};
+use crate::options::Options;
+use crate::report::{Outcome, TestRun, replay_command};
+use crate::runner::{Selection, run_cases};
+use crate::suites::{Part, TestCase, all_tests};
+use points::Points;
+use record::{Clock, GradeRecord, RunRecord, SCHEMA, Status, TestResult};
+
+/// Virtual-time runs per test by default. A test that fails in a fraction p of runs passes
+/// all N with probability (1-p)^N: with N = 30 a 10%-flaky test is caught with probability
+/// 1 - 0.9^30 = 95.8% (a 20%-flaky one 99.9%), while a correct peer never fails. 30 runs of
+/// all 28 tests take ~45-60 s of wall time on 2 cores.
+pub const DEFAULT_VIRTUAL_RUNS: u32 = 30;
+
+/// Real-time runs per test by default: one, because virtual time cannot see a peer that
+/// burns CPU or races between threads, and one run of all 28 tests on the wall clock takes
+/// about 6 minutes, as in Go. `--real-time-runs 0` for a quick check.
+pub const DEFAULT_REAL_TIME_RUNS: u32 = 1;
+
+const ABOUT: &str = "\
+Grade a submission: each selected test runs --runs times in virtual time (seeds S, S+1, ...)
+and --real-time-runs times on the wall clock; a test passes when every run passes, and
+scores its points all-or-nothing. Points default to Go's convention (25 per part, split
+equally among the part's tests) or come from --points FILE.";
+
+const EXAMPLES: &str = "\
+Defaults: 30 virtual-time runs catch a test that fails 10% of the time with probability
+1 - 0.9^30 = 96% (a correct Raft never fails); 1 real-time run (~6 min for all 28 tests)
+catches what virtual time cannot see (CPU-hungry peers, races between threads). A test that
+fails in virtual time skips its real-time runs.
+
+Examples:
+  cargo run -p grader -- grade                           grade the default peer, all parts
+  cargo run -p grader -- grade 2A 2B --real-time-runs 0  quick: virtual time only
+  cargo run -p grader -- grade --impl student --gradescope results.json --junit junit.xml
+  cargo run -p grader -- grade --submission ../subs/alice --timeout 1200 --json alice.json
+  cargo run -p grader -- grade --format json             the record on stdout (docs/GRADING.md)
+
+Exit status: 0 when graded, whatever the score (a submission that does not build, crashes or
+times out scores zero, still 0); 1 when an output file cannot be written; 2 usage error.";
+
+/// The output on stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table of tests, failures with replays, scores per part and in total.
+    Text,
+    /// The grade record (schema raft-lab-grade/1, docs/GRADING.md), nothing else.
+    Json,
+}
+
+/// `grader grade`.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "grader grade", about = ABOUT, after_long_help = EXAMPLES, after_help = "Run with --help for the defaults' reasons and examples.")]
+pub struct GradeCli {
+    /// Parts to grade: 2A 2B 2C 2D (3A-3D are aliases), or `all`. Default: all.
+    #[arg(value_name = "PART", value_parser = parse_part)]
+    pub parts: Vec<PartArg>,
+    /// Only tests whose name or Go name contains PATTERN.
+    #[arg(long, value_name = "PATTERN")]
+    pub test: Option<String>,
+    /// Virtual-time runs per test (seeds S, S+1, ...); 30 catch a 10%-flaky test with
+    /// probability 96%.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_VIRTUAL_RUNS, value_parser = clap::value_parser!(u32).range(1..))]
+    pub runs: u32,
+    /// Real-time runs per test (0 for none); one run of all 28 tests takes ~6 min.
+    #[arg(long, value_name = "M", default_value_t = DEFAULT_REAL_TIME_RUNS)]
+    pub real_time_runs: u32,
+    /// Points per part or test (TOML; see docs/GRADING.md). Default: 25 per part, split
+    /// equally among its tests.
+    #[arg(long, value_name = "FILE")]
+    pub points: Option<PathBuf>,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Also write the JSON record to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Also write JUnit XML to FILE (one testcase per test).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write Gradescope's results.json to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub gradescope: Option<PathBuf>,
+    /// Which Raft to grade (`reference` or `student`, as for a plain run).
+    #[arg(long = "impl", value_name = "NAME")]
+    pub implementation: Option<String>,
+    /// Run seed (default: random, recorded). Virtual runs replay exactly with it.
+    #[arg(long, value_name = "U64")]
+    pub seed: Option<u64>,
+    /// Virtual-time runs at a time (default: the number of CPUs). Real-time runs always run
+    /// one at a time, as Go runs them.
+    #[arg(long, value_name = "J", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub jobs: Option<u32>,
+    /// Do not check Raft's safety properties continuously (Go's verdict alone).
+    #[arg(long)]
+    pub no_invariants: bool,
+    /// Grade the submission at PATH from outside: a handout workspace (or a copy of this
+    /// one), or a crate named like raft-student that exports `Raft`. Built and run in a child
+    /// process under --timeout; a build failure, crash, hang or garbage output scores zero.
+    #[arg(long, value_name = "PATH")]
+    pub submission: Option<PathBuf>,
+    /// Cargo's target directory for building a --submission (default: CARGO_TARGET_DIR, or
+    /// the submission's own `target`). A class loop shares one to compile the dependencies
+    /// once.
+    #[arg(long, value_name = "DIR")]
+    pub target_dir: Option<PathBuf>,
+    /// Wall-clock limit in seconds for a --submission, build included.
+    #[arg(long, value_name = "SECS", default_value_t = 1800)]
+    pub timeout: u64,
+}
+
+impl GradeCli {
+    /// The selection the arguments describe.
+    pub fn selection(&self) -> Selection {
+        let mut parts: Vec<Part> = Vec::new();
+        if !self.parts.contains(&PartArg::All) {
+            for p in &self.parts {
+                if let PartArg::One(p) = p {
+                    if !parts.contains(p) {
+                        parts.push(*p);
+                    }
+                }
+            }
+        }
+        Selection {
+            parts,
+            pattern: self.test.clone(),
+        }
+    }
+
+    fn jobs(&self) -> usize {
+        match self.jobs {
+            Some(j) => usize::try_from(j).unwrap_or(1),
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+
+    fn options(&self, seed: u64) -> Options {
+        Options {
+            seed,
+            real_time: false,
+            runs: self.runs,
+            jobs: self.jobs(),
+            progress: false,
+            watchdog: None,
+            implementation: self.implementation.clone(),
+            invariants: !self.no_invariants,
+            // Failing runs leave their bundles under target/grader, as in any other run.
+            ..Options::default()
+        }
+    }
+}
+
+/// A fresh run seed (printed and recorded, so the virtual runs replay).
+fn random_seed() -> u64 {
+    #[allow(clippy::disallowed_methods)]
+    let mut rng = rand::rng();
+    rand::RngCore::next_u64(&mut rng)
+}
+
+#[allow(clippy::disallowed_methods)] // wall-clock figure for the record only
+fn wall_now() -> std::time::Instant {
+    std::time::Instant::now()
+}
+
+fn run_record(run: &TestRun, clock: Clock, flags: &str) -> RunRecord {
+    let (figures, message) = match &run.outcome {
+        Outcome::Passed(f) => (f.as_ref(), None),
+        Outcome::Failed { message, .. } => (None, Some(message.clone())),
+    };
+    RunRecord {
+        clock,
+        run_seed: run.run_seed,
+        test_seed: run.test_seed,
+        passed: run.passed(),
+        secs: run.secs,
+        cpu_secs: run.cpu_secs,
+        peers: figures.map(|f| f.peers),
+        rpcs: figures.map(|f| f.rpcs),
+        bytes: figures.map(|f| f.bytes),
+        cmds: figures.map(|f| f.cmds),
+        message,
+        replay: replay_command(run.name, run.run_seed, flags),
+    }
+}
+
+/// A test's result from its runs (passed when every run passed).
+fn decide(case: &TestCase, max_score: f64, runs: Vec<RunRecord>) -> TestResult {
+    let runs_passed = runs.iter().filter(|r| r.passed).count();
+    let passed = !runs.is_empty() && runs_passed == runs.len();
+    let first_failure = runs.iter().find(|r| !r.passed);
+    TestResult {
+        part: case.part.to_string(),
+        name: case.name.to_string(),
+        go_name: case.go_name.to_string(),
+        title: case.title.to_string(),
+        passed,
+        score: if passed { max_score } else { 0.0 },
+        max_score,
+        runs_passed,
+        message: first_failure.map(|r| {
+            let clock = match r.clock {
+                Clock::Virtual => "virtual-time",
+                Clock::Real => "real-time",
+            };
+            format!(
+                "{} of {} runs failed; first, a {clock} run with seed {}:\n{}",
+                runs.len() - runs_passed,
+                runs.len(),
+                r.run_seed,
+                r.message.as_deref().unwrap_or("")
+            )
+        }),
+        replay: first_failure.map(|r| r.replay.clone()),
+        runs,
+    }
+}
+
+/// An empty record with the run's settings (the tests and totals are filled in later).
+fn blank_record(cli: &GradeCli, seed: u64) -> GradeRecord {
+    GradeRecord {
+        schema: SCHEMA.to_string(),
+        status: Status::Graded,
+        message: None,
+        submission: cli.submission.as_ref().map(|p| p.display().to_string()),
+        implementation: cli.implementation.clone(),
+        seed,
+        virtual_runs: cli.runs,
+        real_time_runs: cli.real_time_runs,
+        invariants: !cli.no_invariants,
+        score: 0.0,
+        max_score: 0.0,
+        parts: Vec::new(),
+        tests: Vec::new(),
+        cpu_secs: 0.0,
+        wall_secs: 0.0,
+    }
+}
+
+fn progress(cli: &GradeCli, total: u64) -> ProgressBar {
+    if cli.format == Format::Json || !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} runs  {msg}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+/// Grades `cases` in this process: the runs, the decision, the points.
+pub fn grade_cases(cases: &[TestCase], points: &Points, cli: &GradeCli, seed: u64) -> GradeRecord {
+    let wall0 = wall_now();
+    let opts = cli.options(seed);
+    let per_test = u64::from(cli.runs) + u64::from(cli.real_time_runs);
+    let bar = progress(cli, per_test * cases.len() as u64);
+    let mut record = blank_record(cli, seed);
+    for case in cases {
+        bar.set_message(format!("{} (virtual time)", case.name));
+        let flags = opts.replay_flags();
+        // The runner's own report is not shown: the record holds every run.
+        let mut runs: Vec<RunRecord> =
+            match run_cases(std::slice::from_ref(case), &opts, &mut io::sink()) {
+                Ok(s) => s
+                    .runs
+                    .iter()
+                    .map(|r| run_record(r, Clock::Virtual, &flags))
+                    .collect(),
+                Err(e) => vec![not_run(case, seed, &format!("cannot run: {e}"))],
+            };
+        bar.inc(u64::from(cli.runs));
+        let failed_already = runs.iter().any(|r| !r.passed);
+        for k in 0..cli.real_time_runs {
+            bar.set_message(format!("{} (real time)", case.name));
+            if failed_already {
+                bar.inc(1);
+                continue;
+            }
+            let real = Options {
+                seed: seed.wrapping_add(u64::from(cli.runs) + u64::from(k)),
+                real_time: true,
+                runs: 1,
+                jobs: 1,
+                ..opts.clone()
+            };
+            let flags = real.replay_flags();
+            match run_cases(std::slice::from_ref(case), &real, &mut io::sink()) {
+                Ok(s) => runs.extend(s.runs.iter().map(|r| run_record(r, Clock::Real, &flags))),
+                Err(e) => runs.push(not_run(case, real.seed, &format!("cannot run: {e}"))),
+            }
+            bar.inc(1);
+        }
+        record.tests.push(decide(case, points.of(case.name), runs));
+    }
+    bar.finish_and_clear();
+    record.wall_secs = wall0.elapsed().as_secs_f64();
+    record.total();
+    record
+}
+
+/// A run that could not happen, recorded as a failure.
+fn not_run(case: &TestCase, seed: u64, message: &str) -> RunRecord {
+    RunRecord {
+        clock: Clock::Virtual,
+        run_seed: seed,
+        test_seed: crate::seed::test_seed(seed, case.name),
+        passed: false,
+        secs: 0.0,
+        cpu_secs: 0.0,
+        peers: None,
+        rpcs: None,
+        bytes: None,
+        cmds: None,
+        message: Some(message.to_string()),
+        replay: replay_command(case.name, seed, ""),
+    }
+}
+
+/// A record in which every test of `cases` scores zero because of `status` (a submission
+/// that could not be graded).
+pub fn zero_record(
+    cases: &[TestCase],
+    points: &Points,
+    cli: &GradeCli,
+    seed: u64,
+    status: Status,
+    message: String,
+) -> GradeRecord {
+    let mut record = blank_record(cli, seed);
+    record.status = status;
+    let why = format!("not graded ({status:?}): see the record's message");
+    for case in cases {
+        let mut t = decide(case, points.of(case.name), Vec::new());
+        t.message = Some(why.clone());
+        record.tests.push(t);
+    }
+    record.message = Some(message);
+    record.total();
+    record
+}
+
+/// A view of a record as the text of a file.
+type Render = fn(&GradeRecord) -> String;
+
+/// Prints the record in `--format` and writes the files asked for; the exit status.
+pub fn emit(record: &GradeRecord, cli: &GradeCli, out: &mut dyn Write) -> i32 {
+    let shown = match cli.format {
+        Format::Text => record.to_text(),
+        Format::Json => format!("{}\n", record.to_json()),
+    };
+    let mut status = 0;
+    if let Err(e) = out.write_all(shown.as_bytes()).and_then(|()| out.flush()) {
+        eprintln!("error: cannot write the report: {e}");
+        status = 1;
+    }
+    let files: [(&Option<PathBuf>, Render); 3] = [
+        (&cli.json, |r| format!("{}\n", r.to_json())),
+        (&cli.junit, junit::to_junit),
+        (&cli.gradescope, gradescope::to_gradescope),
+    ];
+    for (path, render) in files {
+        if let Some(path) = path {
+            if let Err(e) = std::fs::write(path, render(record)) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                status = 1;
+            }
+        }
+    }
+    status
+}
+
+/// Reads `--points` (or Go's default).
+fn load_points(cli: &GradeCli, tests: &[TestCase]) -> Result<Points, String> {
+    match &cli.points {
+        None => Ok(Points::go_default(tests)),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read the points file {}: {e}", path.display()))?;
+            Points::from_toml(&text, tests).map_err(|e| format!("{}: {e}", path.display()))
+        }
+    }
+}
+
+/// Runs `grade` for peer type `R` with `args` (args[0] is "grade"); the exit status.
+pub fn main_with_args<R: LabRaft>(args: &[String], out: &mut dyn Write) -> i32 {
+    let cli = match GradeCli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
+    let tests = all_tests::<R>();
+    let points = match load_points(&cli, &tests) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let cases = match cli.selection().resolve(&tests) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let seed = cli.seed.unwrap_or_else(random_seed);
+    let record = match &cli.submission {
+        Some(path) => submission::grade(path, &cases, &points, &cli, seed),
+        None => grade_cases(&cases, &points, &cli, seed),
+    };
+    emit(&record, &cli, out)
+}

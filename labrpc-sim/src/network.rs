@@ -216,10 +216,18 @@ impl Network {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = observer;
     }
 
-    /// Shuts the network: calls from now on fail at once. Calls already under way finish
-    /// by the usual rules, as in labrpc.
+    /// Shuts the network: calls from now on fail at once, and the servers are let go. Calls
+    /// already under way finish by the usual rules, as in labrpc.
     pub fn cleanup(&self) {
-        self.lock().closed = true;
+        let servers = {
+            let mut state = self.lock();
+            state.closed = true;
+            std::mem::take(&mut state.servers)
+        };
+        // Servers hold their handlers, which usually hold client ends of this very network:
+        // dropping them here breaks that cycle, so a cleaned-up network and everything it
+        // served are freed (calls under way keep their own handle on their server).
+        drop(servers);
     }
 
     /// Submits a call from `end` carrying `args_len` bytes: counts it and takes the snapshot

@@ -170,7 +170,8 @@ async fn cleanup_makes_calls_fail_at_once_without_counting_them() {
     ));
     assert_eq!(start.elapsed(), Duration::ZERO);
     assert_eq!(net.total_count(), 0);
-    assert_eq!(net.server_count("s"), Some(0));
+    // Cleanup let the server go (it held handlers that may hold ends of this network).
+    assert_eq!(net.server_count("s"), None);
 }
 
 #[tokio::test(start_paused = true)]

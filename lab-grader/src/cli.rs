@@ -138,23 +138,29 @@ pub struct Cli {
     pub out: Option<std::path::PathBuf>,
 }
 
-impl Cli {
-    /// The selection the arguments describe.
-    pub fn selection(&self) -> Selection {
-        let mut parts: Vec<Part> = Vec::new();
-        if !self.parts.contains(&PartArg::All) {
-            for p in &self.parts {
-                if let PartArg::One(p) = p {
-                    if !parts.contains(p) {
-                        parts.push(*p);
-                    }
+/// The selection that part arguments and a `--test` pattern describe (`all` anywhere: every
+/// part; repeated parts once, in the order given).
+pub fn selection_of(part_args: &[PartArg], test: Option<&str>) -> Selection {
+    let mut parts: Vec<Part> = Vec::new();
+    if !part_args.contains(&PartArg::All) {
+        for p in part_args {
+            if let PartArg::One(p) = p {
+                if !parts.contains(p) {
+                    parts.push(*p);
                 }
             }
         }
-        Selection {
-            parts,
-            pattern: self.test.clone(),
-        }
+    }
+    Selection {
+        parts,
+        pattern: test.map(str::to_owned),
+    }
+}
+
+impl Cli {
+    /// The selection the arguments describe.
+    pub fn selection(&self) -> Selection {
+        selection_of(&self.parts, self.test.as_deref())
     }
 
     /// The run options (the seed is resolved by the caller).

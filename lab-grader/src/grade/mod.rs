@@ -32,7 +32,7 @@ use crate::cli::{PartArg, parse_part};
 use crate::options::Options;
 use crate::report::{Outcome, TestRun, replay_command};
 use crate::runner::{Selection, run_cases};
-use crate::suites::{Part, TestCase, all_tests};
+use crate::suites::{TestCase, all_tests};
 use points::Points;
 use record::{Clock, GradeRecord, RunRecord, SCHEMA, Status, TestResult};
 
@@ -142,20 +142,7 @@ pub struct GradeCli {
 impl GradeCli {
     /// The selection the arguments describe.
     pub fn selection(&self) -> Selection {
-        let mut parts: Vec<Part> = Vec::new();
-        if !self.parts.contains(&PartArg::All) {
-            for p in &self.parts {
-                if let PartArg::One(p) = p {
-                    if !parts.contains(p) {
-                        parts.push(*p);
-                    }
-                }
-            }
-        }
-        Selection {
-            parts,
-            pattern: self.test.clone(),
-        }
+        crate::cli::selection_of(&self.parts, self.test.as_deref())
     }
 
     fn jobs(&self) -> usize {

@@ -21,6 +21,12 @@ pub struct Config {
     /// A deliberate bug to inject, or `None` (always, except in the grader's own tests that
     /// measure which classic student bugs its checks catch).
     pub bug: Option<Bug>,
+    /// New entries (from proposals, or released by a reply) wait for the runtime to call
+    /// [`crate::Raft::replicate`] for a follower named in [`crate::Ready::replicate`],
+    /// instead of leaving at once: a runtime that calls it when it is about to send gets
+    /// everything proposed until then in one AppendEntries. Off (send at once) in
+    /// [`Config::lab`].
+    pub coalesce_appends: bool,
 }
 
 /// Classic student bugs, each a one-line departure from the paper, injected into this Raft
@@ -72,6 +78,7 @@ impl Config {
             max_entries_per_append: 512,
             max_inflight_appends: 8,
             bug: None,
+            coalesce_appends: false,
         }
     }
 

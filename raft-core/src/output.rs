@@ -7,7 +7,7 @@
 use bytes::Bytes;
 
 use crate::message::Outbound;
-use crate::types::{HardState, LogIndex, Term};
+use crate::types::{HardState, LogIndex, PeerId, Term};
 
 /// What changed in the persistent state since the last [`Ready`]; an incremental store can
 /// apply these in order (snapshot, truncate, append, hard state) instead of rewriting.
@@ -121,6 +121,9 @@ pub struct Ready {
     pub durability: Durability,
     /// Requests to send.
     pub messages: Vec<Outbound>,
+    /// With [`crate::Config::coalesce_appends`]: followers that can take new entries now.
+    /// Call [`crate::Raft::replicate`] for each when ready to send (each at most once here).
+    pub replicate: Vec<PeerId>,
     /// What to hand to the service.
     pub apply: Vec<Apply>,
 }

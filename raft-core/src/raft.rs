@@ -157,6 +157,16 @@ impl Raft {
         Ok(last)
     }
 
+    /// With [`Config::coalesce_appends`], sends follower `to` the entries it can take now
+    /// (as many AppendEntries as its pipeline allows), everything proposed until this call
+    /// included. The runtime calls it for the peers in [`Ready::replicate`]. Nothing is sent
+    /// when there is nothing new or no room (without coalescing that is the usual case).
+    pub fn replicate(&mut self, to: PeerId) {
+        self.proposals_only = false;
+        while self.send_append(to, false) {}
+        self.finish_step();
+    }
+
     /// Handles a request from `from` and returns the reply. Drain [`Raft::ready`] and persist
     /// before sending the reply.
     pub fn step_request(&mut self, from: PeerId, request: Request) -> Response {
@@ -230,6 +240,7 @@ impl Raft {
         !self.pending.persist.is_empty()
             || !self.pending.messages.is_empty()
             || !self.pending.apply.is_empty()
+            || !self.pending.replicate.is_empty()
     }
 
     /// The full persistent state (term, vote, snapshot index/term, log after it), bincode with a

@@ -17,6 +17,8 @@
 //! Batching: a proposal goes out at once only to followers with nothing in flight; a busy
 //! follower gets everything proposed meanwhile in one message (up to
 //! `max_entries_per_append`, pipelining several for a larger backlog) when a reply arrives.
+//! With `coalesce_appends` "at once" becomes "when the runtime calls `replicate`", so the
+//! proposals made until the runtime is ready to send join the message too.
 
 use crate::message::{AppendEntriesArgs, AppendEntriesReply, Request};
 use crate::raft::Raft;
@@ -42,9 +44,30 @@ impl Raft {
                 _ => false,
             };
             if idle {
-                self.send_append(peer, false);
+                self.send_or_defer(peer, false);
             }
         }
+    }
+
+    /// New entries for `to`: sent now (one message, or as many as the pipeline takes when
+    /// `fill`), or, with `coalesce_appends`, left for the runtime's [`Raft::replicate`] call
+    /// (5.3 sets no deadline; the runtime calls it when it is about to send, so proposals
+    /// made meanwhile travel in the same AppendEntries).
+    fn send_or_defer(&mut self, to: PeerId, fill: bool) {
+        if !self.config.coalesce_appends {
+            while self.send_append(to, false) && fill {}
+        } else if self.has_news_for(to) && !self.pending.replicate.contains(&to) {
+            self.pending.replicate.push(to);
+        }
+    }
+
+    /// Whether `to` lacks entries the leader holds and its pipeline has room for them.
+    fn has_news_for(&self, to: PeerId) -> bool {
+        let RoleState::Leader(leader) = &self.role else {
+            return false;
+        };
+        let pr = &leader.progress[to.0];
+        pr.next_index <= self.log.last_index() && pr.has_room(self.config.max_inflight_appends)
     }
 
     /// Sends `to` an AppendEntries from its `next_index` (or InstallSnapshot if that entry
@@ -206,7 +229,7 @@ impl Raft {
             pr.next_index = pr.next_index.max(pr.match_index.next());
             pr.mode = ProgressMode::Replicate;
             self.leader_advance_commit();
-            while self.send_append(from, false) {}
+            self.send_or_defer(from, true);
             return;
         }
         let stale = args.prev_log_index <= pr.match_index

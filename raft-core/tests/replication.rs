@@ -231,3 +231,61 @@ fn rejection_carries_the_backup_hints() {
     };
     assert_eq!((r.success, r.term), (false, Term(2)));
 }
+
+#[test]
+fn coalesced_appends_wait_for_replicate_and_leave_together() {
+    let mut rafts: Vec<Raft> = (0..3)
+        .map(|i| {
+            let config = Config {
+                coalesce_appends: true,
+                ..Config::lab(PeerId(i), 3)
+            };
+            Raft::new(config, i as u64)
+        })
+        .collect();
+    // Peer 0 times out and wins the votes of both others.
+    while rafts[0].role() == Role::Follower {
+        rafts[0].tick();
+    }
+    for out in rafts[0].ready().messages {
+        let reply = rafts[out.to.0].step_request(PeerId(0), out.request.clone());
+        rafts[out.to.0].ready();
+        rafts[0].step_response(out.to, &out.request, reply);
+    }
+    assert!(rafts[0].is_leader());
+    let _heartbeats = rafts[0].ready();
+    // Three proposals: nothing leaves, both followers are named for `replicate`, the save
+    // may wait.
+    for i in 0..3u8 {
+        rafts[0].propose(Bytes::from(vec![i])).expect("leader");
+    }
+    let ready = rafts[0].ready();
+    assert!(ready.messages.is_empty());
+    assert_eq!(ready.replicate, vec![PeerId(1), PeerId(2)]);
+    assert_eq!(ready.durability, raft_core::Durability::MayWait);
+    // The runtime is ready to send to peer 1: one AppendEntries with all three, saved first.
+    rafts[0].replicate(PeerId(1));
+    let ready = rafts[0].ready();
+    assert_eq!(ready.durability, raft_core::Durability::Now);
+    let [out] = &ready.messages[..] else {
+        panic!("one message expected, got {:?}", ready.messages);
+    };
+    assert_eq!(out.to, PeerId(1));
+    let Request::Append(args) = &out.request else {
+        panic!("an AppendEntries expected");
+    };
+    assert_eq!(args.entries.len(), 3);
+    // Its reply commits them; peer 1 is named again only once there is more.
+    let reply = rafts[1].step_request(PeerId(0), out.request.clone());
+    rafts[0].step_response(PeerId(1), &out.request, reply);
+    assert_eq!(rafts[0].commit_index(), LogIndex(3));
+    assert!(
+        rafts[0].ready().replicate.is_empty(),
+        "nothing new for peer 1"
+    );
+    rafts[0]
+        .propose(Bytes::from_static(b"more"))
+        .expect("leader");
+    // Peer 2 still waits for its first `replicate`; both are named.
+    assert_eq!(rafts[0].ready().replicate, vec![PeerId(1), PeerId(2)]);
+}

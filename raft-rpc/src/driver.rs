@@ -1,6 +1,7 @@
 //! The machinery under a [`RaftPeer`](crate::RaftPeer): the shared state, the rule that runs
 //! after every input (persist, then send, then queue the applies), and the three kinds of
-//! background task (ticker, applier, one sender per other peer).
+//! background task (ticker, applier, one sender per other peer). A native peer has no
+//! applier: each step's applies go to the service as one batch.
 //!
 //! Locking: one `std::sync::Mutex` around the core, never held across an `.await`. Every task
 //! re-checks the killed flag under that lock before touching the core, the persister or the
@@ -8,6 +9,7 @@
 //! killed peer stops at once and never sends, applies or persists again.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::Poll;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -15,7 +17,7 @@ use futures::stream::FuturesUnordered;
 use raft_core::{Apply, Durability, LogIndex, PeerId, Raft, Request, Response};
 use raft_persist::Persister;
 use tokio::runtime::Handle;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::state_encoder::StateEncoder;
@@ -24,6 +26,23 @@ use lab_api::{ApplyMsg, ApplySender};
 
 /// Requests waiting for peer `to`'s sender task, indexed by peer (this peer's slot unused).
 type Outboxes = Vec<mpsc::UnboundedSender<Request>>;
+
+/// Where a peer delivers what it applies.
+pub(crate) enum ApplySink {
+    /// The lab's rendezvous channel, one message at a time, fed by the applier task.
+    Lab(ApplySender),
+    /// An embedding service's queue: each step's applies as one batch, handed over under the
+    /// core lock (so in log order) with no task in between.
+    Native(mpsc::UnboundedSender<Vec<ApplyMsg>>),
+}
+
+/// The driver's end of the [`ApplySink`].
+enum ApplyOut {
+    /// To the applier task.
+    Lab(mpsc::UnboundedSender<Apply>),
+    /// Straight to the service.
+    Native(mpsc::UnboundedSender<Vec<ApplyMsg>>),
+}
 
 /// What the core lock guards.
 pub(crate) struct Core {
@@ -50,8 +69,10 @@ pub(crate) struct Inner {
     transport: LabrpcTransport,
     /// Requests for each peer's sender task.
     outboxes: Outboxes,
-    /// Applies in log order, drained by the applier task.
-    apply_queue: mpsc::UnboundedSender<Apply>,
+    /// Wakes peer `to`'s sender task to call [`Raft::replicate`] (coalesced appends).
+    wakeups: Vec<Notify>,
+    /// Applies in log order: to the applier task (lab) or to the service (native).
+    apply_out: ApplyOut,
     /// `true` once killed; every task races its waits against it.
     shutdown: watch::Sender<bool>,
     /// The runtime the peer was made on, so that `start` may be called from any thread.
@@ -66,10 +87,16 @@ impl Inner {
         raft: Option<Raft>,
         persister: Persister,
         transport: LabrpcTransport,
-        apply_ch: ApplySender,
+        apply: ApplySink,
         tick: Duration,
     ) -> Arc<Inner> {
-        let (apply_queue, queue_rx) = mpsc::unbounded_channel();
+        let (apply_out, applier_job) = match apply {
+            ApplySink::Lab(apply_ch) => {
+                let (queue, queue_rx) = mpsc::unbounded_channel();
+                (ApplyOut::Lab(queue), Some((queue_rx, apply_ch)))
+            }
+            ApplySink::Native(batches) => (ApplyOut::Native(batches), None),
+        };
         let (shutdown, _) = watch::channel(false);
         let dead = raft.is_none();
         // A restored peer's state starts after its snapshot.
@@ -89,7 +116,8 @@ impl Inner {
             persister,
             transport,
             outboxes,
-            apply_queue,
+            wakeups: (0..peers).map(|_| Notify::new()).collect(),
+            apply_out,
             shutdown,
             runtime: Handle::current(),
         });
@@ -99,8 +127,10 @@ impl Inner {
         }
         // Whatever restoring produced (normally nothing) goes out like any other step.
         inner.with_raft(|_| ());
-        let stop = inner.shutdown.subscribe();
-        inner.runtime.spawn(applier(queue_rx, apply_ch, stop));
+        if let Some((queue_rx, apply_ch)) = applier_job {
+            let stop = inner.shutdown.subscribe();
+            inner.runtime.spawn(applier(queue_rx, apply_ch, stop));
+        }
         let stop = inner.shutdown.subscribe();
         inner.runtime.spawn(ticker(Arc::clone(&inner), tick, stop));
         for (to, outbox) in outbox_rxs.into_iter().enumerate() {
@@ -157,9 +187,24 @@ impl Inner {
                 let _ = outbox.send(outbound.request);
             }
         }
-        for apply in ready.apply {
-            // Fails only once the applier has stopped (killed or channel closed).
-            let _ = self.apply_queue.send(apply);
+        for to in ready.replicate {
+            // A wake-up not yet taken is kept (one permit), so none is lost.
+            if let Some(wakeup) = self.wakeups.get(to.0) {
+                wakeup.notify_one();
+            }
+        }
+        match &self.apply_out {
+            ApplyOut::Lab(queue) => {
+                for apply in ready.apply {
+                    // Fails only once the applier has stopped (killed or channel closed).
+                    let _ = queue.send(apply);
+                }
+            }
+            ApplyOut::Native(batches) if !ready.apply.is_empty() => {
+                // Fails only once the service dropped its receiver.
+                let _ = batches.send(ready.apply.into_iter().map(apply_msg).collect());
+            }
+            ApplyOut::Native(_) => {}
         }
         Some(out)
     }
@@ -186,6 +231,9 @@ async fn sender(
     let stopped = killed(stop);
     tokio::pin!(stopped);
     let transport = &inner.transport;
+    let wakeup = &inner.wakeups[to.0];
+    // One waiter kept across turns (registering a new one each turn costs the Notify's lock).
+    let mut woken = std::pin::pin!(wakeup.notified());
     let mut calls = FuturesUnordered::new();
     loop {
         tokio::select! {
@@ -204,6 +252,13 @@ async fn sender(
                 Some(request) => calls.push(call(transport, to, request)),
                 None => return,
             },
+            () = &mut woken => {
+                woken.set(wakeup.notified());
+                // Let the tasks already runnable (proposers woken by applies) propose first,
+                // so that their entries join this AppendEntries.
+                tokio::task::yield_now().await;
+                inner.with_raft(|raft| raft.replicate(to));
+            }
         }
     }
 }
@@ -249,30 +304,66 @@ async fn applier(
     apply_ch: ApplySender,
     stop: watch::Receiver<bool>,
 ) {
+    let flag = stop.clone();
     let stopped = killed(stop);
     tokio::pin!(stopped);
     let mut batch = Vec::with_capacity(APPLY_BATCH);
     loop {
-        let received = tokio::select! {
-            biased;
-            () = &mut stopped => return,
-            received = queue.recv_many(&mut batch, APPLY_BATCH) => received,
+        let Some(received) = unless_stopped(
+            &flag,
+            stopped.as_mut(),
+            queue.recv_many(&mut batch, APPLY_BATCH),
+        )
+        .await
+        else {
+            return;
         };
         if received == 0 {
             return;
         }
         for apply in batch.drain(..) {
-            let sent = tokio::select! {
-                biased;
-                () = &mut stopped => return,
-                sent = apply_ch.send(apply_msg(apply)) => sent,
-            };
-            if sent.is_err() {
-                tracing::debug!("apply channel closed; applier stops");
-                return;
+            let sent = unless_stopped(&flag, stopped.as_mut(), apply_ch.send(apply_msg(apply)));
+            match sent.await {
+                None => return,
+                Some(Ok(())) => {}
+                Some(Err(_)) => {
+                    tracing::debug!("apply channel closed; applier stops");
+                    return;
+                }
             }
         }
     }
+}
+
+/// `work`'s output, or `None` once the peer is killed. Like a `biased` select of `stopped`
+/// then `work`, but when the peer is not killed (`flag`, a cheap read) and `work` is ready at
+/// once (the reader is waiting, the queue holds applies), `stopped` is not polled: polling it
+/// takes the shutdown signal's lock, once per apply otherwise.
+async fn unless_stopped<F: Future>(
+    flag: &watch::Receiver<bool>,
+    mut stopped: std::pin::Pin<&mut impl Future<Output = ()>>,
+    work: F,
+) -> Option<F::Output> {
+    if *flag.borrow() {
+        return None;
+    }
+    let mut work = std::pin::pin!(work);
+    let mut first = true;
+    std::future::poll_fn(|cx| {
+        // On a wake-up the shutdown is looked at first, as in a biased select.
+        if !first && stopped.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        first = false;
+        if let Poll::Ready(out) = work.as_mut().poll(cx) {
+            return Poll::Ready(Some(out));
+        }
+        match stopped.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
 }
 
 /// Most applies the applier takes from its queue at a time.

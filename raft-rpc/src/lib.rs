@@ -2,7 +2,8 @@
 //! labrpc network, persisting through the lab persister, implementing the lab API
 //! ([`lab_api::LabRaft`]). It makes no protocol decisions: the core does.
 //!
-//! - `peer`: [`RaftPeer`] and its [`PeerOptions`]; start here.
+//! - `peer`: [`RaftPeer`] and its [`PeerOptions`]; start here. [`RaftPeer::make_native`] is
+//!   the same peer for an embedding service, applying in batches ([`ApplyBatches`]).
 //! - `driver` (private): the lock, the persist-send-apply rule after every input, and the
 //!   ticker, applier and sender tasks.
 //! - `service`: the "Raft" labrpc service, whose handlers step the core.
@@ -71,6 +72,6 @@ mod service;
 mod state_encoder;
 pub mod transport;
 
-pub use peer::{PeerError, PeerOptions, RaftPeer};
+pub use peer::{ApplyBatches, NativeArgs, PeerError, PeerOptions, RaftPeer};
 pub use service::ServiceError;
 pub use transport::LabrpcTransport;

@@ -14,10 +14,14 @@ use bytes::Bytes;
 use labrpc_sim::Service;
 use raft_core::{Config, LogIndex, PeerId, Raft, StateDecodeError};
 
-use crate::driver::Inner;
+use labrpc_sim::ClientEnd;
+use raft_persist::Persister;
+use tokio::sync::mpsc;
+
+use crate::driver::{ApplySink, Inner};
 use crate::service::raft_service;
 use crate::transport::LabrpcTransport;
-use lab_api::{LabRaft, PeerArgs, RaftView, Role, Started};
+use lab_api::{ApplyMsg, LabRaft, PeerArgs, RaftView, Role, Started};
 
 /// How a [`RaftPeer`] runs: the length of a tick and tweaks to [`Config::lab`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,10 +39,14 @@ pub struct PeerOptions {
     /// A deliberate bug ([`Config::bug`]): only the grader's tests that measure what it
     /// catches set it.
     pub bug: Option<raft_core::Bug>,
+    /// [`Config::coalesce_appends`]: new entries leave when a follower's sender task is about
+    /// to send (after letting the tasks already runnable, proposers among them, go first),
+    /// not at the proposal. On by default.
+    pub coalesce_appends: bool,
 }
 
 impl Default for PeerOptions {
-    /// The lab settings: 10 ms ticks and [`Config::lab`] unchanged.
+    /// The lab settings: 10 ms ticks and [`Config::lab`], with coalesced AppendEntries.
     fn default() -> Self {
         PeerOptions {
             tick: Duration::from_millis(10),
@@ -47,6 +55,7 @@ impl Default for PeerOptions {
             max_entries_per_append: None,
             max_inflight_appends: None,
             bug: None,
+            coalesce_appends: true,
         }
     }
 }
@@ -68,6 +77,7 @@ impl PeerOptions {
             config.max_inflight_appends = max;
         }
         config.bug = self.bug;
+        config.coalesce_appends = self.coalesce_appends;
         config
     }
 }
@@ -93,6 +103,30 @@ pub enum PeerError {
     },
 }
 
+/// What a native peer ([`RaftPeer::make_native`]) is made from: the lab's [`PeerArgs`]
+/// without the apply channel.
+pub struct NativeArgs {
+    /// Client ends to every peer, in the same order on every peer; `peers[me]` is this one.
+    pub peers: Vec<ClientEnd>,
+    /// This peer's index in `peers`.
+    pub me: usize,
+    /// Where the state survives a restart (empty on first start).
+    pub persister: Persister,
+    /// Seed for the election timeouts.
+    pub seed: u64,
+}
+
+/// What a native peer applied, one batch per step, in log order.
+#[derive(Debug)]
+pub struct ApplyBatches(mpsc::UnboundedReceiver<Vec<ApplyMsg>>);
+
+impl ApplyBatches {
+    /// The next batch (never empty), or `None` once the peer is gone.
+    pub async fn recv(&mut self) -> Option<Vec<ApplyMsg>> {
+        self.0.recv().await
+    }
+}
+
 /// The reference Raft peer. Dropping the last handle (the harness's and the registered
 /// service's) kills it.
 pub struct RaftPeer {
@@ -105,15 +139,43 @@ impl RaftPeer {
     /// senders running on that runtime. A state that cannot be restored gives a dead peer
     /// (see the module doc) after logging the error.
     pub fn make_with(args: PeerArgs, options: PeerOptions) -> Arc<RaftPeer> {
-        let raft = restore(&args, &options);
-        if let Err(error) = &raft {
-            tracing::error!(%error, "peer stays dead");
-        }
         let PeerArgs {
             peers,
             me,
             persister,
             apply_ch,
+            seed,
+        } = args;
+        let args = NativeArgs {
+            peers,
+            me,
+            persister,
+            seed,
+        };
+        Self::launch(args, &options, ApplySink::Lab(apply_ch))
+    }
+
+    /// A peer for a service that embeds it rather than a lab test: what it applies comes in
+    /// batches (all the entries one step committed, in log order) on the returned
+    /// [`ApplyBatches`], handed over without the lab's rendezvous channel and its task switch
+    /// per command. The queue is unbounded: the service must keep reading it. Otherwise the
+    /// peer is [`RaftPeer::make_with`]'s, and the service still calls
+    /// [`LabRaft::snapshot`] as it applies.
+    pub fn make_native(args: NativeArgs, options: PeerOptions) -> (Arc<RaftPeer>, ApplyBatches) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let peer = Self::launch(args, &options, ApplySink::Native(tx));
+        (peer, ApplyBatches(rx))
+    }
+
+    fn launch(args: NativeArgs, options: &PeerOptions, sink: ApplySink) -> Arc<RaftPeer> {
+        let raft = restore(&args, options);
+        if let Err(error) = &raft {
+            tracing::error!(%error, "peer stays dead");
+        }
+        let NativeArgs {
+            peers,
+            me,
+            persister,
             seed: _,
         } = args;
         let inner = Inner::launch(
@@ -121,7 +183,7 @@ impl RaftPeer {
             raft.ok(),
             persister,
             LabrpcTransport::new(peers),
-            apply_ch,
+            sink,
             options.tick,
         );
         Arc::new(RaftPeer { inner })
@@ -153,7 +215,7 @@ impl RaftPeer {
 }
 
 /// The core rebuilt from the persister (fresh when it is empty).
-fn restore(args: &PeerArgs, options: &PeerOptions) -> Result<Raft, PeerError> {
+fn restore(args: &NativeArgs, options: &PeerOptions) -> Result<Raft, PeerError> {
     let peers = args.peers.len();
     if args.me >= peers {
         return Err(PeerError::BadIndex { me: args.me, peers });

@@ -29,6 +29,10 @@ const TAIL_MIN_SPARE: usize = 256;
 /// Size of the blocks the tail's encodings are written into.
 const TAIL_BLOCK: usize = 16 * 1024;
 
+/// At most the bytes an entry's encoding adds to its command: its term and the command's
+/// length, two varints of at most 9 bytes each.
+const ENTRY_OVERHEAD: usize = 18;
+
 /// A chunk smaller than this absorbs the next one (a copy of at most this much per save), so
 /// a log of small entries is handed over in a few pieces rather than one per save.
 const MERGE_BELOW: usize = 4096;
@@ -112,10 +116,19 @@ impl StateEncoder {
     fn encode_new_entries(&mut self, raft: &Raft) {
         let last = raft.last_log_index();
         let mut next = self.last().next();
-        if next <= last && self.tail.capacity() < TAIL_MIN_SPARE {
+        if next > last {
+            return;
+        }
+        // Room for all the new entries at once: growing the tail entry by entry would
+        // reallocate and copy it as it doubles (it shares its allocation with frozen chunks).
+        let needed: usize = (next.0..=last.0)
+            .filter_map(|i| raft.entry(LogIndex(i)))
+            .map(|e| e.command.len() + ENTRY_OVERHEAD)
+            .sum();
+        if self.tail.capacity() - self.tail.len() < needed.max(TAIL_MIN_SPARE) {
             // Frozen chunks share the tail's allocation; take a block at a time rather than
             // an allocation per save.
-            self.tail.reserve(TAIL_BLOCK);
+            self.tail.reserve(needed.max(TAIL_BLOCK));
         }
         while next <= last {
             let entry = raft

@@ -408,7 +408,8 @@ impl Sim {
         let Some(raft) = node.raft.as_mut() else {
             return;
         };
-        let ready = raft.ready();
+        let mut ready = raft.ready();
+        let replicate = std::mem::take(&mut ready.replicate);
         if self.checked && !ready.persist.is_empty() {
             node.mirror.apply(&ready.persist, raft);
             node.mirror.assert_matches(raft);
@@ -445,6 +446,13 @@ impl Sim {
         }
         for apply in ready.apply {
             self.apply(p, apply);
+        }
+        // Coalesced appends: this router is ready to send at once.
+        for to in replicate {
+            if let Some(raft) = self.nodes[p].raft.as_mut() {
+                raft.replicate(to);
+                self.after_step(p);
+            }
         }
         if self.checked {
             self.check();

@@ -67,11 +67,15 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+mod channel;
+
 use std::sync::Arc;
 
 use bytes::Bytes;
 use labrpc_sim::{ClientEnd, Service};
 use raft_persist::Persister;
+
+pub use channel::{ApplyClosed, ApplyReceiver, ApplySender, apply_channel};
 
 /// What a peer delivers on its apply channel, in log order, each committed entry exactly once.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,41 +98,6 @@ pub enum ApplyMsg {
         /// The service's snapshot bytes.
         data: Bytes,
     },
-}
-
-/// The apply channel has no receiver any more (the harness dropped it, e.g. after a crash).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the apply channel is closed")]
-pub struct ApplyClosed;
-
-/// The sending side of an apply channel. The channel is a rendezvous (capacity 0), like the
-/// lab's unbuffered Go channel: `send` completes only when the harness has taken the message,
-/// so a peer that holds a lock while sending can deadlock exactly as in Go.
-#[derive(Clone, Debug)]
-pub struct ApplySender(flume::Sender<ApplyMsg>);
-
-/// The receiving side of an apply channel.
-#[derive(Clone, Debug)]
-pub struct ApplyReceiver(flume::Receiver<ApplyMsg>);
-
-/// A new rendezvous apply channel.
-pub fn apply_channel() -> (ApplySender, ApplyReceiver) {
-    let (tx, rx) = flume::bounded(0);
-    (ApplySender(tx), ApplyReceiver(rx))
-}
-
-impl ApplySender {
-    /// Waits until the receiver takes `msg`.
-    pub async fn send(&self, msg: ApplyMsg) -> Result<(), ApplyClosed> {
-        self.0.send_async(msg).await.map_err(|_| ApplyClosed)
-    }
-}
-
-impl ApplyReceiver {
-    /// The next message, or `None` once every sender is gone.
-    pub async fn recv(&self) -> Option<ApplyMsg> {
-        self.0.recv_async().await.ok()
-    }
 }
 
 /// Where `start` put a command.

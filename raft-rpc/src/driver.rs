@@ -38,8 +38,8 @@ pub(crate) enum ApplySink {
 
 /// The driver's end of the [`ApplySink`].
 enum ApplyOut {
-    /// To the applier task.
-    Lab(mpsc::UnboundedSender<Apply>),
+    /// To the applier task; the channel itself is kept to close it at `kill`.
+    Lab(mpsc::UnboundedSender<Apply>, ApplySender),
     /// Straight to the service.
     Native(mpsc::UnboundedSender<Vec<ApplyMsg>>),
 }
@@ -93,7 +93,10 @@ impl Inner {
         let (apply_out, applier_job) = match apply {
             ApplySink::Lab(apply_ch) => {
                 let (queue, queue_rx) = mpsc::unbounded_channel();
-                (ApplyOut::Lab(queue), Some((queue_rx, apply_ch)))
+                (
+                    ApplyOut::Lab(queue, apply_ch.clone()),
+                    Some((queue_rx, apply_ch)),
+                )
             }
             ApplySink::Native(batches) => (ApplyOut::Native(batches), None),
         };
@@ -122,7 +125,7 @@ impl Inner {
             runtime: Handle::current(),
         });
         if dead {
-            inner.shutdown.send_replace(true);
+            inner.kill();
             return inner;
         }
         // Whatever restoring produced (normally nothing) goes out like any other step.
@@ -194,7 +197,7 @@ impl Inner {
             }
         }
         match &self.apply_out {
-            ApplyOut::Lab(queue) => {
+            ApplyOut::Lab(queue, _) => {
                 for apply in ready.apply {
                     // Fails only once the applier has stopped (killed or channel closed).
                     let _ = queue.send(apply);
@@ -210,11 +213,15 @@ impl Inner {
     }
 
     /// Stops the peer: sets the killed flag and fires the shutdown signal under the lock, so
-    /// that no task can act after this returns.
+    /// that no task can act after this returns, and takes back every apply the harness has
+    /// not taken yet.
     pub(crate) fn kill(&self) {
         let mut core = self.lock();
         core.killed = true;
         self.shutdown.send_replace(true);
+        if let ApplyOut::Lab(_, apply_ch) = &self.apply_out {
+            apply_ch.close();
+        }
     }
 }
 
@@ -299,6 +306,8 @@ async fn ticker(inner: Arc<Inner>, tick: Duration, mut stop: watch::Receiver<boo
 
 /// Moves applies from the queue to the rendezvous apply channel, in order, without ever
 /// holding the core lock (the harness calls `snapshot` from the task that reads the channel).
+/// What the queue holds goes over in one `send_all`: the reader takes each message as it
+/// would from a loop of sends, but this task is woken once per batch, not per message.
 async fn applier(
     mut queue: mpsc::UnboundedReceiver<Apply>,
     apply_ch: ApplySender,
@@ -321,15 +330,13 @@ async fn applier(
         if received == 0 {
             return;
         }
-        for apply in batch.drain(..) {
-            let sent = unless_stopped(&flag, stopped.as_mut(), apply_ch.send(apply_msg(apply)));
-            match sent.await {
-                None => return,
-                Some(Ok(())) => {}
-                Some(Err(_)) => {
-                    tracing::debug!("apply channel closed; applier stops");
-                    return;
-                }
+        let msgs = batch.drain(..).map(apply_msg);
+        match unless_stopped(&flag, stopped.as_mut(), apply_ch.send_all(msgs)).await {
+            None => return,
+            Some(Ok(())) => {}
+            Some(Err(_)) => {
+                tracing::debug!("apply channel closed; applier stops");
+                return;
             }
         }
     }

@@ -1,16 +1,36 @@
 //! bincode helpers (standard configuration), shared by every typed caller and handler, so the
 //! wire format and its byte counts are the same everywhere.
 
+use bincode::enc::write::{SizeWriter, Writer};
+
 use crate::{Bytes, CodecError};
 
 /// Encodes a value with bincode's standard configuration.
+///
+/// A first pass only counts the bytes, so the encoding is written into one allocation of
+/// the right size: growing a buffer as it fills copied large messages (AppendEntries with
+/// 4 KiB commands) several times over and touched fresh pages each time.
 pub fn encode<T: serde::Serialize>(value: &T) -> Result<Bytes, CodecError> {
-    bincode::serde::encode_to_vec(value, bincode::config::standard())
-        .map(Bytes::from)
-        .map_err(|source| CodecError::Encode {
-            type_name: std::any::type_name::<T>(),
-            source,
-        })
+    let config = bincode::config::standard();
+    let failed = |source| CodecError::Encode {
+        type_name: std::any::type_name::<T>(),
+        source,
+    };
+    let mut size = SizeWriter::default();
+    bincode::serde::encode_into_writer(value, &mut size, config).map_err(failed)?;
+    let mut out = VecWriter(Vec::with_capacity(size.bytes_written));
+    bincode::serde::encode_into_writer(value, &mut out, config).map_err(failed)?;
+    Ok(Bytes::from(out.0))
+}
+
+/// A bincode writer appending to a `Vec` that already has room.
+struct VecWriter(Vec<u8>);
+
+impl Writer for VecWriter {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), bincode::error::EncodeError> {
+        self.0.extend_from_slice(bytes);
+        Ok(())
+    }
 }
 
 /// Decodes a value; trailing bytes are an error.

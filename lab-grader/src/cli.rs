@@ -121,8 +121,8 @@ pub struct Cli {
     /// Do not check Raft's safety properties continuously. By default every test also checks,
     /// after every RPC, apply, crash and restart and every 10 ms, the paper's safety rules on
     /// what peers show through `inspect` (Election Safety, one vote per term, terms that never
-    /// go back, Leader Append-Only, Log Matching, Leader Completeness, the Figure 8 commit
-    /// rule); this flag gives the Go tester's verdict alone.
+    /// go back, Leader Append-Only, committed entries kept, Log Matching, Leader Completeness,
+    /// the Figure 8 commit rule); this flag gives the Go tester's verdict alone.
     #[arg(long)]
     pub no_invariants: bool,
     /// Write the bundle of every run, passing ones too (failing runs always write theirs), and

@@ -5,9 +5,11 @@
 //!
 //! Locking: one `std::sync::Mutex` around the core, never held across an `.await`. Every task
 //! re-checks the killed flag under that lock before touching the core, the persister or the
-//! network, and races its waits against the shutdown signal with a `biased` select, so a
-//! killed peer stops at once and never sends, applies or persists again.
+//! network, and either races its waits against the shutdown signal with a `biased` select
+//! (ticker, applier) or checks the `dead` flag before each turn and is woken by `kill`
+//! (senders), so a killed peer stops at once and never sends, applies or persists again.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Poll;
 use std::time::Duration;
@@ -73,8 +75,11 @@ pub(crate) struct Inner {
     wakeups: Vec<Notify>,
     /// Applies in log order: to the applier task (lab) or to the service (native).
     apply_out: ApplyOut,
-    /// `true` once killed; every task races its waits against it.
+    /// `true` once killed; the ticker and the applier race their waits against it.
     shutdown: watch::Sender<bool>,
+    /// `true` once killed: what a sender task looks at before each turn (a load, where
+    /// polling the shutdown signal each turn took its lock; `kill` wakes the senders).
+    dead: Arc<AtomicBool>,
     /// The runtime the peer was made on, so that `start` may be called from any thread.
     runtime: Handle,
 }
@@ -122,6 +127,7 @@ impl Inner {
             wakeups: (0..peers).map(|_| Notify::new()).collect(),
             apply_out,
             shutdown,
+            dead: Arc::new(AtomicBool::new(false)),
             runtime: Handle::current(),
         });
         if dead {
@@ -132,14 +138,14 @@ impl Inner {
         inner.with_raft(|_| ());
         if let Some((queue_rx, apply_ch)) = applier_job {
             let stop = inner.shutdown.subscribe();
-            inner.runtime.spawn(applier(queue_rx, apply_ch, stop));
+            let dead = Arc::clone(&inner.dead);
+            inner.runtime.spawn(applier(queue_rx, apply_ch, dead, stop));
         }
         let stop = inner.shutdown.subscribe();
         inner.runtime.spawn(ticker(Arc::clone(&inner), tick, stop));
         for (to, outbox) in outbox_rxs.into_iter().enumerate() {
             if to != inner.me.0 {
-                let stop = inner.shutdown.subscribe();
-                let task = sender(Arc::clone(&inner), PeerId(to), outbox, stop);
+                let task = sender(Arc::clone(&inner), PeerId(to), outbox);
                 inner.runtime.spawn(task);
             }
         }
@@ -218,7 +224,12 @@ impl Inner {
     pub(crate) fn kill(&self) {
         let mut core = self.lock();
         core.killed = true;
+        self.dead.store(true, Ordering::Release);
         self.shutdown.send_replace(true);
+        // The sender tasks wait on their wake-ups, not on the shutdown signal.
+        for wakeup in &self.wakeups {
+            wakeup.notify_one();
+        }
         if let ApplyOut::Lab(_, apply_ch) = &self.apply_out {
             apply_ch.close();
         }
@@ -229,23 +240,19 @@ impl Inner {
 /// calls run concurrently inside this task, so a slow or unreachable peer (a labrpc call can
 /// take seconds to fail) never delays the next request. Each outcome goes back to the core.
 /// One long-lived task per peer costs less than a task per message.
-async fn sender(
-    inner: Arc<Inner>,
-    to: PeerId,
-    mut outbox: mpsc::UnboundedReceiver<Request>,
-    stop: watch::Receiver<bool>,
-) {
-    let stopped = killed(stop);
-    tokio::pin!(stopped);
+async fn sender(inner: Arc<Inner>, to: PeerId, mut outbox: mpsc::UnboundedReceiver<Request>) {
     let transport = &inner.transport;
     let wakeup = &inner.wakeups[to.0];
     // One waiter kept across turns (registering a new one each turn costs the Notify's lock).
     let mut woken = std::pin::pin!(wakeup.notified());
     let mut calls = FuturesUnordered::new();
     loop {
+        // Checked before anything is polled: a killed peer sends nothing more.
+        if inner.dead.load(Ordering::Acquire) {
+            return;
+        }
         tokio::select! {
             biased;
-            () = &mut stopped => return,
             Some((request, response)) = calls.next(), if !calls.is_empty() => {
                 let request: Request = request;
                 let response: Option<Response> = response;
@@ -255,7 +262,7 @@ async fn sender(
                 });
             }
             request = outbox.recv() => match request {
-                // Not polled (so not sent) before the next turn has checked `stopped`.
+                // Not polled (so not sent) before the next turn has checked `dead`.
                 Some(request) => calls.push(call(transport, to, request)),
                 None => return,
             },
@@ -311,15 +318,16 @@ async fn ticker(inner: Arc<Inner>, tick: Duration, mut stop: watch::Receiver<boo
 async fn applier(
     mut queue: mpsc::UnboundedReceiver<Apply>,
     apply_ch: ApplySender,
+    dead: Arc<AtomicBool>,
     stop: watch::Receiver<bool>,
 ) {
-    let flag = stop.clone();
+    let flag = &*dead;
     let stopped = killed(stop);
     tokio::pin!(stopped);
     let mut batch = Vec::with_capacity(APPLY_BATCH);
     loop {
         let Some(received) = unless_stopped(
-            &flag,
+            flag,
             stopped.as_mut(),
             queue.recv_many(&mut batch, APPLY_BATCH),
         )
@@ -331,7 +339,7 @@ async fn applier(
             return;
         }
         let msgs = batch.drain(..).map(apply_msg);
-        match unless_stopped(&flag, stopped.as_mut(), apply_ch.send_all(msgs)).await {
+        match unless_stopped(flag, stopped.as_mut(), apply_ch.send_all(msgs)).await {
             None => return,
             Some(Ok(())) => {}
             Some(Err(_)) => {
@@ -343,25 +351,19 @@ async fn applier(
 }
 
 /// `work`'s output, or `None` once the peer is killed. Like a `biased` select of `stopped`
-/// then `work`, but when the peer is not killed (`flag`, a cheap read) and `work` is ready at
-/// once (the reader is waiting, the queue holds applies), `stopped` is not polled: polling it
-/// takes the shutdown signal's lock, once per apply otherwise.
+/// then `work`, but the killed flag (`dead`, one load) is what each poll looks at first;
+/// `stopped` is polled only when `work` is pending, to be woken by `kill`: polling it takes
+/// the shutdown signal's lock, once per apply otherwise.
 async fn unless_stopped<F: Future>(
-    flag: &watch::Receiver<bool>,
+    dead: &AtomicBool,
     mut stopped: std::pin::Pin<&mut impl Future<Output = ()>>,
     work: F,
 ) -> Option<F::Output> {
-    if *flag.borrow() {
-        return None;
-    }
     let mut work = std::pin::pin!(work);
-    let mut first = true;
     std::future::poll_fn(|cx| {
-        // On a wake-up the shutdown is looked at first, as in a biased select.
-        if !first && stopped.as_mut().poll(cx).is_ready() {
+        if dead.load(Ordering::Acquire) {
             return Poll::Ready(None);
         }
-        first = false;
         if let Poll::Ready(out) = work.as_mut().poll(cx) {
             return Poll::Ready(Some(out));
         }

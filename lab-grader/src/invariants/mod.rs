@@ -12,6 +12,8 @@
 //! - `one_vote.rs`: one vote per term, kept across restarts once revealed (§5.2, Figure 2
 //!   `votedFor`).
 //! - `leader_append_only.rs`: a leader never overwrites or deletes its entries (§5.3).
+//! - `committed_kept.rs`: a peer's log reaches its commit index and keeps every entry it
+//!   showed committed (Figure 2, AppendEntries receiver).
 //! - `log_matching.rs`: the runs of equal terms of all logs fit one history (§5.3).
 //! - `committed.rs`: the committed prefix as observed, and two peers that disagree on it
 //!   (Log Matching, §5.3).
@@ -53,6 +55,7 @@ use lab_api::{RaftView, Role};
 
 mod commit_rule;
 mod committed;
+mod committed_kept;
 mod election_safety;
 mod leader_append_only;
 mod leader_completeness;
@@ -81,6 +84,8 @@ pub enum Property {
     LeaderCompleteness,
     /// A leader commits by counting replicas only an entry of its own term.
     CommitRule,
+    /// A peer's log reaches its commit index, and entries it showed committed stay.
+    CommittedKept,
 }
 
 impl Property {
@@ -94,6 +99,7 @@ impl Property {
             Property::LogMatching => "Log Matching",
             Property::LeaderCompleteness => "Leader Completeness",
             Property::CommitRule => "Commit rule",
+            Property::CommittedKept => "Committed entries are kept",
         }
     }
 
@@ -106,6 +112,7 @@ impl Property {
             Property::LeaderAppendOnly | Property::LogMatching => "§5.3",
             Property::LeaderCompleteness => "§5.4",
             Property::CommitRule => "§5.4.2, Figure 8",
+            Property::CommittedKept => "Figure 2, AppendEntries receiver",
         }
     }
 }
@@ -268,6 +275,7 @@ impl Checks {
         self.leaders.check(step)?;
         leader_append_only::check(step)?;
         commit_rule::check(step)?;
+        committed_kept::check(step, &self.committed)?;
         self.starts.check(step)?;
         self.committed.record(step)?;
         self.completeness.check(step, &self.committed)

@@ -1,11 +1,16 @@
-//! `cargo bench -p bench-compare [-- FILTER... --reps N --warmup S --window S --side SIDE]`:
+//! `cargo bench -p bench-compare [-- WORKLOAD... --reps N --warmup S --window S --side SIDE]`
+//! (`-- --help` lists them):
 //! our reference peer (through the lab API) and openraft on the same closed-loop workloads,
 //! alternated (a fresh cluster of ours, then a fresh cluster of openraft, `reps` times per
 //! workload), then one table: each side's median commands/s with its spread over the
-//! repetitions, and the ratio of the medians. FILTER keeps the workloads of that name; SIDE is `all` (default), `ours` (the lab API), `native` (`RaftPeer::make_native`) or
+//! repetitions, and the ratio of the medians. Each WORKLOAD named runs (default: all); SIDE
+//! is `all` (default), `ours` (the lab API), `native` (`RaftPeer::make_native`) or
 //! `openraft`; `--eager` turns our peers' coalesced AppendEntries off (for A/B runs).
 
+use std::process::ExitCode;
 use std::time::Duration;
+
+use clap::Parser;
 
 use bench_compare::closed_loop::{Load, Sample};
 use bench_compare::ours::Path;
@@ -54,8 +59,64 @@ const fn w(
     }
 }
 
+/// `cargo bench -p bench-compare -- [WORKLOAD...] [OPTIONS]`
+#[derive(Parser)]
+#[command(
+    name = "bench-compare",
+    bin_name = "cargo bench -p bench-compare --",
+    about = "Our reference peer (lab API and native apply) beside openraft 0.9.25 on the same \
+             closed-loop workloads, alternated, one table of medians, spreads and ratios.",
+    after_help = "Workloads: 3p_c1 3p_c64 3p_c256 3p_c1024 5p_c256 3p_batch64_c16 \
+                  3p_batch4_c1024 3p_4KiB_c256 (NpX: N peers; cK: K closed-loop proposers; \
+                  batchB: B commands per submission; 4KiB: command size, else 16 bytes)."
+)]
+struct Args {
+    /// Workloads to run, by name (default: all; see below).
+    workloads: Vec<String>,
+    /// Repetitions per side; each is a fresh cluster on a fresh runtime.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    reps: u32,
+    /// Seconds of warm-up before the measured window.
+    #[arg(long, default_value_t = 1.0, value_parser = positive_seconds)]
+    warmup: f64,
+    /// Seconds of the measured window.
+    #[arg(long, default_value_t = 2.0, value_parser = positive_seconds)]
+    window: f64,
+    /// Tokio worker threads of each cluster's runtime (the same for every side).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+    workers: u16,
+    /// Which sides to run.
+    #[arg(long, value_enum, default_value_t = Side::All)]
+    side: Side,
+    /// Our peers without coalesced AppendEntries (for A/B runs).
+    #[arg(long)]
+    eager: bool,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+/// The sides of the comparison.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Side {
+    /// Our peer through the lab API, our native path and openraft.
+    All,
+    /// Our peer through the lab API only.
+    Ours,
+    /// Our peer's native batch-apply path only.
+    Native,
+    /// openraft only.
+    Openraft,
+}
+
+fn positive_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("expected a positive number of seconds, got {s:?}")),
+    }
+}
+
 struct Options {
-    filters: Vec<String>,
     reps: usize,
     warmup: Duration,
     window: Duration,
@@ -67,47 +128,40 @@ struct Options {
     openraft: bool,
 }
 
-fn options() -> Options {
-    let mut o = Options {
-        filters: Vec::new(),
-        reps: 5,
-        warmup: Duration::from_secs(1),
-        window: Duration::from_secs(2),
-        workers: 2,
-        coalesce: true,
-        ours: true,
-        native: true,
-        openraft: true,
-    };
-    let mut args = std::env::args().skip(1);
-    let secs = |v: Option<String>| {
-        Duration::from_secs_f64(v.and_then(|v| v.parse().ok()).expect("seconds"))
-    };
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--bench" => {}
-            "--eager" => o.coalesce = false,
-            "--reps" => o.reps = args.next().and_then(|v| v.parse().ok()).expect("--reps N"),
-            "--warmup" => o.warmup = secs(args.next()),
-            "--window" => o.window = secs(args.next()),
-            "--workers" => {
-                o.workers = args
-                    .next()
-                    .and_then(|v| v.parse().ok())
-                    .expect("--workers N")
-            }
-            "--side" => match args.next().as_deref() {
-                Some("ours") => (o.native, o.openraft) = (false, false),
-                Some("native") => (o.ours, o.openraft) = (false, false),
-                Some("openraft") => (o.ours, o.native) = (false, false),
-                Some("all") => {}
-                other => panic!("--side ours|native|openraft|all, not {other:?}"),
-            },
-            flag if flag.starts_with("--") => panic!("unknown option {flag}"),
-            filter => o.filters.push(filter.to_owned()),
-        }
+/// The options and the selected workloads, or a usage error naming the unknown workloads.
+fn options() -> Result<(Options, Vec<Workload>), String> {
+    let args = Args::parse();
+    let unknown: Vec<&str> = args
+        .workloads
+        .iter()
+        .map(String::as_str)
+        .filter(|name| WORKLOADS.iter().all(|w| w.name != *name))
+        .collect();
+    if !unknown.is_empty() {
+        let names: Vec<&str> = WORKLOADS.iter().map(|w| w.name).collect();
+        return Err(format!(
+            "unknown workload {}; the workloads are: {}",
+            unknown.join(", "),
+            names.join(" ")
+        ));
     }
-    o
+    let selected = WORKLOADS
+        .iter()
+        .copied()
+        .filter(|w| args.workloads.is_empty() || args.workloads.iter().any(|f| w.name == f))
+        .collect();
+    let side = args.side;
+    let options = Options {
+        reps: args.reps as usize,
+        warmup: Duration::from_secs_f64(args.warmup),
+        window: Duration::from_secs_f64(args.window),
+        workers: usize::from(args.workers),
+        coalesce: !args.eager,
+        ours: matches!(side, Side::All | Side::Ours),
+        native: matches!(side, Side::All | Side::Native),
+        openraft: matches!(side, Side::All | Side::Openraft),
+    };
+    Ok((options, selected))
 }
 
 /// Repeated samples of one side.
@@ -171,13 +225,14 @@ fn k(ops: f64) -> String {
     }
 }
 
-fn main() {
-    let o = options();
-    let selected: Vec<Workload> = WORKLOADS
-        .iter()
-        .copied()
-        .filter(|w| o.filters.is_empty() || o.filters.iter().any(|f| w.name == f.as_str()))
-        .collect();
+fn main() -> ExitCode {
+    let (o, selected) = match options() {
+        Ok(selected) => selected,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
     println!(
         "bench-compare: {} reps per side, warm-up {:?}, window {:?}, {} tokio workers per cluster, coalesced appends {}, openraft 0.9.25",
         o.reps, o.warmup, o.window, o.workers, o.coalesce
@@ -240,4 +295,5 @@ fn main() {
             ratio(native, theirs)
         );
     }
+    ExitCode::SUCCESS
 }

@@ -210,6 +210,14 @@ fn ours_setup(w: &Workload, o: &Options, path: Path) -> ours::Setup {
     }
 }
 
+/// One repetition's figures, on stderr as they come.
+fn progress(w: &Workload, rep: usize, side: &str, s: &Sample) {
+    eprintln!(
+        "{} rep {rep}: {side} {:.0}/s p50 {:.1}us p99 {:.1}us {}",
+        w.name, s.ops_per_sec, s.p50_us, s.p99_us, s.note
+    );
+}
+
 fn ratio(a: &Series, b: &Series) -> String {
     if a.samples.is_empty() || b.samples.is_empty() {
         return "-".to_owned();
@@ -251,26 +259,17 @@ fn main() -> ExitCode {
         for rep in 0..o.reps {
             if o.ours {
                 let s = ours::measure(ours_setup(w, &o, Path::Lab), load);
-                eprintln!(
-                    "{} rep {rep}: ours {:.0}/s p50 {:.1}us p99 {:.1}us {}",
-                    w.name, s.ops_per_sec, s.p50_us, s.p99_us, s.note
-                );
+                progress(w, rep, "ours", &s);
                 mine.samples.push(s);
             }
             if o.native {
                 let s = ours::measure(ours_setup(w, &o, Path::Native), load);
-                eprintln!(
-                    "{} rep {rep}: native {:.0}/s p50 {:.1}us p99 {:.1}us {}",
-                    w.name, s.ops_per_sec, s.p50_us, s.p99_us, s.note
-                );
+                progress(w, rep, "native", &s);
                 native.samples.push(s);
             }
             if o.openraft {
                 let s = baseline::measure(w.peers, o.workers, w.snapshot_every, load);
-                eprintln!(
-                    "{} rep {rep}: openraft {:.0}/s p50 {:.1}us p99 {:.1}us",
-                    w.name, s.ops_per_sec, s.p50_us, s.p99_us
-                );
+                progress(w, rep, "openraft", &s);
                 theirs.samples.push(s);
             }
         }

@@ -114,6 +114,7 @@ impl ApplySender {
     /// Hands `msgs` over in order and waits until the receiver has taken the last of them:
     /// `send` of each in turn, without a task switch between two of them. On `Err` or when
     /// the future is dropped, a prefix of `msgs` may have been taken; the rest never will be.
+    /// `msgs` is consumed under the channel's lock, so it should only build the messages.
     pub async fn send_all(
         &self,
         msgs: impl IntoIterator<Item = ApplyMsg>,

@@ -15,6 +15,7 @@ use tokio::time::Instant;
 use super::appliers::{Applied, run_applier};
 use super::cluster::{Cluster, server_name};
 use super::context::{Cleanup, Figures, TestContext, lock};
+use super::looks::LookGate;
 use crate::cmd::{self, Cmd};
 use crate::fail::Fail;
 use crate::invariants::{Monitor, Observation};
@@ -77,6 +78,8 @@ pub struct Config<R: LabRaft> {
     /// Per peer: the last view the monitor saw, its incarnation, and whether a look at it
     /// was revealed (a look that repeats it adds nothing and is skipped).
     last_look: Mutex<Vec<Option<(u64, bool, lab_api::RaftView)>>>,
+    /// Per peer: one look at a time, observed in the order read (see `looks.rs`).
+    looks: Vec<LookGate>,
     /// What the extra suite's scenarios need to see of the traffic.
     traffic: Mutex<Traffic>,
 }
@@ -120,6 +123,7 @@ pub fn make_config<R: LabRaft>(
         }),
         monitor: t.invariants().then(|| Mutex::new(Monitor::new(n))),
         last_look: Mutex::new(vec![None; n]),
+        looks: (0..n).map(|_| LookGate::default()).collect(),
         traffic: Mutex::new(Traffic {
             appends_to: vec![0; n],
             last_install_snapshot: vec![None; n],
@@ -336,7 +340,18 @@ impl<R: LabRaft> Config<R> {
     /// Looks at peer i (when it runs and offers [`LabRaft::inspect`]) and checks Raft's safety
     /// properties on what it shows; a violation fails the test at once. `revealed`: i just
     /// answered an RPC, so its term and vote must be on stable storage (Figure 2).
+    ///
+    /// Looks at one peer never overlap and reach the monitor in the order they were read,
+    /// whatever the threads (real time): see `looks.rs`.
     fn look(&self, i: usize, revealed: bool) {
+        if self.monitor.is_none() {
+            return;
+        }
+        self.looks[i].run(revealed, |seq, revealed| self.look_once(i, seq, revealed));
+    }
+
+    /// One look at peer i, the `seq`-th, under its [`LookGate`].
+    fn look_once(&self, i: usize, seq: u64, revealed: bool) {
         let Some(monitor) = &self.monitor else { return };
         let Some(rf) = self.cluster.raft(i) else {
             return;
@@ -367,6 +382,7 @@ impl<R: LabRaft> Config<R> {
         }
         let observation = Observation {
             peer: i,
+            seq,
             incarnation,
             at: self.start.elapsed(),
             revealed,

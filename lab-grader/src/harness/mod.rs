@@ -8,12 +8,14 @@
 //!   begin/end/cleanup and counters.
 //! - `checkers`: check_one_leader, check_terms, check_no_leader, n_committed, wait, one.
 //! - `appliers`: the apply-channel readers, checkLogs, ingestSnap, the 2D snapshot bytes.
+//! - `looks`: one look at a peer at a time, observed in the order read (real time).
 
 mod appliers;
 mod checkers;
 mod cluster;
 mod config;
 mod context;
+mod looks;
 
 pub use appliers::{SNAPSHOT_INTERVAL, decode_snapshot, encode_snapshot};
 pub use checkers::Waited;

@@ -35,6 +35,7 @@
 //! let leader = RaftView { term: 5, role: Role::Leader, ..RaftView::default() };
 //! let look = |peer, ms| Observation {
 //!     peer,
+//!     seq: ms,
 //!     incarnation: 0,
 //!     at: Duration::from_millis(ms),
 //!     revealed: false,
@@ -141,6 +142,11 @@ pub struct Violation {
 pub struct Observation<'a> {
     /// The peer's index.
     pub peer: usize,
+    /// The look's number among the looks at this peer, in the order they were read (the
+    /// harness reads one look of a peer at a time). A look numbered below one already
+    /// observed was read earlier and arrives late: it is ignored, so that a stale view never
+    /// looks like the peer going back.
+    pub seq: u64,
     /// 0 for the peer's first start, one more for each restart.
     pub incarnation: u64,
     /// Virtual time since the test began.
@@ -177,7 +183,8 @@ impl Monitor {
     }
 
     /// Checks one look at a peer. Observations of an incarnation older than one already
-    /// seen (a killed peer answering late) are ignored.
+    /// seen (a killed peer answering late), and looks read before one already observed
+    /// (a lower [`Observation::seq`]), are ignored.
     ///
     /// # Errors
     ///
@@ -203,7 +210,10 @@ impl Monitor {
         if obs.incarnation > track.incarnation {
             track.incarnation = obs.incarnation;
             track.last = None;
+        } else if track.last.is_some() && obs.seq <= track.seq {
+            return Ok(());
         }
+        track.seq = obs.seq;
         runs::split(obs.view, &mut self.spare);
         let step = Step {
             peer: obs.peer,
@@ -239,6 +249,8 @@ impl Monitor {
 #[derive(Debug, Default)]
 struct Track {
     incarnation: u64,
+    /// The number of the last look observed.
+    seq: u64,
     /// The last look at this incarnation.
     last: Option<Seen>,
 }
@@ -386,6 +398,7 @@ mod script {
             self.ms += 10;
             self.monitor.observe(&Observation {
                 peer,
+                seq: self.ms,
                 incarnation: self.incarnations[peer],
                 at: Duration::from_millis(self.ms),
                 revealed,
@@ -489,12 +502,45 @@ mod tests {
         };
         let late = Observation {
             peer: 0,
+            seq: 1,
             incarnation: 0,
             at: Duration::from_secs(1),
             revealed: false,
             view: &old,
         };
         script.monitor.observe(&late).unwrap();
+    }
+
+    /// Issue 24: in real time a view read earlier (commit 1699, last 1700) can reach the
+    /// monitor after one read later (commit 1701, last 1702). By its number it is stale and
+    /// ignored; the same view numbered as the newer look is the log really losing committed
+    /// entries, and fails.
+    #[test]
+    fn a_look_read_earlier_but_observed_later_is_not_a_violation() {
+        let view = |last: u64| RaftView {
+            term: 1,
+            commit_index: last - 1,
+            log_terms: vec![1; usize::try_from(last).unwrap()],
+            ..RaftView::default()
+        };
+        let (older, newer) = (view(1700), view(1702));
+        let look = |seq, view| Observation {
+            peer: 0,
+            seq,
+            incarnation: 0,
+            at: Duration::from_millis(seq * 10),
+            revealed: false,
+            view,
+        };
+        let mut monitor = Monitor::new(3);
+        monitor.observe(&look(2, &newer)).unwrap();
+        monitor.observe(&look(1, &older)).unwrap();
+        monitor.observe(&look(3, &newer)).unwrap();
+
+        let mut monitor = Monitor::new(3);
+        monitor.observe(&look(2, &newer)).unwrap();
+        let violation = monitor.observe(&look(3, &older)).unwrap_err();
+        assert_eq!(violation.property, Property::CommittedKept);
     }
 
     /// 5 peers x 2000 looks at a log growing to 4000 entries over 40 terms, with a new leader
@@ -528,6 +574,7 @@ mod tests {
                 };
                 let obs = Observation {
                     peer,
+                    seq: round + 1,
                     incarnation: 0,
                     at: Duration::from_millis(round * 10),
                     revealed: peer != leader,

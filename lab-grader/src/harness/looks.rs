@@ -1,0 +1,158 @@
+//! One look at a time per peer, in the order the looks were read.
+//!
+//! The harness looks at a peer (reads its `inspect()` view, then hands it to the monitor)
+//! from several places: after an RPC it handled, after each apply, every 10 ms, before a
+//! crash. In real time these run on two worker threads, so two looks at the same peer can
+//! overlap: a view read earlier could reach the monitor after a view read later, and the
+//! monitor would see the log shrink (issue 24: `reliable_churn_2c --real-time` failed a
+//! correct Raft that way). Holding a grader lock while calling into the peer would order
+//! them, but a peer can block inside `inspect` (its own lock) while one of its tasks is inside
+//! the harness, so no lock of ours is held across a call into a peer.
+//!
+//! A [`LookGate`] per peer orders them without blocking: the first caller becomes the looker
+//! and reads and observes; a caller that arrives while a look is under way only leaves a note
+//! ("look again", and whether the peer had just answered an RPC) and returns at once; the
+//! looker, before it leaves, looks again for every note left meanwhile. So at most one view of
+//! a peer is between read and observed at any moment, each observation is newer than the one
+//! before it, and no request for a look is lost: the extra look is read after the request was
+//! made. Each look gets a sequence number under the gate, which the monitor also checks.
+
+use std::sync::Mutex;
+
+use super::context::lock;
+
+/// The state of one peer's gate.
+#[derive(Debug, Default)]
+struct Gate {
+    /// A look at this peer is being read or observed right now.
+    busy: bool,
+    /// Someone asked for a look while `busy`: the looker looks once more.
+    again: bool,
+    /// Some of those requests came right after the peer answered an RPC.
+    again_revealed: bool,
+    /// Looks handed out so far (the next look's number).
+    seq: u64,
+}
+
+/// Serialises the looks at one peer (see the module doc).
+#[derive(Debug, Default)]
+pub(crate) struct LookGate {
+    gate: Mutex<Gate>,
+}
+
+/// Clears `busy` if a look panics (a peer's `inspect` may), so later looks still run.
+struct Leave<'a>(&'a LookGate);
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        let mut gate = lock(&self.0.gate);
+        gate.busy = false;
+        gate.again = false;
+        gate.again_revealed = false;
+    }
+}
+
+impl LookGate {
+    /// Runs `look(seq, revealed)` now, or leaves it to the look under way (which then runs
+    /// it again after itself). `look` must not call [`LookGate::run`] on the same gate.
+    pub(crate) fn run(&self, revealed: bool, mut look: impl FnMut(u64, bool)) {
+        let mut seq = {
+            let mut gate = lock(&self.gate);
+            if gate.busy {
+                gate.again = true;
+                gate.again_revealed |= revealed;
+                return;
+            }
+            gate.busy = true;
+            gate.seq += 1;
+            gate.seq
+        };
+        let leave = Leave(self);
+        let mut revealed = revealed;
+        loop {
+            look(seq, revealed);
+            let mut gate = lock(&self.gate);
+            if !gate.again {
+                break;
+            }
+            gate.again = false;
+            revealed = std::mem::take(&mut gate.again_revealed);
+            gate.seq += 1;
+            seq = gate.seq;
+        }
+        drop(leave);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::{Arc, Barrier};
+
+    use super::LookGate;
+
+    #[test]
+    fn a_look_asked_for_during_another_runs_after_it_with_a_higher_number() {
+        let gate = Arc::new(LookGate::default());
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let inside = Arc::new(Barrier::new(2));
+        let asked = Arc::new(Barrier::new(2));
+        let first = {
+            let (gate, seen, inside, asked) = (gate.clone(), seen.clone(), inside.clone(), asked.clone());
+            std::thread::spawn(move || {
+                let mut calls = 0;
+                gate.run(false, |seq, revealed| {
+                    seen.lock().unwrap().push((seq, revealed));
+                    calls += 1;
+                    if calls == 1 {
+                        inside.wait(); // the second thread may ask now
+                        asked.wait(); // and has asked
+                    }
+                });
+            })
+        };
+        inside.wait();
+        // Returns at once: the look under way will look again on our behalf.
+        gate.run(true, |_, _| panic!("the second caller must not look itself"));
+        asked.wait();
+        first.join().unwrap();
+        assert_eq!(*seen.lock().unwrap(), vec![(1, false), (2, true)]);
+    }
+
+    #[test]
+    fn looks_of_many_threads_never_overlap_and_numbers_only_grow() {
+        let gate = Arc::new(LookGate::default());
+        let busy = Arc::new(AtomicBool::new(false));
+        let last = Arc::new(AtomicU64::new(0));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (gate, busy, last) = (gate.clone(), busy.clone(), last.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..2000 {
+                        gate.run(false, |seq, _| {
+                            assert!(!busy.swap(true, Ordering::SeqCst), "two looks at once");
+                            assert!(seq > last.swap(seq, Ordering::SeqCst), "numbers went back");
+                            busy.store(false, Ordering::SeqCst);
+                        });
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        assert!(last.load(Ordering::SeqCst) >= 1);
+    }
+
+    #[test]
+    fn a_panicking_look_leaves_the_gate_open() {
+        let gate = LookGate::default();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            gate.run(false, |_, _| panic!("inspect panicked"));
+        }));
+        assert!(panicked.is_err());
+        let mut ran = false;
+        gate.run(false, |_, _| ran = true);
+        assert!(ran);
+    }
+}

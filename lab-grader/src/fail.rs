@@ -309,36 +309,49 @@ pub enum Fail {
         /// How many peers applied it.
         count: usize,
     },
-    /// Extra suite: the scenario could not capture an InstallSnapshot.
+    /// Extra suite: a follower caught up over a compacted log without a snapshot reaching
+    /// its apply channel.
     #[error(
-        "peer {peer} caught up without any InstallSnapshot, although the leader had \
-         snapshotted past its log (2D)"
+        "peer {peer} caught up, but no snapshot reached its apply channel, although the \
+         leader had snapshotted past its log: the leader must send its snapshot \
+         (InstallSnapshot) and the follower must deliver it as ApplyMsg::Snapshot (2D)"
     )]
     NoInstallSnapshot {
         /// The lagging follower.
         peer: usize,
     },
-    /// Extra suite: a stale InstallSnapshot rolled a follower back.
-    #[error("a stale InstallSnapshot changed peer {peer}: {what} (§7: it must be ignored)")]
+    /// Extra suite: stale duplicates of the requests that caught a follower up (its
+    /// InstallSnapshot among them) rolled it back.
+    #[error(
+        "stale duplicates of the requests that caught peer {peer} up (its InstallSnapshot \
+         among them) changed it: {what} (§7: a snapshot that does not go past what the \
+         follower has must be ignored; Figure 2: an AppendEntries whose entries the follower \
+         already has must not truncate its log)"
+    )]
     StaleSnapshotChanged {
         /// The follower.
         peer: usize,
         /// What went back.
         what: String,
     },
-    /// Extra suite: backup per entry instead of per term.
+    /// Extra suite: a performance expectation missed, not a safety violation: the backup
+    /// over a divergent follower took too many round trips.
     #[error(
-        "the leader sent {appends} AppendEntries (more than {limit}), or took over 3 s, to bring \
-         peer {peer} back over 50 conflicting entries of one term: back up by conflicting term, \
-         not by entry (the x_* hints of AppendEntriesReply)"
+        "performance, not safety: catching peer {peer} up over 50 conflicting entries of one \
+         term took {requests} requests from the new leader (the lab expects at most {limit}) \
+         and {millis} ms (at most 3000): the log is correct, but backing up one entry per \
+         round trip is too slow for the lab's timing tests; back up by conflicting term (§5.3, \
+         last paragraphs; the XTerm/XIndex/XLen hints)"
     )]
     SlowBackup {
         /// The follower.
         peer: usize,
-        /// AppendEntries it received.
-        appends: u64,
-        /// The limit.
+        /// Requests it received from the peer that sent it the most (the new leader).
+        requests: u64,
+        /// The limit, [`crate::suites::extra::BACKUP_REQUESTS_LIMIT`].
         limit: u64,
+        /// Wall or virtual milliseconds from its reconnection until it applied the command.
+        millis: u64,
     },
     /// The harness could not configure the simulated network (a harness or labrpc-sim bug).
     #[error("harness network error: {0}")]

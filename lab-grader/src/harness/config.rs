@@ -23,11 +23,6 @@ use crate::panics::{self, as_peer};
 use crate::seed;
 use crate::trace::{Action, Event, Rpc, StateKey};
 
-/// The labrpc method of AppendEntries (the lab fixes the service and method names).
-pub const APPEND_ENTRIES: &str = "Raft.AppendEntries";
-/// The labrpc method of InstallSnapshot.
-pub const INSTALL_SNAPSHOT: &str = "Raft.InstallSnapshot";
-
 /// Go's `RaftElectionTimeout`: solutions get a generous second to finish an election.
 pub const ELECTION_TIMEOUT: Duration = Duration::from_millis(1000);
 /// Go's `MAXLOGSIZE` in what it means: the persisted Raft state snapcommon allows, in bytes,
@@ -84,15 +79,19 @@ pub struct Config<R: LabRaft> {
     traffic: Mutex<Traffic>,
 }
 
-/// Per-peer traffic facts the extra suite asserts on.
+/// Per-peer traffic facts the extra suite asserts on. None of them depends on what a peer
+/// names its RPC methods or how it encodes its messages: the lab leaves both to the peer.
 #[derive(Default)]
 struct Traffic {
-    /// AppendEntries requests dispatched to each server.
-    appends_to: Vec<u64>,
-    /// The last InstallSnapshot request sent to each server (its bytes, as the sender's
-    /// peer encoded them).
-    last_install_snapshot: Vec<Option<Bytes>>,
+    /// `requests[to][from]`: requests from peer `from` dispatched to server `to`.
+    requests: Vec<Vec<u64>>,
+    /// Per server, while a scenario records: every request sent to it (method, arguments),
+    /// at most [`RECORDED_REQUESTS`].
+    recording: Vec<Option<Vec<(String, Bytes)>>>,
 }
+
+/// The most requests [`Config::record_requests_to`] keeps per server.
+const RECORDED_REQUESTS: usize = 1000;
 
 /// Go's `make_config(t, n, unreliable, snapshot)` (spec 3.2): a network with long delays,
 /// `n` started and connected peers, the snapshot applier if `snapshot`. The cleanup is
@@ -125,8 +124,8 @@ pub fn make_config<R: LabRaft>(
         last_look: Mutex::new(vec![None; n]),
         looks: (0..n).map(|_| LookGate::default()).collect(),
         traffic: Mutex::new(Traffic {
-            appends_to: vec![0; n],
-            last_install_snapshot: vec![None; n],
+            requests: vec![vec![0; n]; n],
+            recording: vec![None; n],
         }),
     });
     t.defer_cleanup(cfg.clone());
@@ -222,17 +221,18 @@ impl<R: LabRaft> Config<R> {
                     self.t.panics().note_task(peer);
                 }
                 if let (Some(to), Some(args)) = (server(), event.payload) {
-                    if event.method == INSTALL_SNAPSHOT {
-                        lock(&self.traffic).last_install_snapshot[to] = Some(args.clone());
+                    if let Some(recorded) = lock(&self.traffic).recording[to].as_mut() {
+                        if recorded.len() < RECORDED_REQUESTS {
+                            recorded.push((event.method.to_string(), args.clone()));
+                        }
                     }
                 }
             }
             CallStage::Dispatched => {
                 let server = server();
-                if let Some(to) = server {
-                    if event.method == APPEND_ENTRIES {
-                        lock(&self.traffic).appends_to[to] += 1;
-                    }
+                let from = self.cluster.link_of_end(event.end).map(|(from, _)| from);
+                if let (Some(to), Some(from)) = (server, from) {
+                    lock(&self.traffic).requests[to][from] += 1;
                 }
                 panics::set_handler_peer(server);
             }
@@ -255,18 +255,26 @@ impl<R: LabRaft> Config<R> {
         }
     }
 
-    /// AppendEntries requests dispatched to server i so far.
-    pub fn appends_to(&self, i: usize) -> u64 {
-        lock(&self.traffic).appends_to[i]
+    /// Requests dispatched to server i so far, per sending peer (`[from]`), whatever their
+    /// method.
+    pub fn requests_to(&self, i: usize) -> Vec<u64> {
+        lock(&self.traffic).requests[i].clone()
     }
 
-    /// The last InstallSnapshot request sent to server i, as its sender encoded it.
-    pub fn last_install_snapshot(&self, i: usize) -> Option<Bytes> {
-        lock(&self.traffic).last_install_snapshot[i].clone()
+    /// Starts recording every request sent to server i (method and arguments, as the
+    /// sender encoded them), until [`Config::recorded_requests_to`].
+    pub fn record_requests_to(&self, i: usize) {
+        lock(&self.traffic).recording[i] = Some(Vec::new());
+    }
+
+    /// Stops recording requests to server i and returns them, in the order they were sent.
+    pub fn recorded_requests_to(&self, i: usize) -> Vec<(String, Bytes)> {
+        lock(&self.traffic).recording[i].take().unwrap_or_default()
     }
 
     /// Delivers `args` to server `to`'s `method` once more, through an end of the harness's
-    /// own: a delayed duplicate, as a real network may deliver. The reply, if any.
+    /// own: a delayed duplicate, as a real network may deliver. The reply, if any. (The
+    /// request counts of [`Config::requests_to`] do not count it: the end is no peer's.)
     pub async fn redeliver(&self, to: usize, method: &str, args: Bytes) -> Option<Bytes> {
         let name = self.rand_string(20);
         let net = self.cluster.net();

@@ -21,8 +21,8 @@ pub use appliers::{SNAPSHOT_INTERVAL, decode_snapshot, encode_snapshot};
 pub use checkers::Waited;
 pub use cluster::{Cluster, server_name};
 pub use config::{
-    APPEND_ENTRIES, Config, ELECTION_TIMEOUT, GO_MAX_LOG_SIZE, GOB_RPC_OVERHEAD, INSPECT_EVERY,
-    INSTALL_SNAPSHOT, MAX_LOG_SIZE, TIME_LIMIT, make_config,
+    Config, ELECTION_TIMEOUT, GO_MAX_LOG_SIZE, GOB_RPC_OVERHEAD, INSPECT_EVERY, MAX_LOG_SIZE,
+    TIME_LIMIT, make_config,
 };
 pub(crate) use context::lock;
 pub use context::{Cleanup, Figures, Sink, TestContext};

@@ -11,7 +11,7 @@ use tokio::time::{Instant, sleep};
 
 use crate::cmd::Cmd;
 use crate::fail::Fail;
-use crate::harness::{ELECTION_TIMEOUT, INSTALL_SNAPSHOT, TestContext, make_config};
+use crate::harness::{ELECTION_TIMEOUT, TestContext, make_config};
 
 /// A vote must survive a restart (Figure 2: `currentTerm` and `votedFor` are persisted before
 /// answering). Ten rounds of: the leader is cut off, so one of the two others can only win
@@ -169,15 +169,21 @@ pub async fn figure8_commit_rule_x<R: LabRaft>(t: TestContext) -> Result<(), Fai
 
 /// A stale InstallSnapshot must change nothing (§7: a snapshot that does not go past what
 /// the follower has is ignored). A follower catches up through InstallSnapshot, moves on, and
-/// then receives that same InstallSnapshot again (a delayed duplicate).
+/// then receives again, late, every request that brought it back (delayed duplicates, as the
+/// paper's network may deliver), the InstallSnapshot among them.
+///
+/// The grader does not know what a peer names its RPCs or how it encodes them (the lab
+/// leaves both to the peer): it records every request sent to F while F catches up, whatever
+/// its method, and knows a snapshot was installed because one reached F's apply channel.
 ///
 /// 1. n=3, reliable, snapshots. 12 x `one(k, 3)`; `L = check_one_leader`; disconnect F = L+1.
-/// 2. 30 x `one(k, 2)` (the leader snapshots past F's log). Connect F; `one(k, 3)`: F caught
-///    up through InstallSnapshot; keep the last InstallSnapshot sent to F.
+/// 2. 30 x `one(k, 2)` (the leader snapshots past F's log). Record the requests sent to F;
+///    connect F; `one(k, 3)`: F caught up, and a snapshot must have reached its apply channel
+///    (the leader no longer has the entries F lacks).
 /// 3. 25 x `one(k, 3)` (F applies and snapshots beyond it).
-/// 4. Deliver the kept InstallSnapshot to F again; sleep 1 election timeout. F's term must not
-///    drop; with `inspect`, its commit index, last log index and snapshot index must not
-///    drop either.
+/// 4. Deliver the recorded requests to F again, in order; sleep 1 election timeout. F's term
+///    must not drop; with `inspect`, its commit index, last log index and snapshot index must
+///    not drop either.
 /// 5. 5 x `one(k, 3)` (the appliers fail a re-apply or a gap on F).
 pub async fn stale_install_snapshot_x<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     let servers = 3;
@@ -198,17 +204,22 @@ pub async fn stale_install_snapshot_x<R: LabRaft>(t: TestContext) -> Result<(), 
     for _ in 0..30 {
         one(servers - 1).await?;
     }
+    let snapshots0 = cfg.snapshots_applied(follower);
+    cfg.record_requests_to(follower);
     cfg.connect(follower);
     one(servers).await?;
-    let Some(stale) = cfg.last_install_snapshot(follower) else {
+    let stale = cfg.recorded_requests_to(follower);
+    if cfg.snapshots_applied(follower) == snapshots0 {
         return Err(Fail::NoInstallSnapshot { peer: follower });
-    };
+    }
     for _ in 0..25 {
         one(servers).await?;
     }
     let before = cfg.inspect(follower);
     let (term, _) = cfg.get_state(follower).unwrap_or((0, false));
-    let _ = cfg.redeliver(follower, INSTALL_SNAPSHOT, stale).await;
+    for (method, args) in stale {
+        let _ = cfg.redeliver(follower, &method, args).await;
+    }
     sleep(ELECTION_TIMEOUT).await;
     let (after, _) = cfg.get_state(follower).unwrap_or((0, false));
     if after < term {
@@ -236,13 +247,27 @@ pub async fn stale_install_snapshot_x<R: LabRaft>(t: TestContext) -> Result<(), 
     cfg.end()
 }
 
-/// Most AppendEntries a leader may send a follower to bring it back over one term's worth
-/// of conflicting entries (the round trips of a backup by term, plus heartbeats meanwhile).
-pub const BACKUP_APPENDS_LIMIT: u64 = 10;
+/// Most requests the new leader may send a divergent follower to bring it back over one
+/// term's worth of conflicting entries, in [`backup_by_term_x`]. Where it comes from: with
+/// the backup by conflicting term that §5.3 describes (its last paragraphs; the lab's hints
+/// call the reply fields `XTerm`, `XIndex`, `XLen`), "one AppendEntries RPC will be required
+/// for each term with conflicting entries, rather than one RPC per entry". Here one term
+/// conflicts, so about 3 probes (past the follower's end, at the conflicting term, then the
+/// entries), 1-2 RequestVotes of the election, and heartbeats at most 10 a second (the lab's
+/// guidance) until the follower has applied the next command: fewer than 10. Backing up one
+/// entry per round trip needs over 50.
+pub const BACKUP_REQUESTS_LIMIT: u64 = 10;
 
-/// A leader backs up over a divergent follower log by conflicting term, not by entry (the
-/// accelerated backup of §5.3's last paragraphs, the `x_*` hints of the lab): a follower
-/// holding 50 uncommitted entries of an old term must be brought back with a few round trips.
+/// A performance expectation, not a safety check: a leader backs up over a divergent follower
+/// log by conflicting term, not by entry (the accelerated backup at the end of §5.3, the
+/// lab's `XTerm`/`XIndex`/`XLen` hints): a follower holding 50 uncommitted entries of an old
+/// term must be brought back in a few round trips. A Raft that backs up one entry per round
+/// trip is correct but slow (50 round trips here), and the lab's timing tests (`backup_2b`,
+/// `figure8_unreliable_2c`) can then run out of time; this test says so directly.
+///
+/// Requests are counted whatever their RPC method (the lab leaves names to the peer): the
+/// requests F receives from each peer after its reconnection, and the count of the peer that
+/// sent the most (the new leader).
 ///
 /// 1. n=5, reliable. `one(1, 5)`; `L1 = check_one_leader`; only L1 and F = L1+1 connected;
 ///    50 x `L1.start(...)` reach F only (term T1, indices 2-51, never committed).
@@ -250,9 +275,9 @@ pub const BACKUP_APPENDS_LIMIT: u64 = 10;
 ///    `L2 = check_one_leader`.
 /// 3. Disconnect L2; restart F and connect it: the two others and F elect a new leader (not
 ///    F: its log is behind), which starts by probing F at the end of its log. Count the
-///    AppendEntries F receives from its reconnection.
+///    requests F receives from its reconnection.
 /// 4. `one(k, 3, true)`; F must have applied it within 3 s of its reconnection, having
-///    received at most [`BACKUP_APPENDS_LIMIT`] AppendEntries (one per entry would be 50).
+///    received at most [`BACKUP_REQUESTS_LIMIT`] requests from any one peer.
 pub async fn backup_by_term_x<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     let servers = 5;
     let cfg = make_config::<R>(&t, servers, false, false)?;
@@ -283,7 +308,7 @@ pub async fn backup_by_term_x<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     let leader2 = cfg.check_one_leader().await?;
     cfg.disconnect(leader2);
     cfg.start1(follower)?;
-    let appends0 = cfg.appends_to(follower);
+    let requests0 = cfg.requests_to(follower);
     let reconnected = Instant::now();
     cfg.connect(follower);
     let index = cfg.one(Cmd::Int(3000), 3, true).await?;
@@ -291,12 +316,20 @@ pub async fn backup_by_term_x<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     while !cfg.applied_log(follower).contains_key(&index) && reconnected.elapsed() <= limit {
         sleep(Duration::from_millis(10)).await;
     }
-    let appends = cfg.appends_to(follower) - appends0;
-    if appends > BACKUP_APPENDS_LIMIT || reconnected.elapsed() > limit {
+    let requests = cfg
+        .requests_to(follower)
+        .iter()
+        .zip(&requests0)
+        .map(|(now, before)| now - before)
+        .max()
+        .unwrap_or(0);
+    let took = reconnected.elapsed();
+    if requests > BACKUP_REQUESTS_LIMIT || took > limit {
         return Err(Fail::SlowBackup {
             peer: follower,
-            appends,
-            limit: BACKUP_APPENDS_LIMIT,
+            requests,
+            limit: BACKUP_REQUESTS_LIMIT,
+            millis: u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
         });
     }
     cfg.start1(leader1)?;

@@ -151,12 +151,16 @@ pub struct RaftView {
     pub role: Role,
     /// `commitIndex`.
     pub commit_index: u64,
-    /// Index of the last entry the snapshot covers (0 before any snapshot).
+    /// Index of the last entry the snapshot covers (0 before any snapshot). It is also the
+    /// offset of the log: the first entry after the snapshot has index `snapshot_index + 1`.
     pub snapshot_index: u64,
     /// Term of that entry (0 before any snapshot).
     pub snapshot_term: u64,
     /// The term of every log entry after the snapshot, in index order: entry
-    /// `snapshot_index + 1 + k` has term `log_terms[k]`.
+    /// `snapshot_index + 1 + k` has term `log_terms[k]`. It stops at the log's logical end,
+    /// the last entry the peer holds (so `snapshot_index + log_terms.len()` is its last
+    /// index): leave out any placeholder a log representation keeps (a dummy entry at
+    /// position 0, the snapshot's own entry) and any spare capacity.
     pub log_terms: Vec<u64>,
 }
 
@@ -186,7 +190,11 @@ pub trait LabRaft: Send + Sync + 'static {
     where
         Self: Sized;
 
-    /// The RPC service ("Raft" with its methods) the harness registers on the network.
+    /// The RPC service the harness registers on the network for this peer. Its name and
+    /// its methods' names are the peer's own choice (the skeleton's "Raft.RequestVote" and
+    /// so on are a suggestion), and so are the messages' shapes and encoding: the grader
+    /// counts RPCs and bytes whatever the method, never decodes a message (except through
+    /// [`LabRaft::describe`], for display), and no check depends on a method's name.
     fn service(self: Arc<Self>) -> Service;
 
     /// Starts agreement on `command`. Returns at once: `Some` with the index and term when
@@ -203,7 +211,13 @@ pub trait LabRaft: Send + Sync + 'static {
     /// Like `start`, it receives the peer's `Arc`.
     fn snapshot(self: &Arc<Self>, index: u64, snapshot: Bytes);
 
-    /// Stops the peer: it never sends, applies or persists again.
+    /// Stops the peer: it never sends, applies or persists again, and its tasks end soon.
+    ///
+    /// Closing the apply sender here ([`ApplySender::close`]) is recommended but not
+    /// required. Closed, nothing the peer had not yet handed over reaches the grader, not even
+    /// a send under way. Left open, the grader keeps reading the killed peer's channel, as
+    /// Go's tester does, and checks whatever arrives like any apply: a send under way as
+    /// `kill` runs may still complete, but a killed peer must not start new ones.
     fn kill(&self);
 
     /// The parts of this implementation that are still to be written, in the student's words

@@ -65,32 +65,4 @@ mod tests {
             assert_eq!(listed, !done, "part {part}");
         }
     }
-
-    /// The hints send the student to `name()` in `(file.rs)`: each such function must be
-    /// there, so that moving code without updating the hints fails here. (A name after the
-    /// last file, like "call persist() wherever ...", must be one already found.)
-    #[test]
-    fn every_function_a_hint_names_is_in_the_file_it_names() {
-        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        for (_, hint) in PARTS {
-            let (mut pending, mut found) = (Vec::new(), Vec::new());
-            for word in hint.split([' ', ',']) {
-                if let Some(name) = word.strip_suffix("()") {
-                    pending.push(name);
-                } else if let Some(file) = word.strip_prefix('(').and_then(|w| w.strip_suffix(')'))
-                {
-                    let text = std::fs::read_to_string(src.join(file)).unwrap();
-                    for name in pending.drain(..) {
-                        assert!(text.contains(&format!("fn {name}(")), "{name} in {file}");
-                        found.push(name);
-                    }
-                }
-            }
-            assert!(!found.is_empty(), "{hint}");
-            assert!(
-                pending.iter().all(|name| found.contains(name)),
-                "{pending:?}: {hint}"
-            );
-        }
-    }
 }

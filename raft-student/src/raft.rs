@@ -501,25 +501,3 @@ impl Raft {
         // commit_index and last_applied up to the snapshot's last included index.
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn election_timeouts_stay_in_range_and_follow_the_seed() {
-        let mut a = ChaCha8Rng::seed_from_u64(7);
-        let mut b = ChaCha8Rng::seed_from_u64(7);
-        for _ in 0..1000 {
-            let t = random_election_timeout(&mut a);
-            assert!(
-                (ELECTION_TIMEOUT_MIN..ELECTION_TIMEOUT_MAX).contains(&t),
-                "{t:?}"
-            );
-            assert_eq!(t, random_election_timeout(&mut b));
-        }
-        // Heartbeats at most 10 per second, and several of them fit in an election timeout.
-        assert!(HEARTBEAT_INTERVAL >= Duration::from_millis(100));
-        assert!(ELECTION_TIMEOUT_MIN >= 2 * HEARTBEAT_INTERVAL);
-    }
-}

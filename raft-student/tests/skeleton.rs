@@ -1,7 +1,9 @@
-//! The skeleton as shipped: it compiles, starts at once, stays quiet, answers every RPC with a
-//! decodable reply, stops when killed and says what is missing. These tests describe the
-//! handout; once you start filling in parts, the ones that pin "does nothing yet"
-//! (`a_skeleton_cluster_stays_quiet`) are expected to fail and can be deleted.
+//! The skeleton as shipped: it compiles, starts at once, stays quiet, answers bad requests with
+//! errors, stops when killed and says what is missing. These tests use only the lab API (the
+//! `LabRaft` trait and the network), never the skeleton's own type names, RPC names or file
+//! layout, so renaming or moving things in your crate does not break them. Once you start
+//! filling in parts, the one that pins "does nothing yet" (`a_skeleton_cluster_stays_quiet`)
+//! is expected to fail and can be deleted.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,10 +11,7 @@ use std::time::Duration;
 use lab_api::{ApplyReceiver, LabRaft, PeerArgs, apply_channel};
 use labrpc_sim::{Bytes, Network, RpcError, Server};
 use raft_persist::Persister;
-use raft_student::{
-    AppendEntriesArgs, AppendEntriesReply, InstallSnapshotArgs, InstallSnapshotReply, Raft,
-    RequestVoteArgs, RequestVoteReply, progress,
-};
+use raft_student::Raft;
 use tokio::time::Instant;
 
 /// The grader's virtual-time runtime: one thread, paused clock.
@@ -66,7 +65,6 @@ fn make_returns_at_once_on_a_paused_clock() {
         let (peers, _readers) = cluster(&net, 3).unwrap();
         assert_eq!(Instant::now(), before, "make() must not wait");
         assert_eq!(peers.len(), 3);
-        assert_eq!(peers[2].me(), 2);
         peers.iter().for_each(|p| p.kill());
     });
 }
@@ -104,82 +102,51 @@ fn kill_stops_the_background_tasks() {
             apply_ch,
             seed: 3,
         });
-        // The ticker and the applier each hold a reference while they run.
         tokio::time::sleep(Duration::from_secs(30)).await;
-        assert_eq!(Arc::strong_count(&raft), 3, "a background task ended early");
-        assert!(!raft.killed());
-
         raft.kill();
-        assert!(raft.killed());
-        tokio::time::sleep(Duration::from_millis(1)).await;
+        // Whatever tasks the peer runs, none still holds it a (virtual) second after kill.
+        tokio::time::sleep(Duration::from_secs(1)).await;
         assert_eq!(Arc::strong_count(&raft), 1, "a task outlived kill()");
 
         // Every method still returns after kill, and kill twice is harmless.
         assert_eq!(raft.start(Bytes::from_static(b"late")), None);
-        assert_eq!(raft.get_state(), (0, false));
+        assert!(!raft.get_state().1, "a killed peer claims to lead");
         raft.snapshot(1, Bytes::from_static(b"snap"));
         raft.kill();
     });
 }
 
 #[test]
-fn missing_lists_every_unfinished_part() {
+fn every_hint_names_its_part() {
     virtual_time().unwrap().block_on(async {
         let net = Network::new(4);
         let (peers, _readers) = cluster(&net, 1).unwrap();
         let missing = peers[0].missing();
-        assert!(!missing.is_empty());
-        assert_eq!(missing, progress::missing());
-        let flags = [
-            progress::DONE_2A,
-            progress::DONE_2B,
-            progress::DONE_2C,
-            progress::DONE_2D,
-        ];
-        assert_eq!(missing.len(), flags.iter().filter(|done| !**done).count());
+        let parts: Vec<&str> = missing
+            .iter()
+            .map(|hint| hint.split(':').next().unwrap_or_default())
+            .collect();
+        let mut expected = parts.clone();
+        expected.sort_unstable();
+        expected.dedup();
+        assert_eq!(
+            parts, expected,
+            "one hint per part, in part order: {missing:?}"
+        );
+        assert!(
+            parts.iter().all(|p| ["2A", "2B", "2C", "2D"].contains(p)),
+            "{missing:?}"
+        );
         peers[0].kill();
     });
 }
 
-#[test]
-fn the_raft_service_answers_every_method_with_a_decodable_reply() {
-    virtual_time().unwrap().block_on(async {
-        let net = Network::new(5);
-        let (peers, _readers) = cluster(&net, 2).unwrap();
-        let end = net.make_end("client").unwrap();
-        net.connect("client", "0").unwrap();
-        net.enable("client", true).unwrap();
-
-        let vote: RequestVoteReply = end
-            .call_typed("Raft.RequestVote", &RequestVoteArgs::default())
-            .await
-            .unwrap();
-        assert_eq!(vote, RequestVoteReply::default());
-        let append: AppendEntriesReply = end
-            .call_typed("Raft.AppendEntries", &AppendEntriesArgs::default())
-            .await
-            .unwrap();
-        assert_eq!(append, AppendEntriesReply::default());
-        let install: InstallSnapshotReply = end
-            .call_typed("Raft.InstallSnapshot", &InstallSnapshotArgs::default())
-            .await
-            .unwrap();
-        assert_eq!(install, InstallSnapshotReply::default());
-        assert_eq!(net.server_count("0"), Some(3));
-
-        // The peer's own send helpers reach the other peer.
-        let reply = peers[0]
-            .send_request_vote(1, &RequestVoteArgs::default())
-            .await;
-        assert_eq!(reply, Some(RequestVoteReply::default()));
-        assert_eq!(
-            peers[0]
-                .send_request_vote(9, &RequestVoteArgs::default())
-                .await,
-            None
-        );
-        peers.iter().for_each(|p| p.kill());
-    });
+/// The methods the peer's service offers, as the network lists them for an unknown one.
+async fn methods_of(end: &labrpc_sim::ClientEnd) -> Vec<String> {
+    match end.call("NoSuchService.NoSuchMethod", Bytes::new()).await {
+        Err(RpcError::UnknownMethod { valid, .. }) => valid,
+        other => panic!("an unknown method must be refused by name: {other:?}"),
+    }
 }
 
 #[test]
@@ -191,22 +158,15 @@ fn bad_requests_get_errors_not_panics() {
         net.connect("client", "0").unwrap();
         net.enable("client", true).unwrap();
 
-        for method in [
-            "Raft.RequestVote",
-            "Raft.AppendEntries",
-            "Raft.InstallSnapshot",
-        ] {
+        let methods = methods_of(&end).await;
+        assert!(!methods.is_empty(), "the peer's service offers no method");
+        for method in &methods {
             let got = end.call(method, Bytes::from_static(&[0xff; 3])).await;
             assert!(
                 matches!(got, Err(RpcError::Handler { .. })),
-                "{method}: {got:?}"
+                "{method}: undecodable arguments must be an error: {got:?}"
             );
         }
-        let got = end.call("Raft.Nope", Bytes::new()).await;
-        assert!(
-            matches!(got, Err(RpcError::UnknownMethod { .. })),
-            "{got:?}"
-        );
         peers[0].kill();
     });
 }

@@ -98,7 +98,8 @@ mod tests {
         let inside = Arc::new(Barrier::new(2));
         let asked = Arc::new(Barrier::new(2));
         let first = {
-            let (gate, seen, inside, asked) = (gate.clone(), seen.clone(), inside.clone(), asked.clone());
+            let (gate, seen, inside, asked) =
+                (gate.clone(), seen.clone(), inside.clone(), asked.clone());
             std::thread::spawn(move || {
                 let mut calls = 0;
                 gate.run(false, |seq, revealed| {
@@ -113,7 +114,9 @@ mod tests {
         };
         inside.wait();
         // Returns at once: the look under way will look again on our behalf.
-        gate.run(true, |_, _| panic!("the second caller must not look itself"));
+        gate.run(true, |_, _| {
+            panic!("the second caller must not look itself")
+        });
         asked.wait();
         first.join().unwrap();
         assert_eq!(*seen.lock().unwrap(), vec![(1, false), (2, true)]);

@@ -1,0 +1,43 @@
+//! Checks one Jepsen-style key/value history and prints each part's outcome, steps and
+//! cached states: `cargo run --release -p linearize --example stats -- FILE [whole]`
+//! (`whole`: do not split by key; `REPEAT=n` in the environment checks it n times, for
+//! profiling).
+
+use linearize::edn::parse_kv_history;
+use linearize::models::Kv;
+use linearize::{Config, check};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let Some(path) = args.get(1) else {
+        return Err("usage: stats FILE [whole]".into());
+    };
+    let history = parse_kv_history(&std::fs::read_to_string(path)?)?;
+    let partition = args.get(2).is_none_or(|a| a != "whole");
+    let config = Config {
+        partition,
+        threads: 1,
+        ..Config::default()
+    };
+    let repeat: usize = std::env::var("REPEAT")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(1);
+    let mut result = check(&Kv, &history, &config);
+    for _ in 1..repeat {
+        result = check(&Kv, &history, &config);
+    }
+    println!("{:?} steps {}", result.verdict, result.steps);
+    for p in &result.parts {
+        println!(
+            "  {:?}: {} ops {:?} steps {} states {} order {}",
+            p.key,
+            p.ops.len(),
+            p.outcome,
+            p.steps,
+            p.states,
+            p.order.len()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,368 @@
+//! The checker against a brute-force one on thousands of small random histories (seeded, so
+//! every run checks the same ones), for every built-in model, split by key and whole; and
+//! histories made from a real sequential execution with random overlaps, which must pass,
+//! and mutated, which must fail.
+
+use linearize::models::{
+    Kv, KvErr, KvInput, KvOutput, Register, RegisterOp, VersionedInput, VersionedKv,
+    VersionedOutput,
+};
+use linearize::{Config, Model, Next, Operation, Verdict, check};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// Whether some order of `history` respects real time and the model: every order tried,
+/// nothing cached, nothing pruned.
+fn brute_force<M: Model>(model: &M, history: &[Operation<M::Input, M::Output>]) -> bool {
+    fn go<M: Model>(
+        model: &M,
+        history: &[Operation<M::Input, M::Output>],
+        placed: &mut Vec<bool>,
+        state: &M::State,
+    ) -> bool {
+        if placed.iter().all(|&p| p) {
+            return true;
+        }
+        for x in 0..history.len() {
+            if placed[x] {
+                continue;
+            }
+            // x may come next unless a remaining operation returned before x was called.
+            let blocked = (0..history.len())
+                .any(|y| !placed[y] && y != x && history[y].precedes(&history[x]));
+            if blocked {
+                continue;
+            }
+            let nexts = match model.step(state, &history[x].input, &history[x].output) {
+                Next::Illegal => Vec::new(),
+                Next::One(s) => vec![s],
+                Next::Many(v) => v,
+            };
+            for next in nexts {
+                placed[x] = true;
+                let ok = go(model, history, placed, &next);
+                placed[x] = false;
+                if ok {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+    go(
+        model,
+        history,
+        &mut vec![false; history.len()],
+        &model.init(),
+    )
+}
+
+/// Random times: calls in 0..20, durations in 0..8, a tenth never returning.
+fn times(rng: &mut ChaCha8Rng) -> (u64, Option<u64>) {
+    let call = rng.random_range(0..20);
+    let ret = (!rng.random_bool(0.1)).then(|| call + rng.random_range(0..8));
+    (call, ret)
+}
+
+fn random_kv(rng: &mut ChaCha8Rng) -> Vec<Operation<KvInput, KvOutput>> {
+    let n = rng.random_range(1..=7);
+    (0..n)
+        .map(|_| {
+            let key = ["a", "b"][rng.random_range(0..2)];
+            let value = ["1", "2"][rng.random_range(0..2)];
+            let (call, ret) = times(rng);
+            let (input, output) = match rng.random_range(0..4) {
+                0 => (KvInput::put(key, value), KvOutput::Done),
+                1 => (KvInput::append(key, value), KvOutput::Done),
+                _ if ret.is_none() => (KvInput::get(key), KvOutput::Unknown),
+                _ => (
+                    KvInput::get(key),
+                    KvOutput::value(["", "1", "2", "12", "21", "11"][rng.random_range(0..6)]),
+                ),
+            };
+            Operation {
+                client: rng.random_range(0..3),
+                input,
+                output,
+                call,
+                ret,
+            }
+        })
+        .collect()
+}
+
+fn random_versioned(rng: &mut ChaCha8Rng) -> Vec<Operation<VersionedInput, VersionedOutput>> {
+    let n = rng.random_range(1..=7);
+    (0..n)
+        .map(|_| {
+            let key = ["a", "b"][rng.random_range(0..2)];
+            let (call, ret) = times(rng);
+            let (input, output) = if rng.random_bool(0.5) {
+                let err = [KvErr::Ok, KvErr::Version, KvErr::Maybe][rng.random_range(0..3)];
+                let value = ["x", "y"][rng.random_range(0..2)];
+                let output = if ret.is_some() {
+                    VersionedOutput::put(err)
+                } else {
+                    VersionedOutput::unknown()
+                };
+                (
+                    VersionedInput::put(key, value, rng.random_range(0..3)),
+                    output,
+                )
+            } else if ret.is_none() {
+                (VersionedInput::get(key), VersionedOutput::unknown())
+            } else {
+                let value = ["", "x", "y"][rng.random_range(0..3)];
+                let err = if value.is_empty() {
+                    KvErr::NoKey
+                } else {
+                    KvErr::Ok
+                };
+                (
+                    VersionedInput::get(key),
+                    VersionedOutput::get(value, rng.random_range(0..3), err),
+                )
+            };
+            Operation {
+                client: rng.random_range(0..3),
+                input,
+                output,
+                call,
+                ret,
+            }
+        })
+        .collect()
+}
+
+fn random_register(rng: &mut ChaCha8Rng) -> Vec<Operation<RegisterOp<u8>, Option<u8>>> {
+    let n = rng.random_range(1..=7);
+    (0..n)
+        .map(|_| {
+            let (call, ret) = times(rng);
+            let (input, output) = if rng.random_bool(0.4) {
+                (RegisterOp::Write(rng.random_range(0..3)), None)
+            } else {
+                (RegisterOp::Read, ret.map(|_| rng.random_range(0..3)))
+            };
+            Operation {
+                client: rng.random_range(0..3),
+                input,
+                output,
+                call,
+                ret,
+            }
+        })
+        .collect()
+}
+
+/// Checks `count` random histories of `make` both ways against the brute force; returns how
+/// many were linearizable.
+fn against_brute_force<M: Model>(
+    model: &M,
+    seed: u64,
+    count: usize,
+    make: impl Fn(&mut ChaCha8Rng) -> Vec<Operation<M::Input, M::Output>>,
+) -> usize {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut linearizable = 0;
+    for i in 0..count {
+        let history = make(&mut rng);
+        let expected = brute_force(model, &history);
+        linearizable += usize::from(expected);
+        for partition in [true, false] {
+            for stop_at_first_failure in [true, false] {
+                let config = Config {
+                    partition,
+                    threads: 1,
+                    stop_at_first_failure,
+                    ..Config::default()
+                };
+                let result = check(model, &history, &config);
+                assert_eq!(
+                    result.is_linearizable(),
+                    expected,
+                    "history {i} (partition {partition}): {history:#?}"
+                );
+                assert_eq!(
+                    result.is_illegal(),
+                    !expected,
+                    "history {i}: {:?}",
+                    result.verdict
+                );
+            }
+        }
+    }
+    linearizable
+}
+
+#[test]
+fn kv_agrees_with_brute_force() {
+    let ok = against_brute_force(&Kv, 1, 3000, random_kv);
+    assert!(
+        (300..2700).contains(&ok),
+        "both verdicts are exercised: {ok} of 3000 linearizable"
+    );
+}
+
+#[test]
+fn versioned_agrees_with_brute_force() {
+    let ok = against_brute_force(&VersionedKv::new(), 2, 3000, random_versioned);
+    assert!(
+        (300..2700).contains(&ok),
+        "both verdicts are exercised: {ok} of 3000 linearizable"
+    );
+}
+
+#[test]
+fn versioned_with_two_next_states_agrees_with_brute_force() {
+    let model = VersionedKv {
+        maybe_unapplied: true,
+        strict_get: true,
+    };
+    let ok = against_brute_force(&model, 3, 3000, random_versioned);
+    assert!(
+        (300..2700).contains(&ok),
+        "both verdicts are exercised: {ok} of 3000 linearizable"
+    );
+}
+
+#[test]
+fn register_agrees_with_brute_force() {
+    let ok = against_brute_force(&Register::new(0u8), 4, 3000, random_register);
+    assert!(
+        (300..2700).contains(&ok),
+        "both verdicts are exercised: {ok} of 3000 linearizable"
+    );
+}
+
+/// `n` operations that really ran one at a time in some order, each at a distinct point
+/// inside its interval (intervals overlap at random); `run(i, rng)` gives the i-th
+/// operation of that order and what it answered.
+fn executed<I, O>(
+    rng: &mut ChaCha8Rng,
+    n: usize,
+    mut run: impl FnMut(&mut ChaCha8Rng) -> (I, O),
+) -> Vec<Operation<I, O>> {
+    (0..n)
+        .map(|i| {
+            let point = 10 * i as u64 + 5;
+            let call = point.saturating_sub(rng.random_range(0..40));
+            let ret = point + rng.random_range(0..40);
+            let (input, output) = run(rng);
+            Operation {
+                client: rng.random_range(0..8),
+                input,
+                output,
+                call,
+                ret: Some(ret),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn real_executions_pass_and_mutated_ones_fail() {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    for round in 0..300 {
+        // The 6.824 store: appends of unique values, gets reading the value.
+        let mut state = std::collections::BTreeMap::<String, String>::new();
+        let mut next_value = 0;
+        let mut history = executed(&mut rng, 40, |rng| {
+            let key = ["a", "b", "c"][rng.random_range(0..3)].to_owned();
+            if rng.random_bool(0.5) {
+                next_value += 1;
+                let value = format!("x{next_value}y");
+                state.entry(key.clone()).or_default().push_str(&value);
+                (KvInput::append(&key, &value), KvOutput::Done)
+            } else {
+                let value = state.get(&key).cloned().unwrap_or_default();
+                (KvInput::get(&key), KvOutput::value(&value))
+            }
+        });
+        let config = Config::default();
+        assert!(
+            check(&Kv, &history, &config).is_linearizable(),
+            "round {round}"
+        );
+        assert!(
+            check(
+                &Kv,
+                &history,
+                &Config {
+                    partition: false,
+                    ..config.clone()
+                }
+            )
+            .is_linearizable()
+        );
+        // A get that returns what was never written cannot be placed anywhere.
+        if let Some(op) = history
+            .iter_mut()
+            .find(|op| matches!(op.input, KvInput::Get { .. }))
+        {
+            op.output = KvOutput::value("never written");
+            assert!(check(&Kv, &history, &config).is_illegal(), "round {round}");
+        }
+
+        // Lab 4's store: puts at the version read, gets.
+        let mut versions = std::collections::BTreeMap::<String, (String, u64)>::new();
+        let mut history = executed(&mut rng, 40, |rng| {
+            let key = ["a", "b"][rng.random_range(0..2)].to_owned();
+            let (value, version) = versions.get(&key).cloned().unwrap_or_default();
+            if rng.random_bool(0.5) {
+                let guess = version.saturating_sub(rng.random_range(0..2));
+                let new = format!("v{}", rng.random_range(0..1000));
+                let err = if guess == version {
+                    versions.insert(key.clone(), (new.clone(), version + 1));
+                    if rng.random_bool(0.2) {
+                        KvErr::Maybe
+                    } else {
+                        KvErr::Ok
+                    }
+                } else {
+                    KvErr::Version
+                };
+                (
+                    VersionedInput::put(&key, &new, guess),
+                    VersionedOutput::put(err),
+                )
+            } else {
+                let err = if version == 0 {
+                    KvErr::NoKey
+                } else {
+                    KvErr::Ok
+                };
+                (
+                    VersionedInput::get(&key),
+                    VersionedOutput::get(&value, version, err),
+                )
+            }
+        });
+        let strict = VersionedKv {
+            strict_get: true,
+            ..VersionedKv::new()
+        };
+        assert!(
+            check(&strict, &history, &config).is_linearizable(),
+            "round {round}"
+        );
+        assert!(
+            check(&VersionedKv::new(), &history, &config).is_linearizable(),
+            "round {round}"
+        );
+        // A put that claims success at a version the key never had.
+        if let Some(op) = history
+            .iter_mut()
+            .find(|op| matches!(op.input, VersionedInput::Put { .. }))
+        {
+            let key = op.input.key().clone();
+            op.input = VersionedInput::put(key.as_str(), "late", 1000);
+            op.output = VersionedOutput::put(KvErr::Ok);
+            let result = check(&VersionedKv::new(), &history, &config);
+            assert!(
+                matches!(result.verdict, Verdict::NotLinearizable { .. }),
+                "round {round}"
+            );
+        }
+    }
+}

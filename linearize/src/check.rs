@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::history::Operation;
 use crate::model::Model;
-use crate::search::{Outcome, PartSearch};
+use crate::search::{Outcome, PartSearch, Relax};
 
 /// How to check: the step budget, partitioning and threads.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -223,6 +223,7 @@ pub fn check<M: Model>(
             Mutex::new(PartSearch::new(
                 model,
                 ops.iter().map(|&i| &history[i]).collect(),
+                Relax::Nothing,
             ))
         })
         .collect();

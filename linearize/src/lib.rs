@@ -10,6 +10,10 @@
 //! - [`check`] and [`Config`] (`check.rs`): split by key, search every part (in parallel
 //!   where there are cores), combine into a [`CheckResult`] and its [`Verdict`]. The search
 //!   itself (Wing & Gong / Lowe with a (placed set, state) cache) is in `search.rs`.
+//! - [`explain`] (`explain.rs`): for a history that is not linearizable, the failing part,
+//!   the longest order found, the operation that cannot be placed (state, what the model
+//!   allows) and a minimal failing sub-history; [`Explanation::render`] writes it for
+//!   students.
 //! - [`models`]: [`models::Register`], the 6.824 store [`models::Kv`]
 //!   (Put/Append/Get), Lab 4's versioned store [`models::VersionedKv`].
 //! - [`edn`]: reads Jepsen-style key/value histories (the Porcupine corpus).
@@ -19,7 +23,7 @@
 //!
 //! ```
 //! use linearize::models::{KvErr, VersionedInput as In, VersionedKv, VersionedOutput as Out};
-//! use linearize::{Config, Operation, Verdict, check};
+//! use linearize::{Config, ExplainConfig, Operation, TimeUnit, Verdict, check, explain};
 //!
 //! // Client 1 puts "a" at version 0 while client 2 reads; then client 2 reads again.
 //! let history = vec![
@@ -31,10 +35,16 @@
 //! // The second read cannot see the key unwritten after the first saw "a".
 //! assert!(matches!(result.verdict, Verdict::NotLinearizable { part: 0 }));
 //! assert!(check(&VersionedKv::new(), &history[..2], &Config::default()).is_linearizable());
+//!
+//! // Why: the put, which returned before the second read was called, and that read.
+//! let why = explain(&VersionedKv::new(), &history, &result, &ExplainConfig::default()).expect("it failed");
+//! assert_eq!(why.minimal_indices(), vec![0, 2]);
+//! println!("{}", why.render(TimeUnit::Ticks));
 //! ```
 
 mod check;
 pub mod edn;
+mod explain;
 mod history;
 mod model;
 pub mod models;
@@ -42,6 +52,7 @@ mod search;
 mod text;
 
 pub use check::{CheckResult, Config, PartOutcome, PartResult, Verdict, check};
+pub use explain::{ExplainConfig, Explanation, OpView, Stuck, TimeUnit, explain};
 pub use history::{ClientId, Operation};
 pub use model::{Model, Next};
 pub use text::Text;

@@ -48,6 +48,16 @@ use crate::model::{Model, Next};
 const NONE: u32 = u32::MAX;
 const HEAD: u32 = 0;
 
+/// Which operations a search ignores real time for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Relax {
+    /// None: a linearizability check.
+    Nothing,
+    /// The reads ([`Model::is_read_only`]): may each read have seen a state the other
+    /// operations could have produced, in an order that respects their real time?
+    Reads,
+}
+
 /// How a search ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Outcome {
@@ -125,14 +135,21 @@ struct Entries {
 }
 
 impl Entries {
-    fn new<I, O>(ops: &[&Operation<I, O>]) -> Self {
+    /// The list of `ops`' calls and returns; the operations marked `timeless` as if called
+    /// at 0 and never returned (real time ignored for them).
+    fn new<I, O>(ops: &[&Operation<I, O>], timeless: &[bool]) -> Self {
         // (time, 0 for a call / 1 for a return, operation): a call sorts before a return at
         // equal times; a missing return is at infinity.
         let mut events: Vec<(u64, u8, u32)> = Vec::with_capacity(2 * ops.len());
         for (i, op) in ops.iter().enumerate() {
             let i = i as u32;
-            events.push((op.call, 0, i));
-            events.push((op.ret.unwrap_or(u64::MAX), 1, i));
+            let (call, ret) = if timeless[i as usize] {
+                (0, None)
+            } else {
+                (op.call, op.ret)
+            };
+            events.push((call, 0, i));
+            events.push((ret.unwrap_or(u64::MAX), 1, i));
         }
         events.sort_unstable();
         // Within a run of calls with no return between them (all become placeable at the
@@ -140,8 +157,15 @@ impl Entries {
         let mut k = 0;
         while k < events.len() {
             let run = events[k..].iter().take_while(|e| e.1 == 0).count();
-            events[k..k + run]
-                .sort_by_key(|&(_, _, i)| (ops[i as usize].ret.unwrap_or(u64::MAX), i));
+            events[k..k + run].sort_by_key(|&(_, _, i)| {
+                (
+                    ops[i as usize]
+                        .ret
+                        .filter(|_| !timeless[i as usize])
+                        .unwrap_or(u64::MAX),
+                    i,
+                )
+            });
             k += run.max(1);
         }
         let len = events.len() + 1;
@@ -432,10 +456,22 @@ pub(crate) struct PartSearch<'a, M: Model> {
 }
 
 impl<'a, M: Model> PartSearch<'a, M> {
-    /// A search for a linearization of `ops` (one part of a history).
-    pub(crate) fn new(model: &'a M, ops: Vec<&'a Operation<M::Input, M::Output>>) -> Self {
+    /// A search for a linearization of `ops` (one part of a history), real time ignored for
+    /// the operations `relax` picks.
+    pub(crate) fn new(
+        model: &'a M,
+        ops: Vec<&'a Operation<M::Input, M::Output>>,
+        relax: Relax,
+    ) -> Self {
         let words = ops.len().div_ceil(64).max(1);
-        let entries = Entries::new(&ops);
+        let timeless: Vec<bool> = ops
+            .iter()
+            .map(|op| match relax {
+                Relax::Nothing => false,
+                Relax::Reads => model.is_read_only(&op.input, &op.output),
+            })
+            .collect();
+        let entries = Entries::new(&ops, &timeless);
         let mut cache = Cache {
             words,
             bits: Vec::new(),

@@ -7,7 +7,7 @@ use linearize::models::{
     Kv, KvErr, KvInput, KvOutput, Register, RegisterOp, VersionedInput, VersionedKv,
     VersionedOutput,
 };
-use linearize::{Config, Model, Next, Operation, Verdict, check};
+use linearize::{Config, ExplainConfig, Model, Next, Operation, Verdict, check, explain};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -365,4 +365,91 @@ fn real_executions_pass_and_mutated_ones_fail() {
             );
         }
     }
+}
+
+/// `history` with real time ignored for its reads.
+fn reads_timeless<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+) -> Vec<Operation<M::Input, M::Output>>
+where
+    M::Input: Clone,
+    M::Output: Clone,
+{
+    history
+        .iter()
+        .map(|op| {
+            if model.is_read_only(&op.input, &op.output) {
+                Operation {
+                    call: 0,
+                    ret: None,
+                    ..op.clone()
+                }
+            } else {
+                op.clone()
+            }
+        })
+        .collect()
+}
+
+/// For every failing random history: the minimal sub-history fails, and dropping any one of
+/// its operations makes it linearizable (plain) or linearizable or unexplainable (default),
+/// all by the brute force.
+fn minimal_sub_histories<M: Model>(
+    model: &M,
+    seed: u64,
+    count: usize,
+    make: impl Fn(&mut ChaCha8Rng) -> Vec<Operation<M::Input, M::Output>>,
+) -> usize
+where
+    M::Input: Clone,
+    M::Output: Clone,
+{
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut failing = 0;
+    for i in 0..count {
+        let history = make(&mut rng);
+        let result = check(model, &history, &Config::default());
+        if !result.is_illegal() {
+            continue;
+        }
+        failing += 1;
+        for explainable_values in [false, true] {
+            let config = ExplainConfig {
+                explainable_values,
+                ..ExplainConfig::default()
+            };
+            let explanation = explain(model, &history, &result, &config).expect("an explanation");
+            assert!(explanation.verified_minimal, "history {i}");
+            let sub: Vec<_> = explanation
+                .minimal_indices()
+                .iter()
+                .map(|&k| history[k].clone())
+                .collect();
+            assert!(
+                !brute_force(model, &sub),
+                "history {i}: the minimal sub-history fails"
+            );
+            for drop in 0..sub.len() {
+                let mut rest = sub.clone();
+                rest.remove(drop);
+                let passes = brute_force(model, &rest);
+                if explanation.explainable {
+                    assert!(
+                        passes || !brute_force(model, &reads_timeless(model, &rest)),
+                        "history {i}, drop {drop}"
+                    );
+                } else {
+                    assert!(passes, "history {i}: without operation {drop} it passes");
+                }
+            }
+        }
+    }
+    failing
+}
+
+#[test]
+fn minimal_sub_histories_are_minimal() {
+    assert!(minimal_sub_histories(&Kv, 6, 1500, random_kv) > 300);
+    assert!(minimal_sub_histories(&VersionedKv::new(), 7, 1500, random_versioned) > 300);
 }

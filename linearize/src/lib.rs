@@ -16,6 +16,10 @@
 //!   students.
 //! - [`models`]: [`models::Register`], the 6.824 store [`models::Kv`]
 //!   (Put/Append/Get), Lab 4's versioned store [`models::VersionedKv`].
+//! - [`timeline`]: the result as data an HTML timeline draws (one lane per client, the order
+//!   found, the failing operation and the minimal sub-history marked), and with the `html`
+//!   feature (on by default) the page itself; the `lin-view` command writes one from a
+//!   history file.
 //! - [`edn`]: reads Jepsen-style key/value histories (the Porcupine corpus).
 //! - [`Text`]: a string carrying its hash, for cheap model states.
 //!
@@ -50,6 +54,7 @@ mod model;
 pub mod models;
 mod search;
 mod text;
+pub mod timeline;
 
 pub use check::{CheckResult, Config, PartOutcome, PartResult, Verdict, check};
 pub use explain::{ExplainConfig, Explanation, OpView, Stuck, TimeUnit, explain};

@@ -8,6 +8,10 @@ fn main() {
     let implementations = [
         Implementation::of::<raft_rpc::RaftPeer>("reference", "the reference Raft (raft-rpc)"),
         Implementation::of::<raft_student::Raft>("student", "your Raft (the raft-student crate)"),
+        Implementation::of::<raft_alt::Raft>(
+            "alt",
+            "a second, independently written Raft (raft-alt), kept to test the grader",
+        ),
     ];
     std::process::exit(main_builtin(&implementations));
 }

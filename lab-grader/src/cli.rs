@@ -113,8 +113,9 @@ pub struct Cli {
     #[arg(long, value_name = "J", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub jobs: u32,
     /// Which Raft to grade: `reference` (raft-rpc's reference peer, the default in the
-    /// raft-lab repository) or `student` (the raft-student crate; the only one, and so the
-    /// default, in a class handout). A crate of your own calls
+    /// raft-lab repository), `student` (the raft-student crate; the only one, and so the
+    /// default, in a class handout) or, in the repository, `alt` (raft-alt, a second Raft
+    /// kept to test the grader). A crate of your own calls
     /// `grader::cli::main::<YourRaft>()` instead.
     #[arg(long = "impl", value_name = "NAME")]
     pub implementation: Option<String>,

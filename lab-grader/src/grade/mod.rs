@@ -111,7 +111,7 @@ pub struct GradeCli {
     /// Also write Gradescope's results.json to FILE.
     #[arg(long, value_name = "FILE")]
     pub gradescope: Option<PathBuf>,
-    /// Which Raft to grade (`reference` or `student`, as for a plain run).
+    /// Which Raft to grade (`reference`, `student` or `alt`, as for a plain run).
     #[arg(long = "impl", value_name = "NAME")]
     pub implementation: Option<String>,
     /// Run seed (default: random, recorded). Virtual runs replay exactly with it.

@@ -1,7 +1,8 @@
 //! Checks one Jepsen-style key/value history and prints each part's outcome, steps and
 //! cached states: `cargo run --release -p linearize --example stats -- FILE [whole]`
 //! (`whole`: do not split by key; `REPEAT=n` in the environment checks it n times, for
-//! profiling).
+//! profiling; `THREADS=n` searches parts on n threads, default 1). BENCHMARKS.md measures
+//! peak memory with it under `/usr/bin/time -v`.
 
 use linearize::edn::parse_kv_history;
 use linearize::models::Kv;

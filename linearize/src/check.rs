@@ -23,8 +23,9 @@ pub struct Config {
     pub threads: usize,
     /// Whether to stop searching the other parts once one is shown not to be linearizable
     /// (they end as [`PartOutcome::Stopped`]). The parts advance in rounds of steps that
-    /// double (every part runs to 1024 steps, then 2048, ...), and the search stops after the
-    /// round in which a part failed, so where it stops is the same on any machine.
+    /// grow by half (every part runs to 1024 steps, then 1536, 2304, ...), and the search
+    /// stops after the round in which a part failed, so where it stops is the same on any
+    /// machine.
     pub stop_at_first_failure: bool,
 }
 
@@ -160,12 +161,12 @@ pub(crate) fn split<M: Model>(
     parts.into_iter().collect()
 }
 
-/// Steps every part runs in the first round; each round doubles it.
+/// Steps every part runs in the first round; each round raises it by half.
 const FIRST_ROUND: u64 = 1024;
 
 /// Rounds below this many steps run on the calling thread (threads cost more than they
 /// save on small parts).
-const PARALLEL_FROM: u64 = 1 << 15;
+const PARALLEL_FROM: u64 = 1 << 12;
 
 /// The result of one part's search, in history indices.
 fn part_result<M: Model>(
@@ -253,7 +254,7 @@ pub fn check<M: Model>(
         if limit >= config.budget {
             break;
         }
-        limit = limit.saturating_mul(2).min(config.budget);
+        limit = limit.saturating_add(limit / 2).min(config.budget);
     }
     let results = parts
         .into_iter()

@@ -285,6 +285,8 @@ struct Search<'a, M: Model> {
     nodes: Vec<Node>,
     /// The candidates of the open nodes.
     cands: Vec<u32>,
+    /// Scratch space for the calls a placement exposes.
+    fresh: Vec<u32>,
     alts: Vec<M::State>,
     steps: u64,
     longest: Vec<usize>,
@@ -319,7 +321,8 @@ impl<M: Model> Search<'_, M> {
         let entries = &self.entries;
         // The calls exposed: those after the parent's first return (all, at the root).
         let boundary = self.nodes.last().map_or(0, |n| n.first_return);
-        let mut fresh: Vec<u32> = Vec::new();
+        let mut fresh = std::mem::take(&mut self.fresh);
+        fresh.clear();
         let mut e = entries.next[HEAD as usize];
         while e != NONE && entries.ret_of[e as usize] != NONE {
             if e > boundary {
@@ -329,20 +332,21 @@ impl<M: Model> Search<'_, M> {
         }
         let first_return = e;
         fresh.sort_unstable();
-        let mut fresh = fresh.into_iter().peekable();
+        let mut new = fresh.iter().copied().peekable();
         if let Some(parent) = self.nodes.last() {
             for k in parent.start..parent.end {
                 let c = self.cands[k as usize];
                 if c == placed {
                     continue;
                 }
-                while let Some(f) = fresh.next_if(|&f| f < c) {
+                while let Some(f) = new.next_if(|&f| f < c) {
                     self.cands.push(f);
                 }
                 self.cands.push(c);
             }
         }
-        self.cands.extend(fresh);
+        self.cands.extend(new);
+        self.fresh = fresh;
         let end = self.cands.len() as u32;
         self.nodes.push(Node {
             start: start as u32,
@@ -393,7 +397,21 @@ impl<M: Model> Search<'_, M> {
                     Err(_) => Attempt::DeadEnd,
                 };
             }
-            Next::One(next) => vec![next],
+            Next::One(next) => {
+                debug_assert!(
+                    !read,
+                    "the model calls {:?} a read, but it changed the state",
+                    operation.input
+                );
+                return match self.try_place(op, next) {
+                    Ok(next) => {
+                        let from = self.alts.len();
+                        self.push(entry, next, from, false);
+                        Attempt::Placed
+                    }
+                    Err(_) => Attempt::Refused,
+                };
+            }
             Next::Many(nexts) => nexts,
         };
         debug_assert!(
@@ -491,6 +509,7 @@ impl<'a, M: Model> PartSearch<'a, M> {
             stack: Vec::with_capacity(ops.len()),
             nodes: Vec::with_capacity(ops.len() + 1),
             cands: Vec::new(),
+            fresh: Vec::new(),
             ops,
             entries,
             cache,

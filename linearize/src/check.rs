@@ -57,12 +57,40 @@ pub enum Verdict {
         /// Index into [`CheckResult::parts`].
         part: usize,
     },
-    /// No part failed, but part `part` (the first such) ran out of budget after `steps`.
+    /// Not decided within the budget: no part failed, but part `part` (the first such) spent
+    /// its whole budget without a verdict. This is not a pass: nothing was shown about that
+    /// part. The caller decides what it means (a larger budget, a shorter history, a
+    /// failure); [`CheckResult::strict`] treats it as a failure.
     Unknown {
         /// Index into [`CheckResult::parts`].
         part: usize,
         /// The steps it spent.
         steps: u64,
+        /// The budget it had ([`Config::budget`]).
+        budget: u64,
+    },
+}
+
+/// Why [`CheckResult::strict`] did not pass a history.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NotPassed {
+    /// Shown not to be linearizable.
+    #[error("not linearizable (part {part})")]
+    NotLinearizable {
+        /// Index into [`CheckResult::parts`].
+        part: usize,
+    },
+    /// Not decided within the budget.
+    #[error(
+        "not decided: part {part} spent {steps} steps of its budget of {budget} without a verdict"
+    )]
+    Unknown {
+        /// Index into [`CheckResult::parts`].
+        part: usize,
+        /// The steps it spent.
+        steps: u64,
+        /// The budget it had.
+        budget: u64,
     },
 }
 
@@ -119,12 +147,33 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
-    /// Whether the history is linearizable.
+    /// Whether the history is shown to be linearizable (false for [`Verdict::Unknown`]).
     pub fn is_linearizable(&self) -> bool {
         self.verdict == Verdict::Linearizable
     }
 
-    /// Whether the history is shown not to be linearizable.
+    /// The strict reading: `Ok` only if the history is shown to be linearizable; a history
+    /// shown not to be, or not decided within the budget ([`Verdict::Unknown`]), is an
+    /// error that says which. A test that must never pass silently uses this (or
+    /// [`CheckResult::is_linearizable`]), never `!is_illegal()`.
+    pub fn strict(&self) -> Result<(), NotPassed> {
+        match self.verdict {
+            Verdict::Linearizable => Ok(()),
+            Verdict::NotLinearizable { part } => Err(NotPassed::NotLinearizable { part }),
+            Verdict::Unknown {
+                part,
+                steps,
+                budget,
+            } => Err(NotPassed::Unknown {
+                part,
+                steps,
+                budget,
+            }),
+        }
+    }
+
+    /// Whether the history is shown not to be linearizable. False for [`Verdict::Unknown`]
+    /// too, so `!is_illegal()` is no pass: it lets an undecided history through.
     pub fn is_illegal(&self) -> bool {
         matches!(self.verdict, Verdict::NotLinearizable { .. })
     }
@@ -266,7 +315,7 @@ pub fn check<M: Model>(
             part_result(model, search, key, ops, stopped)
         })
         .collect();
-    combine(results)
+    combine(results, config.budget)
 }
 
 fn outcome<M: Model>(search: &Mutex<PartSearch<'_, M>>) -> Option<Outcome> {
@@ -308,7 +357,7 @@ fn run_round<M: Model>(
     });
 }
 
-fn combine(parts: Vec<PartResult>) -> CheckResult {
+fn combine(parts: Vec<PartResult>, budget: u64) -> CheckResult {
     let steps = parts.iter().map(|p| p.steps).sum();
     let failing = parts
         .iter()
@@ -321,6 +370,7 @@ fn combine(parts: Vec<PartResult>) -> CheckResult {
         (None, Some(part)) => Verdict::Unknown {
             part,
             steps: parts[part].steps,
+            budget,
         },
         (None, None) => Verdict::Linearizable,
     };

@@ -10,6 +10,8 @@
 //! - [`check`] and [`Config`] (`check.rs`): split by key, search every part (in parallel
 //!   where there are cores), combine into a [`CheckResult`] and its [`Verdict`]. The search
 //!   itself (Wing & Gong / Lowe with a (placed set, state) cache) is in `search.rs`.
+//!   [`Verdict::Unknown`] means "not decided within the budget", never a pass: callers
+//!   decide what to make of it, and [`CheckResult::strict`] fails on it.
 //! - [`explain`] (`explain.rs`): for a history that is not linearizable, the failing part,
 //!   the longest order found, the operation that cannot be placed (state, what the model
 //!   allows) and a minimal failing sub-history; [`Explanation::render`] writes it for
@@ -56,7 +58,7 @@ mod search;
 mod text;
 pub mod timeline;
 
-pub use check::{CheckResult, Config, PartOutcome, PartResult, Verdict, check};
+pub use check::{CheckResult, Config, NotPassed, PartOutcome, PartResult, Verdict, check};
 pub use explain::{ExplainConfig, Explanation, OpView, Stuck, TimeUnit, explain};
 pub use history::{ClientId, Operation};
 pub use model::{Model, Next};

@@ -4,7 +4,7 @@
 
 use linearize::edn::parse_kv_history;
 use linearize::models::{Kv, KvInput, KvOutput};
-use linearize::{CheckResult, Config, Operation, PartOutcome, Verdict, check};
+use linearize::{CheckResult, Config, NotPassed, Operation, PartOutcome, Verdict, check};
 
 fn corpus(name: &str) -> Vec<Operation<KvInput, KvOutput>> {
     let path = format!("{}/tests/data/{name}.txt", env!("CARGO_MANIFEST_DIR"));
@@ -116,8 +116,19 @@ fn a_small_budget_gives_unknown_with_its_part_and_steps() {
         result.verdict,
         Verdict::Unknown {
             part: 0,
-            steps: 100
+            steps: 100,
+            budget: 100
         }
     );
     assert_eq!(result.parts[0].outcome, PartOutcome::OutOfBudget);
+    // Neither a pass nor a failure, and the strict reading fails on it.
+    assert!(!result.is_linearizable() && !result.is_illegal());
+    assert_eq!(
+        result.strict(),
+        Err(NotPassed::Unknown {
+            part: 0,
+            steps: 100,
+            budget: 100
+        })
+    );
 }

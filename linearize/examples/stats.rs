@@ -1,7 +1,8 @@
 //! Checks one Jepsen-style key/value history and prints each part's outcome, steps and
 //! cached states: `cargo run --release -p linearize --example stats -- FILE [whole]`
 //! (`whole`: do not split by key; `REPEAT=n` in the environment checks it n times, for
-//! profiling; `THREADS=n` searches parts on n threads, default 1). BENCHMARKS.md measures
+//! profiling; `THREADS=n` searches parts on n threads, default 1; `STOP=0` searches every
+//! part to the end instead of stopping at the first failure). BENCHMARKS.md measures
 //! peak memory with it under `/usr/bin/time -v`.
 
 use linearize::edn::parse_kv_history;
@@ -15,9 +16,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let history = parse_kv_history(&std::fs::read_to_string(path)?)?;
     let partition = args.get(2).is_none_or(|a| a != "whole");
+    let threads = std::env::var("THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(1);
     let config = Config {
         partition,
-        threads: 1,
+        threads,
+        stop_at_first_failure: std::env::var("STOP").map_or(true, |s| s != "0"),
         ..Config::default()
     };
     let repeat: usize = std::env::var("REPEAT")

@@ -64,6 +64,38 @@ pub trait Model: Sync {
         false
     }
 
+    /// Whether a read ([`Model::is_read_only`]) that `state` refuses stays refused after any
+    /// operations except those [`Model::may_reenable`] names for it: a property of `state`
+    /// that makes the read illegal and that every other operation keeps (a Get of "ab"
+    /// from "ac", for a store whose values only grow by Append until a Put). The search
+    /// asks only about reads the model has just refused from `state`; when this answers
+    /// true and every operation that may re-enable the read is already placed, no order of
+    /// the rest can place the read, so it abandons the node at once instead of trying the
+    /// rest. This is a promise (true only when it holds, or verdicts may be wrong); the
+    /// default, false, never prunes.
+    fn stays_refused(
+        &self,
+        _state: &Self::State,
+        _read_input: &Self::Input,
+        _read_output: &Self::Output,
+    ) -> bool {
+        false
+    }
+
+    /// For [`Model::stays_refused`]: whether the operation `input` answered `output` may
+    /// lead from a state with that property to one without it (a Put of a value the
+    /// read's value starts with), so that the read may become legal again after it. Reads
+    /// never change the state and are not asked. The default, true, is always safe.
+    fn may_reenable(
+        &self,
+        _input: &Self::Input,
+        _output: &Self::Output,
+        _read_input: &Self::Input,
+        _read_output: &Self::Output,
+    ) -> bool {
+        true
+    }
+
     /// The independent part of the history `input` belongs to (its key), or `None` if the
     /// model does not split histories. Operations with different keys must never affect one
     /// another; each part is then checked on its own (P-compositionality), which is far

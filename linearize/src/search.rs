@@ -1,5 +1,5 @@
 //! The search for one part of a history: Wing & Gong's algorithm as refined by Lowe
-//! ("Testing for linearizability", 2017), the form Porcupine uses, with two prunings of
+//! ("Testing for linearizability", 2017), the form Porcupine uses, with three prunings of
 //! our own.
 //!
 //! The calls and returns of the part's operations form one doubly linked list in time order
@@ -30,6 +30,19 @@
 //! read-heavy key/value histories this cuts most of the search. (An operation that merely
 //! happens to leave this state unchanged, such as writing the value already there, is no
 //! read: moving it would change what the states after its old place were.)
+//!
+//! *Reads refused for good.* When the model refuses a read from the current state, it may
+//! also say the read stays refused ([`Model::stays_refused`]: a Get of "x 1 y x 2 y" from a
+//! value that is not a prefix of it, when values only grow by Append) until one of the
+//! operations it names ([`Model::may_reenable`]: a Put of a prefix of that value) is placed.
+//! If all of those are placed already, no order of the remaining operations can place the
+//! read, which every linearization must, so the node leads nowhere and is undone at once
+//! (and with it, as above, a node whose forced read opened it). Without this, a wrong order
+//! of long-pending appends is refuted only when the return of a read that it contradicts
+//! comes first in the list, after every order of the other pending appends was tried. The
+//! search asks only about candidate reads, which each node tries anyway, so it costs one
+//! call per refusal and, the first time, one scan of the part for the re-enabling
+//! operations.
 //!
 //! The cache of explored pairs holds each set of placed operations as a bitset in one arena,
 //! the states beside it (the search refers to states by index, so none is cloned), and a
@@ -83,8 +96,9 @@ pub(crate) struct Found<S> {
     /// The state after `order`.
     pub state: S,
     /// The operation whose return the search reached right after placing `order`: it had to
-    /// come next and could not (none for a linearizable part, or when the budget ran out
-    /// first).
+    /// come next and could not; or a read that the model showed can never be placed after
+    /// `order` ([`Model::stays_refused`]). None for a linearizable part, or when the budget
+    /// ran out first.
     pub stuck: Option<usize>,
 }
 
@@ -120,7 +134,8 @@ enum Attempt {
     Placed,
     /// The model refused it, or the pair it leads to was explored already.
     Refused,
-    /// It is a read whose pair was explored already: the current node leads nowhere.
+    /// The current node leads nowhere: it is a read whose pair was explored already, or
+    /// a read refused for good ([`Model::stays_refused`]).
     DeadEnd,
 }
 
@@ -294,6 +309,9 @@ struct Search<'a, M: Model> {
     stuck: Option<usize>,
     /// Which operations the model says are reads ([`Model::is_read_only`]).
     read_hint: Vec<bool>,
+    /// For each read, once asked: the operations that may make it legal again after the
+    /// model said it stays refused ([`Model::may_reenable`]).
+    reenablers: Vec<Option<Box<[u32]>>>,
 }
 
 impl<M: Model> Search<'_, M> {
@@ -385,7 +403,19 @@ impl<M: Model> Search<'_, M> {
         let op = self.entries.op[entry as usize] as usize;
         let operation = self.ops[op];
         let state = &self.cache.states[self.state as usize];
-        let nexts = match self.model.step(state, &operation.input, &operation.output) {
+        let next = self.model.step(state, &operation.input, &operation.output);
+        if matches!(next, Next::Illegal) {
+            if read && self.refused_for_good(op) {
+                // No order of the rest can place it: the node leads nowhere.
+                if self.stuck.is_none() && self.stack.len() == self.longest.len() {
+                    self.stuck = Some(op);
+                }
+                return Attempt::DeadEnd;
+            }
+            return Attempt::Refused;
+        }
+        let state = &self.cache.states[self.state as usize];
+        let nexts = match next {
             Next::Illegal => return Attempt::Refused,
             Next::One(next) if read && next == *state => {
                 return match self.try_place(op, next) {
@@ -430,6 +460,43 @@ impl<M: Model> Search<'_, M> {
             }
         }
         Attempt::Refused
+    }
+
+    /// Whether the read `op`, just refused from the current state, can never be placed
+    /// after the current prefix: the model says it stays refused ([`Model::stays_refused`])
+    /// and every operation that may make it legal again is placed already.
+    fn refused_for_good(&mut self, op: usize) -> bool {
+        let operation = self.ops[op];
+        let state = &self.cache.states[self.state as usize];
+        if !self
+            .model
+            .stays_refused(state, &operation.input, &operation.output)
+        {
+            return false;
+        }
+        if self.reenablers[op].is_none() {
+            let list = self.reenablers_of(op).collect();
+            self.reenablers[op] = Some(list);
+        }
+        let bits = &self.bits;
+        self.reenablers[op]
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .all(|&w| bits[w as usize / 64] & (1 << (w % 64)) != 0)
+    }
+
+    /// The operations that may make the read `op` legal again ([`Model::may_reenable`]).
+    fn reenablers_of(&self, op: usize) -> impl Iterator<Item = u32> + '_ {
+        let read = self.ops[op];
+        (0..self.ops.len()).filter_map(move |w| {
+            let write = self.ops[w];
+            (!self.read_hint[w]
+                && self
+                    .model
+                    .may_reenable(&write.input, &write.output, &read.input, &read.output))
+            .then_some(w as u32)
+        })
     }
 
     /// The current node leads nowhere: undoes the placement that opened it and moves its
@@ -481,7 +548,8 @@ impl<'a, M: Model> PartSearch<'a, M> {
         ops: Vec<&'a Operation<M::Input, M::Output>>,
         relax: Relax,
     ) -> Self {
-        let words = ops.len().div_ceil(64).max(1);
+        let n = ops.len();
+        let words = n.div_ceil(64).max(1);
         let timeless: Vec<bool> = ops
             .iter()
             .map(|op| match relax {
@@ -521,6 +589,7 @@ impl<'a, M: Model> PartSearch<'a, M> {
             longest: Vec::new(),
             longest_state: state,
             stuck: None,
+            reenablers: vec![None; n],
         };
         s.open_node(NONE);
         PartSearch { s, outcome: None }

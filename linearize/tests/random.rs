@@ -453,3 +453,110 @@ fn minimal_sub_histories_are_minimal() {
     assert!(minimal_sub_histories(&Kv, 6, 1500, random_kv) > 300);
     assert!(minimal_sub_histories(&VersionedKv::new(), 7, 1500, random_versioned) > 300);
 }
+
+/// Key/value histories built to test the "stays refused" pruning ([`Model::stays_refused`]):
+/// values made of a few letters, so that one is often a prefix of another; Puts of prefixes
+/// (and of "", the missing key) that can make a refused Get legal again; long-pending writes.
+fn random_prefix_kv(rng: &mut ChaCha8Rng) -> Vec<Operation<KvInput, KvOutput>> {
+    let n = rng.random_range(2..=8);
+    (0..n)
+        .map(|_| {
+            let key = ["a", "a", "b"][rng.random_range(0..3)];
+            let call = rng.random_range(0..12);
+            let ret = (!rng.random_bool(0.15)).then(|| call + rng.random_range(0..14));
+            let (input, output) = match rng.random_range(0..6) {
+                0 => (
+                    KvInput::put(key, ["", "x", "xy", "y"][rng.random_range(0..4)]),
+                    KvOutput::Done,
+                ),
+                1 | 2 => (
+                    KvInput::append(key, ["x", "y", "yx"][rng.random_range(0..3)]),
+                    KvOutput::Done,
+                ),
+                _ if ret.is_none() => (KvInput::get(key), KvOutput::Unknown),
+                _ => (
+                    KvInput::get(key),
+                    KvOutput::value(
+                        ["", "x", "y", "xy", "yx", "xyx", "xxy", "yxy"][rng.random_range(0..8)],
+                    ),
+                ),
+            };
+            Operation {
+                client: rng.random_range(0..4),
+                input,
+                output,
+                call,
+                ret,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn kv_with_prefixes_agrees_with_brute_force() {
+    let ok = against_brute_force(&Kv, 11, 3000, random_prefix_kv);
+    assert!(
+        (300..2700).contains(&ok),
+        "both verdicts are exercised: {ok} of 3000 linearizable"
+    );
+}
+
+/// Histories made to catch a pruning that forgets what can make a refused Get legal again.
+#[test]
+fn stays_refused_respects_what_can_reenable_a_read() {
+    let op = |input, output, call, ret| Operation {
+        client: 0,
+        input,
+        output,
+        call,
+        ret: Some(ret),
+    };
+    let whole = Config {
+        partition: false,
+        threads: 1,
+        ..Config::default()
+    };
+    // After append "y" the Get of "xy" is refused and "y" is no prefix of "xy"; only the
+    // pending Put of "x" (then the pending append) makes it legal.
+    let with = |put: KvInput| {
+        vec![
+            op(KvInput::append("k", "y"), KvOutput::Done, 0, 1),
+            op(KvInput::get("k"), KvOutput::value("xy"), 2, 10),
+            op(put, KvOutput::Done, 2, 10),
+            op(KvInput::append("k", "y"), KvOutput::Done, 2, 10),
+        ]
+    };
+    for (put, linearizable) in [
+        (KvInput::put("k", "x"), true),
+        // The missing key: a prefix of everything.
+        (KvInput::put("k", ""), false),
+        (KvInput::put("k", "z"), false),
+        // Another key's Put changes nothing here.
+        (KvInput::put("j", "x"), false),
+    ] {
+        let history = with(put.clone());
+        assert_eq!(brute_force(&Kv, &history), linearizable, "{put:?}");
+        for config in [Config::default(), whole.clone()] {
+            assert_eq!(
+                check(&Kv, &history, &config).is_linearizable(),
+                linearizable,
+                "{put:?}"
+            );
+        }
+    }
+    // A Put of "" re-enables a Get of "xy" through two appends.
+    let history = vec![
+        op(KvInput::append("k", "y"), KvOutput::Done, 0, 1),
+        op(KvInput::get("k"), KvOutput::value("xy"), 2, 10),
+        op(KvInput::put("k", ""), KvOutput::Done, 2, 10),
+        op(KvInput::append("k", "x"), KvOutput::Done, 2, 10),
+        op(KvInput::append("k", "y"), KvOutput::Done, 2, 10),
+    ];
+    assert!(brute_force(&Kv, &history));
+    assert!(check(&Kv, &history, &whole).is_linearizable());
+    // A Get that never returned is legal anywhere: never pruned.
+    let mut history = with(KvInput::put("k", "z"));
+    history[1].output = KvOutput::Unknown;
+    history[1].ret = None;
+    assert!(check(&Kv, &history, &whole).is_linearizable());
+}

@@ -129,6 +129,34 @@ impl Model for Kv {
         matches!(input, KvInput::Get { .. })
     }
 
+    /// A Get of `v` refused from a value that is not a prefix of `v`: appends only lengthen
+    /// the value, so only a Put of a prefix of `v` (to this key) can make it legal again.
+    fn stays_refused(&self, state: &Self::State, read: &KvInput, output: &KvOutput) -> bool {
+        match (read, output) {
+            (KvInput::Get { key }, KvOutput::Value(got)) => {
+                let current = state.get(key).map_or("", Text::as_str);
+                !got.as_str().starts_with(current)
+            }
+            _ => false,
+        }
+    }
+
+    fn may_reenable(
+        &self,
+        input: &KvInput,
+        _output: &KvOutput,
+        read: &KvInput,
+        read_output: &KvOutput,
+    ) -> bool {
+        match (input, read, read_output) {
+            (KvInput::Append { .. }, _, _) => false,
+            (KvInput::Put { key, value }, KvInput::Get { key: read_key }, KvOutput::Value(got)) => {
+                key == read_key && got.as_str().starts_with(value.as_str())
+            }
+            _ => true,
+        }
+    }
+
     fn partition_key(&self, input: &KvInput) -> Option<String> {
         Some(input.key().as_str().to_owned())
     }

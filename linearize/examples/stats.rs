@@ -1,7 +1,7 @@
 //! Checks one Jepsen-style key/value history and prints each part's outcome, steps and
 //! cached states: `cargo run --release -p linearize --example stats -- FILE [whole]`
 //! (`whole`: do not split by key; `REPEAT=n` in the environment checks it n times, for
-//! profiling; `THREADS=n` searches parts on n threads, default 1; `STOP=0` searches every
+//! profiling, and prints the median wall time per check after the first; `THREADS=n` searches parts on n threads, default 1; `STOP=0` searches every
 //! part to the end instead of stopping at the first failure). BENCHMARKS.md measures
 //! peak memory with it under `/usr/bin/time -v`.
 
@@ -31,8 +31,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|r| r.parse().ok())
         .unwrap_or(1);
     let mut result = check(&Kv, &history, &config);
+    let mut times = Vec::with_capacity(repeat);
     for _ in 1..repeat {
-        result = check(&Kv, &history, &config);
+        let (checked, ms) = timed(|| check(&Kv, &history, &config));
+        result = checked;
+        times.push(ms);
+    }
+    if !times.is_empty() {
+        times.sort_by(f64::total_cmp);
+        println!(
+            "wall per check (after one warm-up, {} runs): median {:.4} ms [min {:.4}, max {:.4}]",
+            times.len(),
+            times[times.len() / 2],
+            times[0],
+            times[times.len() - 1]
+        );
     }
     println!("{:?} steps {}", result.verdict, result.steps);
     for p in &result.parts {
@@ -47,4 +60,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     Ok(())
+}
+
+/// Runs `f` and says how long it took in milliseconds of wall time (a measuring tool: the
+/// library itself never reads a clock).
+#[allow(clippy::disallowed_methods)]
+fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
+    let start = std::time::Instant::now();
+    let value = f();
+    (value, start.elapsed().as_secs_f64() * 1e3)
 }

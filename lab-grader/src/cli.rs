@@ -29,6 +29,9 @@ Examples:
   cargo run -p grader -- 2C --no-invariants      the Go tester's verdict alone (no safety checks)
   cargo run -p grader -- --test backup_2b --seed 7 --log
                                                  print the run's events live, one column per peer
+  cargo run -p grader -- 2A --impl student --nocapture --level debug --topic vote
+                                                 print the peers' own lines live (println! and
+                                                 tracing; DEBUG and up; topic vote only)
   cargo run -p grader -- --test backup_2b --seed 7 --trace
                                                  write the run's bundle even if it passes
   cargo run -p grader -- view target/grader/backup_2b-seed7
@@ -42,7 +45,12 @@ timeouts take no wall time, so 2A-2D finish in seconds, and a run is a function 
 The printed times are then virtual seconds. --real-time uses the wall clock (a 2-worker
 runtime) and is not reproducible. Every failing run writes a bundle (report, replay command,
 events.jsonl, backtrace, timeline.html) to target/grader/<test>-seed<S>/ (or --out DIR), printed
-in the failure message. Exit status: 0 all passed, 1 a test failed, 2 usage error.";
+in the failure message. Exit status: 0 all passed, 1 a test failed, 2 usage error.
+
+What peers print (println!, eprintln!, dbg!, tracing, any write to stdout or stderr) never
+blocks a run: it is recorded in the peer's lane with its time, a failure shows each peer's last
+lines, a passing run shows none, and --nocapture shows them all live. RAFT_LOG=debug (or
+--level) sets which tracing lines of the peers are recorded (the Go lab's Debug switch).";
 
 /// A part argument: one part, or `all`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,6 +145,41 @@ pub struct Cli {
     /// Where bundles go (default: target/grader in the workspace, or $CARGO_TARGET_DIR/grader).
     #[arg(long, value_name = "DIR")]
     pub out: Option<std::path::PathBuf>,
+    /// Print the peers' own lines live as they come, each with its time and peer: what they
+    /// print (println!, eprintln!, dbg!, ...) and their tracing lines. Without it they are
+    /// only recorded (in the bundle), and a failure shows each peer's last lines.
+    #[arg(long)]
+    pub nocapture: bool,
+    /// Which tracing lines of the peers are recorded (and shown with --nocapture or --log): a
+    /// level (error, warn, info, debug, trace, off) or tracing directives such as
+    /// `info,vote=trace`. Default: $RAFT_LOG, else info (trace with --trace or --log).
+    #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
+    pub level: Option<String>,
+    /// Only the peers' lines of these topics in the live output, comma-separated (a line's
+    /// topics are its `topic` field, its target, and `print` for what a peer printed).
+    #[arg(long, value_name = "TOPICS", value_delimiter = ',')]
+    pub topic: Vec<String>,
+}
+
+/// Checks a `--level` value (or `RAFT_LOG`).
+fn parse_level(s: &str) -> Result<String, crate::trace::logs::BadLevel> {
+    crate::trace::logs::parse_level(s).map(|_| s.to_string())
+}
+
+/// The level of the peers' tracing lines: `--level`, else `RAFT_LOG` (ignored, with a
+/// warning, if it does not parse).
+pub(crate) fn log_level(flag: Option<&str>) -> Option<String> {
+    if let Some(l) = flag {
+        return Some(l.to_string());
+    }
+    let env = std::env::var("RAFT_LOG").ok().filter(|v| !v.trim().is_empty())?;
+    match parse_level(&env) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            crate::capture::eprint_line(&format!("warning: RAFT_LOG ignored: {e}"));
+            None
+        }
+    }
 }
 
 /// The selection that part arguments and a `--test` pattern describe (`all` anywhere: every
@@ -178,6 +221,9 @@ impl Cli {
             trace: self.trace,
             log: self.log,
             out: self.out.clone(),
+            log_level: log_level(self.level.as_deref()),
+            nocapture: self.nocapture,
+            topics: self.topic.clone(),
         }
     }
 }
@@ -204,7 +250,7 @@ fn list<R: LabRaft>(selection: &Selection, out: &mut dyn Write) -> io::Result<i3
             Ok(0)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::capture::eprint_line(&format!("error: {e}"));
             Ok(2)
         }
     }
@@ -225,7 +271,7 @@ pub fn main_with_args<R: LabRaft>(
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
+            crate::capture::print_clap_error(&e, out);
             return e.exit_code();
         }
     };
@@ -237,20 +283,33 @@ pub fn main_with_args<R: LabRaft>(
         runner::run::<R>(&selection, &opts, out).map(|r| match r {
             Ok(summary) => i32::from(summary.failed > 0),
             Err(e) => {
-                eprintln!("error: {e}");
+                crate::capture::eprint_line(&format!("error: {e}"));
                 2
             }
         })
     };
     result.unwrap_or_else(|e| {
-        eprintln!("error: cannot write the report: {e}");
+        crate::capture::eprint_line(&format!("error: cannot write the report: {e}"));
         1
     })
 }
 
-/// The CLI for peer type `R` on the process's arguments and stdout.
+/// Whether a command runs peers (and so captures the process's output): anything but
+/// `view` and `handout`.
+fn runs_peers(args: &[String]) -> bool {
+    !matches!(args.get(1).map(String::as_str), Some("view" | "handout"))
+}
+
+/// The CLI for peer type `R` on the process's arguments and stdout. What the peers print is
+/// captured (see [`crate::capture`]) while it runs.
 pub fn main<R: LabRaft>() -> i32 {
-    main_with_args::<R>(std::env::args(), &mut io::stdout().lock())
+    let args: Vec<String> = std::env::args().collect();
+    let capture = runs_peers(&args).then(crate::capture::install).flatten();
+    let mut out = crate::capture::stdout();
+    let code = main_with_args::<R>(args, &mut out);
+    drop(out);
+    drop(capture);
+    code
 }
 
 /// A peer type a `grader` binary can grade, under the name `--impl` gives it.
@@ -314,14 +373,14 @@ pub fn main_builtin_with_args(
                 .map(|i| format!("{} ({})", i.name, i.about))
                 .collect();
             let name = chosen.unwrap_or_default();
-            eprintln!(
+            crate::capture::eprint_line(&format!(
                 "error: this grader cannot grade --impl {name:?}: it was built with {}",
                 known.join(", ")
-            );
+            ));
             if name == "reference" {
-                eprintln!(
+                crate::capture::eprint_line(
                     "(a class handout is built without the reference Raft: grade your own with \
-                     --impl student, the default)"
+                     --impl student, the default)",
                 );
             }
             2
@@ -329,13 +388,22 @@ pub fn main_builtin_with_args(
     }
 }
 
-/// [`main_builtin_with_args`] on the process's arguments and stdout.
+/// The `grader` binary's whole run with `args`: [`main_builtin_with_args`], with what the
+/// peers print captured (see [`crate::capture`]) for the commands that run peers. The grader
+/// then never holds the stdout lock, and writes its own lines whole to the original
+/// descriptors. For a process's entry point only: the capture is process-wide.
+pub fn run_process(implementations: &[Implementation], args: Vec<String>) -> i32 {
+    let capture = runs_peers(&args).then(crate::capture::install).flatten();
+    let mut out = crate::capture::stdout();
+    let code = main_builtin_with_args(implementations, args, &mut out);
+    drop(out);
+    drop(capture);
+    code
+}
+
+/// [`run_process`] on the process's arguments.
 pub fn main_builtin(implementations: &[Implementation]) -> i32 {
-    main_builtin_with_args(
-        implementations,
-        std::env::args().collect(),
-        &mut io::stdout().lock(),
-    )
+    run_process(implementations, std::env::args().collect())
 }
 
 #[cfg(test)]

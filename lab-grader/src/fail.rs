@@ -359,14 +359,17 @@ pub enum Fail {
     /// Not a failure: one() stops quietly once the test is finishing (2022+).
     #[error("test is finishing")]
     Finishing,
-    /// The grader's wall-clock watchdog gave up on a test that made no progress.
+    /// The grader's wall-clock watchdog gave up on a test that gave no result.
     #[error(
-        "no result after {secs} s of wall-clock time: the test is stuck (a deadlocked peer, \
-         or a lock held while blocking); its thread was abandoned"
+        "no result after {secs} s of wall-clock time: the test is stuck, and its thread was \
+         abandoned{known}"
     )]
     Stuck {
-        /// The wall-clock budget in seconds.
+        /// The wall-clock seconds waited.
         secs: u64,
+        /// What is known of what it was doing (lines that start with a newline; see
+        /// `stuck`).
+        known: String,
     },
     /// A Raft safety property broke (checked on what peers show through
     /// [`lab_api::LabRaft::inspect`]).

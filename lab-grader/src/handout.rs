@@ -35,7 +35,14 @@ const REFERENCE_CRATES: &[&str] = &["raft-core", "raft-rpc"];
 const HANDOUT_GRADER: &str = "handout/grader";
 
 /// Top-level files copied as they are.
-const TOP_FILES: &[&str] = &["Cargo.lock", "clippy.toml", ".gitignore", "docs/LAB.md"];
+const TOP_FILES: &[&str] = &[
+    "Cargo.lock",
+    "clippy.toml",
+    ".gitignore",
+    "docs/LAB.md",
+    // tokio's task hooks, which tell whose output a line is.
+    ".cargo/config.toml",
+];
 
 /// The student README (the handout's `README.md`).
 const STUDENT_README: &str = "handout/README.md";

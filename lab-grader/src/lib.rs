@@ -17,6 +17,9 @@
 //! - [`cpu`]: the CPU time of each test, and when a virtual-time verdict needs a warning.
 //! - [`invariants`]: [`invariants::Monitor`] checks Raft's safety properties (Figure 3) on
 //!   every look at a peer's state, and names the first one broken, with its paper section.
+//! - [`capture`]: what peers print (`println!` and every other way) never blocks a run: the
+//!   CLI captures the process's stdout and stderr, and each line lands in the lane of the
+//!   peer that printed it; [`panics`] knows which peer's code runs, for this and for panics.
 //!
 //! Grading a peer type from code:
 //!
@@ -39,6 +42,7 @@
 //! assert_ne!(s, grader::seed::test_seed(43, "initial_election_2a"));
 //! ```
 
+pub mod capture;
 pub mod cli;
 pub mod cmd;
 pub mod cpu;
@@ -53,6 +57,7 @@ pub mod report;
 pub mod runner;
 mod schedule;
 pub mod seed;
+mod stuck;
 pub mod suites;
 mod test_run;
 pub mod trace;

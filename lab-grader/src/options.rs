@@ -32,6 +32,16 @@ pub struct Options {
     pub log: bool,
     /// Where bundles go (`None`: `target/grader` of the workspace, see the trace module).
     pub out: Option<PathBuf>,
+    /// Which of the peers' `tracing` lines are recorded: a level (`debug`) or
+    /// `tracing-subscriber` directives (`warn,vote=trace`), from `--level` or `RAFT_LOG`;
+    /// `None`: INFO and above (everything with `trace` or `log`).
+    pub log_level: Option<String>,
+    /// Print the peers' own lines (what they print, their `tracing` lines) live, as they come
+    /// (`--nocapture`); by default they are only recorded, and a failure shows the last ones.
+    pub nocapture: bool,
+    /// Only the peers' lines of these topics in the live output (`--topic`): a line's topic is
+    /// its `topic` field or its target (`print` for printed lines); empty: every line.
+    pub topics: Vec<String>,
 }
 
 impl Options {
@@ -66,6 +76,9 @@ impl Default for Options {
             trace: false,
             log: false,
             out: None,
+            log_level: None,
+            nocapture: false,
+            topics: Vec::new(),
         }
     }
 }

@@ -6,14 +6,24 @@
 //!
 //! Which peer: the grader knows it when the panic happens inside a call the harness makes on a
 //! peer ([`as_peer`]), in an RPC handler (the network reports the handler's server), or in a
-//! task of a peer that has sent an RPC before (`PanicScope::note_task`). A panic in a task that has done
-//! none of these is reported as a peer task's panic without a number.
+//! task of a peer: one spawned while that peer's code ran (tokio's spawn hook, in a build with
+//! `--cfg tokio_unstable`), or one that has sent an RPC from that peer's ends
+//! (`PanicScope::note_task`). A panic in a task that is none of these is reported as a peer
+//! task's panic without a number.
+//!
+//! The same bookkeeping says whose output a line is (see [`crate::capture`]) and, when a test
+//! is stuck, what its threads were doing (`PanicScope::doing_now`).
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::panic::PanicHookInfo;
+use std::panic::{Location, PanicHookInfo};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Once};
+use std::thread::ThreadId;
+use std::time::{Duration, Instant};
+
+use crate::capture::{self, Owner};
 
 use crate::fail::Fail;
 use crate::harness::TestContext;
@@ -69,12 +79,73 @@ impl fmt::Display for PanicHandle {
     }
 }
 
-/// A test's panics: which tasks belong to which peer, and the first panic recorded. Lives in
-/// the test's context.
+/// A test's panics: which tasks belong to which peer, what each thread of the test runs now,
+/// and the first panic recorded. Lives in the test's context.
 #[derive(Default)]
 pub(crate) struct PanicScope {
-    tasks: Mutex<BTreeMap<tokio::task::Id, usize>>,
+    tasks: Mutex<BTreeMap<tokio::task::Id, TaskInfo>>,
     first: Mutex<Option<PanicHandle>>,
+    running: Mutex<Vec<Running>>,
+    polls: AtomicU64,
+}
+
+/// What the grader knows of a task.
+#[derive(Clone, Copy, Debug, Default)]
+struct TaskInfo {
+    peer: Option<usize>,
+    spawned_at: Option<&'static Location<'static>>,
+}
+
+/// What one thread of a test is inside of, since when (wall clock).
+#[derive(Clone, Debug)]
+struct Running {
+    thread: ThreadId,
+    doing: Doing,
+    since: Instant,
+}
+
+/// What a test's thread is inside of.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Doing {
+    /// A poll of a task: its peer, when known, and where it was spawned.
+    Poll {
+        /// The task's peer.
+        peer: Option<usize>,
+        /// Where it was spawned, when known.
+        spawned_at: Option<String>,
+    },
+    /// A call of the harness into a peer (make, start, get_state, snapshot, kill, inspect).
+    Call {
+        /// The peer.
+        peer: usize,
+    },
+}
+
+impl fmt::Display for Doing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Doing::Poll { peer, spawned_at } => {
+                match peer {
+                    Some(p) => write!(f, "a task of peer {p}")?,
+                    None => write!(f, "a task of no known peer")?,
+                }
+                if let Some(at) = spawned_at {
+                    write!(f, " (spawned at {at})")?;
+                }
+                Ok(())
+            }
+            Doing::Call { peer } => write!(
+                f,
+                "a call of the harness into peer {peer} (make, start, get_state, snapshot, kill \
+                 or inspect)"
+            ),
+        }
+    }
+}
+
+#[allow(clippy::disallowed_methods)] // how long a poll has run: wall time by nature
+fn wall_now() -> Instant {
+    Instant::now()
 }
 
 thread_local! {
@@ -82,12 +153,82 @@ thread_local! {
     static PEER: Cell<Option<usize>> = const { Cell::new(None) };
     /// The peer whose RPC handler runs inline on this thread right now.
     static HANDLER: Cell<Option<usize>> = const { Cell::new(None) };
+    /// The peer of the next task spawned on this thread (a handler the network detaches).
+    static NEXT_SPAWN: Cell<Option<usize>> = const { Cell::new(None) };
 }
 
+/// The tests running in this process (the capture's reader thread attributes what it
+/// drains to the only one, if only one runs).
+static TESTS: Mutex<Vec<TestContext>> = Mutex::new(Vec::new());
+
 /// Peer `peer`'s RPC handler starts running inline on this thread (`Some`), or stopped
-/// (`None`): a panic in between is that peer's, whatever task it runs in.
+/// (`None`): a panic in between is that peer's, whatever task it runs in, and so is what it
+/// printed.
 pub(crate) fn set_handler_peer(peer: Option<usize>) {
+    let before = HANDLER.with(Cell::get);
+    match before {
+        Some(p) => drain_as_peer(p),
+        None => capture::sync_here(),
+    }
     HANDLER.with(|h| h.set(peer));
+}
+
+/// Peer `peer`'s handler did not finish inline: the network spawns it as a task next, which
+/// is that peer's.
+pub(crate) fn handler_detached() {
+    let handler = HANDLER.with(Cell::get);
+    set_handler_peer(None);
+    NEXT_SPAWN.with(|n| n.set(handler));
+}
+
+/// Drains the capture as peer `peer`'s output, in this thread's test.
+fn drain_as_peer(peer: usize) {
+    if let Some(t) = SCOPE.with(|s| s.borrow().clone()) {
+        capture::drain_as(Owner::Test {
+            t,
+            peer: Some(peer),
+        });
+    }
+}
+
+/// Whose output the capture drains on this thread now: this thread's test, and the peer
+/// whose code runs, when known.
+pub(crate) fn current_owner() -> Owner {
+    match current_test_and_peer() {
+        Some((t, peer)) => Owner::Test { t, peer },
+        None => Owner::Nobody,
+    }
+}
+
+/// Whose output the capture's reader thread drains: the only test running, and the peer of
+/// the only peer code running in it, as far as the grader can tell.
+pub(crate) fn reader_owner() -> Owner {
+    let tests = lock(&TESTS);
+    let [t] = tests.as_slice() else {
+        return Owner::Nobody;
+    };
+    let running = lock(&t.panics().running);
+    let peers: Vec<Option<usize>> = running
+        .iter()
+        .map(|r| match &r.doing {
+            Doing::Poll { peer, .. } => *peer,
+            Doing::Call { peer } => Some(*peer),
+        })
+        .collect();
+    let peer = match peers.as_slice() {
+        [one] => *one,
+        _ => None,
+    };
+    Owner::Test { t: t.clone(), peer }
+}
+
+/// Test `t` starts (`true`) or ends in this process.
+pub(crate) fn register_test(t: &TestContext, running: bool) {
+    let mut tests = lock(&TESTS);
+    tests.retain(|x| !x.same_test(t));
+    if running {
+        tests.push(t.clone());
+    }
 }
 
 /// Makes this thread report its panics to test `t` (the test thread, and a real-time
@@ -101,8 +242,77 @@ impl PanicScope {
     /// The current task belongs to `peer` (it just sent an RPC from one of peer's ends).
     pub(crate) fn note_task(&self, peer: usize) {
         if let Some(id) = tokio::task::try_id() {
-            lock(&self.tasks).insert(id, peer);
+            lock(&self.tasks).entry(id).or_default().peer = Some(peer);
         }
+    }
+
+    /// Task `id` was spawned (tokio's spawn hook, on the spawning thread): it belongs to the
+    /// peer whose code runs now.
+    pub(crate) fn task_spawned(&self, id: tokio::task::Id, at: Option<&'static Location<'static>>) {
+        let peer = NEXT_SPAWN.with(Cell::take).or_else(|| self.current_peer());
+        lock(&self.tasks).insert(
+            id,
+            TaskInfo {
+                peer,
+                spawned_at: at,
+            },
+        );
+    }
+
+    /// Task `id` ended (tokio's terminate hook).
+    pub(crate) fn task_ended(&self, id: tokio::task::Id) {
+        lock(&self.tasks).remove(&id);
+    }
+
+    /// A poll of task `id` begins on this thread (tokio's hook).
+    pub(crate) fn poll_started(&self, id: tokio::task::Id) {
+        let info = lock(&self.tasks).get(&id).copied().unwrap_or_default();
+        self.polls.fetch_add(1, Ordering::Relaxed);
+        self.push_running(Doing::Poll {
+            peer: info.peer,
+            spawned_at: info.spawned_at.map(ToString::to_string),
+        });
+    }
+
+    /// The poll of task `id` ended on this thread: what is in the capture is the task's.
+    pub(crate) fn poll_ended(&self, t: &TestContext, id: tokio::task::Id) {
+        let peer = lock(&self.tasks).get(&id).and_then(|i| i.peer);
+        capture::drain_as(Owner::Test {
+            t: t.clone(),
+            peer,
+        });
+        self.pop_running();
+    }
+
+    fn push_running(&self, doing: Doing) {
+        lock(&self.running).push(Running {
+            thread: std::thread::current().id(),
+            doing,
+            since: wall_now(),
+        });
+    }
+
+    fn pop_running(&self) {
+        let me = std::thread::current().id();
+        let mut running = lock(&self.running);
+        if let Some(i) = running.iter().rposition(|r| r.thread == me) {
+            running.remove(i);
+        }
+    }
+
+    /// What the test's threads are inside of now (the innermost first, per thread), and for
+    /// how long (wall time); and how many task polls ran so far.
+    pub(crate) fn doing_now(&self) -> (Vec<(Doing, Duration)>, u64) {
+        let running = lock(&self.running);
+        let mut seen: Vec<ThreadId> = Vec::new();
+        let mut out = Vec::new();
+        for r in running.iter().rev() {
+            if !seen.contains(&r.thread) {
+                seen.push(r.thread);
+                out.push((r.doing.clone(), r.since.elapsed()));
+            }
+        }
+        (out, self.polls.load(Ordering::Relaxed))
     }
 
     /// The handler of `peer` panicked (the network says so right after the panic): the
@@ -125,7 +335,7 @@ impl PanicScope {
             .or(HANDLER.with(Cell::get))
             .or_else(|| {
                 let id = tokio::task::try_id()?;
-                lock(&self.tasks).get(&id).copied()
+                lock(&self.tasks).get(&id).and_then(|i| i.peer)
             })
     }
 
@@ -165,14 +375,25 @@ pub(crate) fn leave() {
 /// Runs `f`, a call of the harness into peer `peer` (make, start, get_state, snapshot, kill,
 /// inspect), so that a panic in it is the peer's.
 pub fn as_peer<T>(peer: usize, f: impl FnOnce() -> T) -> T {
+    capture::sync_here();
+    let scope = SCOPE.with(|s| s.borrow().clone());
+    if let Some(t) = &scope {
+        t.panics().push_running(Doing::Call { peer });
+    }
     let outer = PEER.with(|p| p.replace(Some(peer)));
-    struct Restore(Option<usize>);
+    struct Restore(Option<usize>, Option<TestContext>);
     impl Drop for Restore {
         fn drop(&mut self) {
+            if let Some(peer) = PEER.with(Cell::get) {
+                drain_as_peer(peer);
+            }
             PEER.with(|p| p.set(self.0));
+            if let Some(t) = &self.1 {
+                t.panics().pop_running();
+            }
         }
     }
-    let _restore = Restore(outer);
+    let _restore = Restore(outer, scope);
     f()
 }
 

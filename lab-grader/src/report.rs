@@ -75,6 +75,27 @@ pub fn replay_command(name: &str, run_seed: u64, flags: &str) -> String {
     format!("cargo run -p grader -- --test {name} --seed {run_seed}{flags}")
 }
 
+/// The last lines each peer printed or logged before a failure (empty when none did), shown
+/// above the failure block; the bundle has all of them.
+pub fn recent_lines(peers: &[crate::trace::RecentLines], real_time: bool) -> String {
+    if peers.is_empty() {
+        return String::new();
+    }
+    let clock = if real_time { "s" } else { "virtual s" };
+    let mut s = format!("  the peers' last lines before the failure ({clock}; all in the bundle):\n");
+    for p in peers {
+        let who = p.peer.map_or_else(|| "peer ?".to_string(), |i| format!("peer {i}"));
+        let shown = p.lines.len() as u64;
+        if p.count > shown {
+            let _ = writeln!(s, "    {who}: the last {shown} of {} lines", p.count);
+        }
+        for (t, text) in &p.lines {
+            let _ = writeln!(s, "    {:>9.3}  {who} │ {text}", *t as f64 / 1e6);
+        }
+    }
+    s
+}
+
 /// Go's failure block (`--- FAIL: TestX (N.NNs)` and the message), plus the seed and the
 /// replay command.
 pub fn failure_block(run: &TestRun, flags: &str) -> String {

@@ -2,16 +2,17 @@
 //! channel, prints it in job order (streaming the running test when it is the next to
 //! print), and abandons a test whose thread gives no result within the wall-clock budget.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget};
+use indicatif::ProgressBar;
 
 use crate::fail::Fail;
 use crate::harness::{TestContext, lock};
+use crate::stuck;
 use crate::options::Options;
 use crate::report::{self, Outcome, TestRun};
 use crate::suites::TestCase;
@@ -29,6 +30,7 @@ pub(crate) struct Job {
 
 /// A message from a test thread to the coordinator.
 enum Event {
+    Started(usize, TestContext),
     Output(usize, String),
     Done(usize, Box<TestRun>),
 }
@@ -43,9 +45,19 @@ fn test_thread(id: usize, job: Job, opts: &Options, tx: mpsc::Sender<Event>) {
         lock(&copy).push_str(s);
         let _ = out.send(Event::Output(id, s.to_string()));
     });
-    let finished = run_test(job.case, job.test_seed, opts, sink);
+    let started = tx.clone();
+    let on_start = move |t: &TestContext| {
+        let _ = started.send(Event::Started(id, t.clone()));
+    };
+    let finished = run_test(job.case, job.test_seed, opts, sink, on_start);
     let mut run = test_run(job, opts, finished.secs, finished.outcome);
     run.cpu_secs = finished.cpu_secs;
+    if !run.passed() {
+        // The peers' last lines before the failure, in the report (all of them are in the
+        // bundle); a passing run shows none.
+        let lines = report::recent_lines(&finished.t.trace().recent_lines(), opts.real_time);
+        finished.t.print(&lines);
+    }
     if !run.passed() || opts.trace {
         let printed = lock(&printed).clone();
         run.bundle = write_bundle(&run, opts, &finished.t, &printed);
@@ -115,7 +127,10 @@ fn write_bundle(run: &TestRun, opts: &Options, t: &TestContext, printed: &str) -
     match bundle::write(&dir, &files) {
         Ok(()) => Some(dir),
         Err(e) => {
-            eprintln!("warning: cannot write the bundle {}: {e}", dir.display());
+            crate::capture::eprint_line(&format!(
+                "warning: cannot write the bundle {}: {e}",
+                dir.display()
+            ));
             None
         }
     }
@@ -124,12 +139,18 @@ fn write_bundle(run: &TestRun, opts: &Options, t: &TestContext, printed: &str) -
 /// Default wall-clock budgets per test.
 const VIRTUAL_BUDGET: Duration = Duration::from_secs(120);
 const REAL_BUDGET: Duration = Duration::from_secs(180);
+/// In virtual time, one poll of a task (or one call into a peer) that has not returned after
+/// this long blocks the test's only thread for good: the test is stuck, and is given up
+/// before its budget. (A poll of correct code takes microseconds; in real time nothing is
+/// given up early, since a slow peer may still be correct.)
+const STUCK_POLL: Duration = Duration::from_secs(30);
 
 #[derive(Default)]
 struct Slot {
     buf: String,
     deadline: Option<Instant>,
     result: Option<TestRun>,
+    t: Option<TestContext>,
 }
 
 #[allow(clippy::disallowed_methods)] // the watchdog needs the wall clock, by design
@@ -138,13 +159,11 @@ fn wall_now() -> Instant {
 }
 
 fn progress_bar(opts: &Options, total: usize) -> ProgressBar {
-    if !opts.progress || opts.runs <= 1 || !io::stderr().is_terminal() {
+    let target = crate::capture::progress_target();
+    if !opts.progress || opts.runs <= 1 || target.is_hidden() {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::with_draw_target(
-        Some(u64::try_from(total).unwrap_or(u64::MAX)),
-        ProgressDrawTarget::stderr(),
-    );
+    let bar = ProgressBar::with_draw_target(Some(u64::try_from(total).unwrap_or(u64::MAX)), target);
     bar.set_message("tests");
     bar
 }
@@ -187,19 +206,48 @@ impl Coordinator<'_> {
         self.bar.inc(1);
     }
 
+    /// Gives up the tests past their budget, and in virtual time those whose only thread is
+    /// blocked in one poll for [`STUCK_POLL`].
     fn expire(&mut self, budget: Duration) {
         let now = wall_now();
+        let blocked = |slot: &Slot| {
+            !self.opts.real_time
+                && slot.t.as_ref().is_some_and(|t| {
+                    t.panics()
+                        .doing_now()
+                        .0
+                        .iter()
+                        .any(|(_, d)| *d >= STUCK_POLL)
+                })
+        };
         let expired: Vec<usize> = (0..self.slots.len())
             .filter(|&i| self.slots[i].result.is_none())
-            .filter(|&i| self.slots[i].deadline.is_some_and(|d| d <= now))
+            .filter(|&i| {
+                let slot = &self.slots[i];
+                slot.deadline.is_some_and(|d| d <= now) || blocked(slot)
+            })
             .collect();
         for id in expired {
+            let slot = &self.slots[id];
+            let waited = slot
+                .deadline
+                .map_or(budget, |d| budget.saturating_sub(d.saturating_duration_since(now)));
+            let known = slot
+                .t
+                .as_ref()
+                .map(|t| {
+                    // Its thread is abandoned: what it prints from now on is no test's.
+                    crate::panics::register_test(t, false);
+                    stuck::what_is_known(t, self.opts.real_time)
+                })
+                .unwrap_or_default();
             let fail = Fail::Stuck {
-                secs: budget.as_secs(),
+                secs: waited.as_secs(),
+                known,
             };
             // An abandoned thread's CPU time cannot be read from here: recorded as zero.
             let outcome = Outcome::failed(&fail.to_string());
-            let run = test_run(self.jobs[id], self.opts, budget.as_secs_f64(), outcome);
+            let run = test_run(self.jobs[id], self.opts, waited.as_secs_f64(), outcome);
             self.finish(id, run);
         }
     }
@@ -264,13 +312,22 @@ pub(crate) fn execute(
             .filter_map(|s| s.deadline)
             .min()
             .unwrap_or_else(|| wall_now() + budget);
-        match rx.recv_timeout(nearest.saturating_duration_since(wall_now())) {
+        // In virtual time, look every second for a test blocked in one poll.
+        let wait = nearest.saturating_duration_since(wall_now());
+        let wait = if opts.real_time {
+            wait
+        } else {
+            wait.min(Duration::from_secs(1))
+        };
+        match rx.recv_timeout(wait) {
+            Ok(Event::Started(id, t)) => c.slots[id].t = Some(t),
             Ok(Event::Output(id, text)) => {
                 if c.slots[id].result.is_none() {
                     c.slots[id].buf.push_str(&text);
                 }
             }
             Ok(Event::Done(id, run)) => {
+                c.slots[id].t = None;
                 if c.slots[id].result.is_none() {
                     c.finish(id, *run);
                 }

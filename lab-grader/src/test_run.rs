@@ -50,39 +50,65 @@ fn failed_with(t: &TestContext, f: &Fail, part: Part) -> Outcome {
     }
 }
 
-/// The test's runtime; every thread of it reports its panics to `t`, its log lines (at
-/// `level` and above) to `t`'s record, and (a real-time runtime's workers) its CPU time to
-/// `workers`.
+/// The test's runtime; every thread of it reports its panics to `t`, its log lines (those
+/// `level` lets through) to `t`'s record, and (a real-time runtime's workers) its CPU time to
+/// `workers`. Its tasks are followed (see [`task_hooks`]).
 fn runtime(
     real_time: bool,
     t: &TestContext,
-    level: tracing::level_filters::LevelFilter,
+    level: &logs::Level,
     workers: &Workers,
 ) -> std::io::Result<tokio::runtime::Runtime> {
-    if real_time {
+    let mut builder = if real_time {
         let worker = t.clone();
+        let level = level.clone();
         let (parked, stopped) = (workers.clone(), workers.clone());
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_time()
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(2)
             .on_thread_start(move || {
                 panics::enter(&worker);
                 // The worker lives as long as the runtime: its capture does too.
-                std::mem::forget(logs::capture(level));
+                std::mem::forget(logs::capture(&level));
             })
             .on_thread_park(move || parked.record())
             .on_thread_stop(move || {
                 stopped.record();
                 panics::leave();
-            })
-            .build()
+            });
+        b
     } else {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-    }
+        let mut b = tokio::runtime::Builder::new_current_thread();
+        b.start_paused(true);
+        b
+    };
+    builder.enable_time();
+    task_hooks(&mut builder, t);
+    builder.build()
 }
+
+/// Follows the runtime's tasks (tokio's task hooks, in a build with `--cfg tokio_unstable`):
+/// a task belongs to the peer whose code spawned it; what a poll of it printed is its peer's;
+/// what runs now is known when a test is stuck. None of this awaits or yields: the schedule,
+/// and so a virtual-time run, is the same with or without it.
+#[cfg(tokio_unstable)]
+fn task_hooks(builder: &mut tokio::runtime::Builder, t: &TestContext) {
+    let (spawned, started, ended, terminated) = (t.clone(), t.clone(), t.clone(), t.clone());
+    builder
+        .on_task_spawn(move |meta| {
+            spawned
+                .panics()
+                .task_spawned(meta.id(), Some(meta.spawned_at()));
+        })
+        .on_before_task_poll(move |meta| started.panics().poll_started(meta.id()))
+        .on_after_task_poll(move |meta| ended.panics().poll_ended(&ended, meta.id()))
+        .on_task_terminate(move |meta| terminated.panics().task_ended(meta.id()));
+}
+
+/// Without tokio's task hooks (a build without `--cfg tokio_unstable`), tasks are not
+/// followed: a task's peer is learned when it sends an RPC, and what tasks print is only
+/// attributed to the test.
+#[cfg(not(tokio_unstable))]
+fn task_hooks(_builder: &mut tokio::runtime::Builder, _t: &TestContext) {}
 
 /// What one test run produced.
 pub(crate) struct Finished {
@@ -97,21 +123,45 @@ pub(crate) struct Finished {
 }
 
 /// Runs `case` with `test_seed` on a new runtime of the current thread, printing through
-/// `sink`.
-pub(crate) fn run_test(case: TestCase, test_seed: u64, opts: &Options, sink: Sink) -> Finished {
+/// `sink`; `on_start` sees the test's context before it runs (the scheduler keeps it, to say
+/// what a stuck test was doing).
+pub(crate) fn run_test(
+    case: TestCase,
+    test_seed: u64,
+    opts: &Options,
+    sink: Sink,
+    on_start: impl FnOnce(&TestContext),
+) -> Finished {
     let cpu0 = cpu::thread_now();
     let workers = Workers::default();
     let t = TestContext::titled(test_seed, case.title, sink);
     t.set_invariants(opts.invariants);
+    let filter = view::Filter {
+        topics: opts.topics.clone(),
+        ..view::Filter::default()
+    };
     if opts.log {
-        t.trace()
-            .set_live(view::Live::new(view::terminal_width(), view::use_color()));
+        t.trace().set_live(view::Live::new(
+            view::terminal_width(),
+            view::use_color(),
+            filter,
+        ));
+    } else if opts.nocapture {
+        t.trace().set_live(view::Live::lines(view::use_color(), filter));
     }
-    let level = logs::level(opts.trace || opts.log);
+    let given = opts
+        .log_level
+        .as_deref()
+        .and_then(|l| logs::parse_level(l).ok());
+    let level = logs::level(given.as_ref(), opts.trace || opts.log);
+    on_start(&t);
     panics::enter(&t);
-    let capture = logs::capture(level);
-    let (secs, outcome) = run_on_runtime(case, opts.real_time, &t, level, &workers);
+    panics::register_test(&t, true);
+    let capture = logs::capture(&level);
+    let (secs, outcome) = run_on_runtime(case, opts.real_time, &t, &level, &workers);
     drop(capture);
+    crate::capture::end_test(&t);
+    panics::register_test(&t, false);
     panics::leave();
     let cpu = cpu::thread_now().saturating_sub(cpu0) + workers.total();
     Finished {
@@ -126,7 +176,7 @@ fn run_on_runtime(
     case: TestCase,
     real_time: bool,
     t: &TestContext,
-    level: tracing::level_filters::LevelFilter,
+    level: &logs::Level,
     workers: &Workers,
 ) -> (f64, Outcome) {
     let result = catch_unwind(AssertUnwindSafe(|| {

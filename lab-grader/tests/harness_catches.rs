@@ -19,6 +19,7 @@ trait Behaviour: Send + Sync + 'static {
     const APPLY_INDEX: Option<u64> = None;
     const PANIC_IN_MAKE: bool = false;
     const BLOCK_IN_GET_STATE: bool = false;
+    const BLOCK_IN_TASK: bool = false;
 }
 
 struct Fake<B> {
@@ -30,6 +31,14 @@ struct Fake<B> {
 impl<B: Behaviour> LabRaft for Fake<B> {
     fn make(args: PeerArgs) -> Arc<Self> {
         assert!(!B::PANIC_IN_MAKE, "fake peer refuses to start");
+        if B::BLOCK_IN_TASK && args.me == 1 {
+            tokio::spawn(async {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                println!("about to block");
+                // A task that blocks the (single) runtime thread for good.
+                std::thread::sleep(Duration::from_secs(3600));
+            });
+        }
         Arc::new(Fake {
             apply: args.apply_ch,
             next: AtomicU64::new(1),
@@ -89,6 +98,11 @@ struct Blocks;
 impl Behaviour for Blocks {
     const LEADER: bool = false;
     const BLOCK_IN_GET_STATE: bool = true;
+}
+struct BlocksInTask;
+impl Behaviour for BlocksInTask {
+    const LEADER: bool = false;
+    const BLOCK_IN_TASK: bool = true;
 }
 
 fn case<R: LabRaft>(name: &str) -> TestCase {
@@ -170,11 +184,33 @@ fn a_panicking_peer_fails_the_test_not_the_grader() {
 #[test]
 fn a_blocked_peer_is_abandoned_by_the_watchdog() {
     let (s, out) = run_one::<Fake<Blocks>>("initial_election_2a", Some(Duration::from_secs(2)));
+    let message = failure(&s);
     assert!(
-        failure(&s).starts_with("no result after 2 s of wall-clock time"),
+        message.starts_with("no result after 2 s of wall-clock time"),
         "{out}"
     );
+    // What it saw, and no claim of a deadlock.
+    assert!(
+        message.contains("inside a call of the harness into peer 0 (make, start, get_state"),
+        "{message}"
+    );
+    assert!(!message.contains("deadlock"), "{message}");
     assert_eq!((s.passed, s.failed), (0, 1));
+}
+
+#[test]
+fn a_task_that_blocks_is_named_with_its_peer_and_where_it_was_spawned() {
+    let (s, out) =
+        run_one::<Fake<BlocksInTask>>("initial_election_2a", Some(Duration::from_secs(2)));
+    let message = failure(&s);
+    assert!(message.starts_with("no result after 2 s"), "{out}");
+    if cfg!(tokio_unstable) {
+        assert!(
+            message.contains("inside a task of peer 1 (spawned at lab-grader/tests/harness_catches.rs:"),
+            "{message}"
+        );
+    }
+    assert!(message.contains("what each peer did last:"), "{message}");
 }
 
 #[test]

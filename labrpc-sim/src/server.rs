@@ -44,6 +44,21 @@ impl Service {
         self
     }
 
+    /// Runs `f` with the method's name at the start of every call of every method added so
+    /// far, inside the handler (a peer that logs each request it serves, or a test peer that
+    /// prints from its handlers).
+    pub fn before_each(mut self, f: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        let f: Arc<dyn Fn(&str) + Send + Sync> = Arc::new(f);
+        for (name, handler) in &mut self.methods {
+            let (inner, f, name) = (Arc::clone(handler), Arc::clone(&f), name.clone());
+            *handler = Arc::new(move |args| {
+                f(&name);
+                inner(args)
+            });
+        }
+        self
+    }
+
     /// Adds a method whose args and reply are bincode-encoded; undecodable args are a
     /// `RpcError::Handler` for the caller, never a panic.
     pub fn typed_method<A, R, F, Fut>(self, name: &str, handler: F) -> Self

@@ -246,6 +246,10 @@ impl LabRaft for Raft {
         });
         // 2C/2D: pick up where a crashed incarnation left off.
         raft.read_persist();
+        // Debugging: print freely (println!, eprintln!, dbg! all land in this peer's lane,
+        // with the time), or log with a level and a topic, which `RAFT_LOG=debug` turns on
+        // and `--topic boot` picks out (docs/LAB.md, "Debugging"):
+        tracing::debug!(topic = "boot", me, "started");
         // Background tasks, each owning a clone of the Arc; make() itself must return at once.
         tokio::spawn(ticker(Arc::clone(&raft)));
         tokio::spawn(applier(Arc::clone(&raft)));
@@ -405,6 +409,8 @@ async fn ticker(raft: Arc<Raft>) {
         // TODO(2A): lock the state and look at the clock (`tokio::time::Instant::now()`):
         // - a leader whose last heartbeat is HEARTBEAT_INTERVAL old sends the next round;
         // - anyone else whose `election_deadline` has passed starts an election.
+        // Say what happens, with a topic to filter on (`--nocapture --topic vote`):
+        //     tracing::debug!(topic = "vote", term = state.current_term, "election timeout");
         // Build the RPC args under the lock, drop the lock, then spawn one task per peer,
         // each owning a clone of the peer's Arc:
         //     let rf = Arc::clone(&raft);

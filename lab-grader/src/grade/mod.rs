@@ -21,11 +21,11 @@ pub mod points;
 pub mod record;
 pub mod submission;
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressStyle};
 use lab_api::LabRaft;
 
 use crate::cli::{PartArg, parse_part};
@@ -255,10 +255,11 @@ fn blank_record(cli: &GradeCli, seed: u64) -> GradeRecord {
 }
 
 fn progress(cli: &GradeCli, total: u64) -> ProgressBar {
-    if cli.format == Format::Json || !io::stderr().is_terminal() {
+    let target = crate::capture::progress_target();
+    if cli.format == Format::Json || target.is_hidden() {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    let bar = ProgressBar::with_draw_target(Some(total), target);
     if let Ok(style) =
         ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} runs  {msg}")
     {
@@ -369,7 +370,7 @@ pub fn emit(record: &GradeRecord, cli: &GradeCli, out: &mut dyn Write) -> i32 {
     };
     let mut status = 0;
     if let Err(e) = out.write_all(shown.as_bytes()).and_then(|()| out.flush()) {
-        eprintln!("error: cannot write the report: {e}");
+        crate::capture::eprint_line(&format!("error: cannot write the report: {e}"));
         status = 1;
     }
     let files: [(&Option<PathBuf>, Render); 3] = [
@@ -380,7 +381,10 @@ pub fn emit(record: &GradeRecord, cli: &GradeCli, out: &mut dyn Write) -> i32 {
     for (path, render) in files {
         if let Some(path) = path {
             if let Err(e) = std::fs::write(path, render(record)) {
-                eprintln!("error: cannot write {}: {e}", path.display());
+                crate::capture::eprint_line(&format!(
+                    "error: cannot write {}: {e}",
+                    path.display()
+                ));
                 status = 1;
             }
         }
@@ -405,7 +409,7 @@ pub fn main_with_args<R: LabRaft>(args: &[String], out: &mut dyn Write) -> i32 {
     let cli = match GradeCli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
+            crate::capture::print_clap_error(&e, out);
             return e.exit_code();
         }
     };
@@ -413,14 +417,14 @@ pub fn main_with_args<R: LabRaft>(args: &[String], out: &mut dyn Write) -> i32 {
     let points = match load_points(&cli, &tests) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::capture::eprint_line(&format!("error: {e}"));
             return 2;
         }
     };
     let cases = match cli.selection().resolve(&tests) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::capture::eprint_line(&format!("error: {e}"));
             return 2;
         }
     };

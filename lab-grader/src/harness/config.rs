@@ -248,9 +248,9 @@ impl<R: LabRaft> Config<R> {
                     self.look(peer, true);
                 }
             }
-            CallStage::Detached | CallStage::ServerDead => {
-                panics::set_handler_peer(None);
-            }
+            // The handler goes on as a task of its own, spawned next: its peer's.
+            CallStage::Detached => panics::handler_detached(),
+            CallStage::ServerDead => panics::set_handler_peer(None),
             _ => {}
         }
     }

@@ -115,10 +115,23 @@ impl TestContext {
         &self.inner.trace
     }
 
-    /// Records `event` in the test's record (and prints its row with `--log`).
+    /// Records `event` in the test's record (and prints its row with `--log`). What the
+    /// peers printed before it is recorded first (see [`crate::capture`]).
     pub(crate) fn note(&self, event: Event) {
+        crate::capture::sync_here();
         let row = self.inner.trace.push(event);
         self.live(row);
+    }
+
+    /// Records a line that peer `peer` (`None`: not known) printed (from the capture).
+    pub(crate) fn note_print(&self, peer: Option<usize>, line: String) {
+        let row = self.inner.trace.push_line(peer, "PRINT", "print", line);
+        self.live(row);
+    }
+
+    /// Whether `other` is a clone of this context (the same test run).
+    pub(crate) fn same_test(&self, other: &TestContext) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
     }
 
     /// [`TestContext::note`] unless the record is busy (from the panic hook).

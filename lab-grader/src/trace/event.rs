@@ -156,16 +156,19 @@ pub enum Event {
         /// The panic message.
         message: String,
     },
-    /// A peer's own tracing line.
+    /// A peer's own line: a `tracing` event, or a line it printed (level `PRINT`), or the
+    /// grader's note that some were left out (level `NOTE`).
     Log {
         /// The peer, when known.
         peer: Option<usize>,
-        /// "ERROR" .. "TRACE".
+        /// "ERROR" .. "TRACE", "PRINT" (printed to stdout or stderr), "NOTE".
         level: &'static str,
-        /// The tracing target (module path).
+        /// The tracing target (module path), `print` for a printed line.
         target: &'static str,
         /// The message and fields.
         message: String,
+        /// The event's `topic` field, if it has one (`tracing::debug!(topic = "vote", ...)`).
+        topic: Option<String>,
     },
     /// The test's failure message.
     Failure {
@@ -175,6 +178,20 @@ pub enum Event {
 }
 
 impl Event {
+    /// The peer whose lane the event is in, if any.
+    pub fn peer(&self) -> Option<usize> {
+        match self {
+            Event::Harness { peer, .. } | Event::Panic { peer, .. } | Event::Log { peer, .. } => {
+                *peer
+            }
+            Event::Start { peer, .. } | Event::Apply { peer, .. } | Event::State { peer, .. } => {
+                Some(*peer)
+            }
+            Event::Rpc(r) => rpc_lane(r),
+            Event::Check { .. } | Event::Violation { .. } | Event::Failure { .. } => None,
+        }
+    }
+
     /// Roughly what the event holds in memory, for the record's cap.
     pub(crate) fn cost(&self) -> usize {
         let heap = match self {
@@ -188,7 +205,7 @@ impl Event {
             Event::Panic {
                 location, message, ..
             } => location.len() + message.len(),
-            Event::Log { message, .. } => message.len(),
+            Event::Log { message, topic, .. } => message.len() + topic.as_ref().map_or(0, String::len),
             Event::Failure { message } => message.len(),
             Event::Harness { .. } | Event::State { .. } => 0,
         };
@@ -403,11 +420,17 @@ pub(crate) fn line(t: u64, event: &Event, cx: &Context<'_>) -> String {
             level,
             target,
             message,
-        } => Line::new(t, "log", *peer)
-            .str("level", level)
-            .str("target", target)
-            .str("message", message)
-            .end(),
+            topic,
+        } => {
+            let l = Line::new(t, "log", *peer)
+                .str("level", level)
+                .str("target", target);
+            let l = match topic {
+                Some(topic) => l.str("topic", topic),
+                None => l,
+            };
+            l.str("message", message).end()
+        }
         Event::Failure { message } => Line::new(t, "failure", None).str("message", message).end(),
     }
 }
@@ -537,6 +560,7 @@ mod tests {
                 level: "INFO",
                 target: "raft_student::raft",
                 message: "line\twith\ncontrol \u{1}".into(),
+                topic: None,
             },
             Event::Failure {
                 message: "expected one leader, got none".into(),

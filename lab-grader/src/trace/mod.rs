@@ -37,4 +37,4 @@ pub mod view;
 
 pub use event::{Action, Describe, Event, Header, Rpc, SCHEMA, StateKey, stage_name};
 pub(crate) use record::Trace;
-pub use record::{MAX_BYTES, MAX_EVENTS};
+pub use record::{HEAD_LINES, MAX_BYTES, MAX_EVENTS, RecentLines, TAIL_LINES};

@@ -1,8 +1,12 @@
 //! The in-memory record of one test run: compact events with their time in µs since the test
 //! began (virtual µs in virtual time), capped so that a peer that logs without end cannot
 //! exhaust memory (the oldest events go first, and the bundle says how many went).
+//!
+//! A peer's own lines (what it printed, its `tracing` lines) are capped per peer as well: the
+//! record keeps the first [`HEAD_LINES`] and the last [`TAIL_LINES`] of each peer, and notes
+//! in the peer's lane how many it left out in between.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 
 use tokio::time::Instant;
@@ -15,13 +19,41 @@ use crate::harness::lock;
 pub const MAX_EVENTS: usize = 2_000_000;
 /// At most about this many bytes of events are kept.
 pub const MAX_BYTES: usize = 256 << 20;
+/// The first this many lines of each peer are kept...
+pub const HEAD_LINES: u64 = 5_000;
+/// ...and the last this many.
+pub const TAIL_LINES: usize = 5_000;
+/// Lines of each peer kept for a failure's report.
+const RECENT_LINES: usize = 10;
+
+/// One peer's own lines beyond the first [`HEAD_LINES`].
+#[derive(Default)]
+struct OwnLines {
+    count: u64,
+    tail: VecDeque<(u64, u64, Event)>,
+    dropped: u64,
+    recent: VecDeque<(u64, String)>,
+}
+
+/// The last lines a peer printed or logged, for a failure's report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecentLines {
+    /// The peer (`None`: lines no peer could be named for).
+    pub peer: Option<usize>,
+    /// How many lines it had in all.
+    pub count: u64,
+    /// The last few: time in µs and text (`LEVEL message` for a tracing line).
+    pub lines: Vec<(u64, String)>,
+}
 
 /// The record proper, under the [`Trace`]'s lock.
 #[derive(Default)]
 pub(crate) struct Record {
     t0: Option<Instant>,
     last_t: u64,
-    events: VecDeque<(u64, Event)>,
+    seq: u64,
+    events: VecDeque<(u64, u64, Event)>,
+    own: BTreeMap<Option<usize>, OwnLines>,
     bytes: usize,
     dropped: u64,
     methods: Vec<String>,
@@ -54,16 +86,64 @@ impl Record {
             };
             live.row(&event::line(t, &event, &cx))
         });
+        self.seq += 1;
+        let seq = self.seq;
+        if let Event::Log { peer, .. } = &event {
+            let own = self.own.entry(*peer).or_default();
+            own.count += 1;
+            if own.recent.len() == RECENT_LINES {
+                own.recent.pop_front();
+            }
+            own.recent.push_back((t, recent_text(&event)));
+            if own.count > HEAD_LINES {
+                if own.tail.len() == TAIL_LINES {
+                    own.tail.pop_front();
+                    own.dropped += 1;
+                }
+                own.tail.push_back((t, seq, event));
+                return live.flatten();
+            }
+        }
         self.bytes += event.cost();
-        self.events.push_back((t, event));
+        self.events.push_back((t, seq, event));
         while self.events.len() > MAX_EVENTS || self.bytes > MAX_BYTES {
-            let Some((_, old)) = self.events.pop_front() else {
+            let Some((_, _, old)) = self.events.pop_front() else {
                 break;
             };
             self.bytes = self.bytes.saturating_sub(old.cost());
             self.dropped += 1;
         }
         live.flatten()
+    }
+
+    /// Every event kept, in the order recorded: the main record and each peer's last lines,
+    /// with a note where a peer's lines were left out.
+    fn merged(&self) -> Vec<(u64, std::borrow::Cow<'_, Event>)> {
+        use std::borrow::Cow;
+        let mut all: Vec<(u64, u64, Cow<'_, Event>)> = self
+            .events
+            .iter()
+            .map(|(t, seq, e)| (*t, *seq, Cow::Borrowed(e)))
+            .collect();
+        for (peer, own) in &self.own {
+            if let (Some((t, seq, _)), true) = (own.tail.front(), own.dropped > 0) {
+                let note = Event::Log {
+                    peer: *peer,
+                    level: "NOTE",
+                    target: "grader",
+                    message: format!(
+                        "{} lines of this peer left out here: the record keeps the first \
+                         {HEAD_LINES} and the last {TAIL_LINES} ({} in all)",
+                        own.dropped, own.count
+                    ),
+                    topic: None,
+                };
+                all.push((*t, seq.saturating_sub(1), Cow::Owned(note)));
+            }
+            all.extend(own.tail.iter().map(|(t, seq, e)| (*t, *seq, Cow::Borrowed(e))));
+        }
+        all.sort_by_key(|(_, seq, _)| *seq);
+        all.into_iter().map(|(t, _, e)| (t, e)).collect()
     }
 
     /// The events file: the `test` line, then one line per event.
@@ -79,11 +159,49 @@ impl Record {
         };
         let mut out = event::header_line(&header);
         out.push('\n');
-        for (t, e) in &self.events {
-            out.push_str(&event::line(*t, e, &cx));
+        for (t, e) in self.merged() {
+            out.push_str(&event::line(t, &e, &cx));
             out.push('\n');
         }
         out
+    }
+
+    /// The last event in each peer's lane, as an events-file line (for a stuck test's
+    /// report); `None` for a peer with no event yet.
+    fn last_per_peer(&self) -> Vec<Option<String>> {
+        let cx = Context {
+            methods: &self.methods,
+            describe: self.describe,
+        };
+        fn newest<'a>(last: &mut [Option<(u64, u64, &'a Event)>], t: u64, seq: u64, e: &'a Event) {
+            if let Some(slot) = e.peer().and_then(|p| last.get_mut(p)) {
+                if slot.is_none_or(|(_, s, _)| s < seq) {
+                    *slot = Some((t, seq, e));
+                }
+            }
+        }
+        let mut last: Vec<Option<(u64, u64, &Event)>> = vec![None; self.peers];
+        // The main record from its end: the newest event of each peer is near it.
+        for (t, seq, e) in self.events.iter().rev().take(100_000) {
+            newest(&mut last, *t, *seq, e);
+        }
+        for own in self.own.values() {
+            if let Some((t, seq, e)) = own.tail.back() {
+                newest(&mut last, *t, *seq, e);
+            }
+        }
+        last.into_iter()
+            .map(|l| l.map(|(t, _, e)| event::line(t, e, &cx)))
+            .collect()
+    }
+}
+
+/// A peer's line as a failure's report shows it.
+fn recent_text(event: &Event) -> String {
+    match event {
+        Event::Log { level: "PRINT", message, .. } => message.clone(),
+        Event::Log { level, message, .. } => format!("{level} {message}"),
+        _ => String::new(),
     }
 }
 
@@ -155,5 +273,44 @@ impl Trace {
     /// The events file of the run so far.
     pub(crate) fn jsonl(&self, header: &Header) -> String {
         lock(&self.record).jsonl(header)
+    }
+
+    /// Records a line of peer `peer`'s own; returns the live row to print, if live.
+    pub(crate) fn push_line(
+        &self,
+        peer: Option<usize>,
+        level: &'static str,
+        target: &'static str,
+        message: String,
+    ) -> Option<String> {
+        self.push(Event::Log {
+            peer,
+            level,
+            target,
+            message,
+            topic: None,
+        })
+    }
+
+    /// The last few lines of each peer that printed or logged any, peers in order (lines of
+    /// no known peer last).
+    pub(crate) fn recent_lines(&self) -> Vec<RecentLines> {
+        let r = lock(&self.record);
+        let mut out: Vec<RecentLines> = r
+            .own
+            .iter()
+            .map(|(peer, own)| RecentLines {
+                peer: *peer,
+                count: own.count,
+                lines: own.recent.iter().cloned().collect(),
+            })
+            .collect();
+        out.sort_by_key(|l| (l.peer.is_none(), l.peer));
+        out
+    }
+
+    /// The last event in each peer's lane (see `Record::last_per_peer`).
+    pub(crate) fn last_per_peer(&self) -> Vec<Option<String>> {
+        lock(&self.record).last_per_peer()
     }
 }

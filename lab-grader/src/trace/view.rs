@@ -2,7 +2,7 @@
 //! in its peer's column and test-wide events across all of them. `grader view BUNDLE` prints
 //! a bundle this way (with filters by peer, kind and time); `--log` prints the same rows live.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 
 use clap::Parser;
@@ -22,6 +22,25 @@ pub struct Filter {
     /// Every RPC stage (dispatched, detached, delivered too), not only sent, handled and the
     /// losses.
     pub all_stages: bool,
+    /// Only the peers' lines (`log` events) of these topics (empty: all of them). A line's
+    /// topics are its `topic` field, its target, the target's last `::` part, and `print`
+    /// for a printed line.
+    pub topics: Vec<String>,
+}
+
+impl Filter {
+    /// Whether a `log` event passes the topic filter.
+    pub fn topic_matches(&self, v: &Value) -> bool {
+        if self.topics.is_empty() {
+            return true;
+        }
+        let target = s(v, "target");
+        let short = target.rsplit("::").next().unwrap_or(target);
+        let topic = v.get("topic").and_then(Value::as_str);
+        self.topics
+            .iter()
+            .any(|want| topic == Some(want.as_str()) || target == want || short == want)
+    }
 }
 
 /// Column layout: which peers, how wide, in colour or not.
@@ -80,6 +99,9 @@ impl Layout {
         let t = v.get("t").and_then(Value::as_u64).unwrap_or(0);
         if self.filter.from_us.is_some_and(|f| t < f) || self.filter.to_us.is_some_and(|to| t > to)
         {
+            return None;
+        }
+        if kind == "log" && !self.filter.topic_matches(v) {
             return None;
         }
         let (text, style) = cell(kind, v, self.filter.all_stages)?;
@@ -230,13 +252,35 @@ fn cell(kind: &str, v: &Value, all_stages: bool) -> Option<(String, Style)> {
             ),
             Style::Bad,
         ),
-        "log" => (
-            format!("{} {}", s(v, "level"), one_line(s(v, "message"))),
-            Style::Log,
-        ),
+        "log" => (log_text(v), Style::Log),
         "failure" => (format!("FAIL: {}", one_line(s(v, "message"))), Style::Bad),
         other => (other.to_string(), Style::Plain),
     })
+}
+
+/// A peer's line: `LEVEL [topic] message`, or what it printed as it is.
+fn log_text(v: &Value) -> String {
+    let one_line = |x: &str| x.lines().collect::<Vec<_>>().join(" ⏎ ");
+    let level = s(v, "level");
+    let mut text = String::new();
+    if level != "PRINT" {
+        text.push_str(level);
+        text.push(' ');
+    }
+    if let Some(topic) = v.get("topic").and_then(Value::as_str) {
+        text.push_str(&format!("[{topic}] "));
+    }
+    text.push_str(&one_line(s(v, "message")));
+    text
+}
+
+/// One events-file line in a few words (the cell it has in the view), e.g. for a stuck
+/// test's report of what each peer did last.
+pub fn describe(line: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(line).ok()?;
+    let (text, _) = cell(s(&v, "kind"), &v, true)?;
+    let t = v.get("t").and_then(Value::as_u64).unwrap_or(0);
+    Some(format!("at {:.3} s: {text}", t as f64 / 1e6))
 }
 
 fn rpc_cell(v: &Value, all_stages: bool) -> Option<(String, Style)> {
@@ -393,34 +437,67 @@ pub fn render(
     Ok(out)
 }
 
-/// The view printed live, row by row, as events are recorded (`--log`).
+/// The view printed live, row by row, as events are recorded: every event in per-peer
+/// columns (`--log`), or only the peers' own lines, one per row (`--nocapture`).
 #[derive(Clone, Debug)]
 pub struct Live {
     total: usize,
     color: bool,
+    filter: Filter,
     layout: Layout,
+    lines_only: bool,
 }
 
 impl Live {
-    /// A live view `total` characters wide.
-    pub fn new(total: usize, color: bool) -> Live {
+    /// A live view of every event (that `filter` lets through), `total` characters wide.
+    pub fn new(total: usize, color: bool, filter: Filter) -> Live {
         Live {
             total,
             color,
-            layout: Layout::new(0, Filter::default(), total, color),
+            layout: Layout::new(0, filter.clone(), total, color),
+            filter,
+            lines_only: false,
+        }
+    }
+
+    /// A live view of the peers' own lines only: `   1.234  peer 2 │ what it printed`.
+    pub fn lines(color: bool, filter: Filter) -> Live {
+        Live {
+            lines_only: true,
+            ..Live::new(0, color, filter)
         }
     }
 
     /// The cluster has `n` peers: the columns, and the header to print.
     pub fn set_peers(&mut self, n: usize) -> String {
-        self.layout = Layout::new(n, Filter::default(), self.total, self.color);
+        self.layout = Layout::new(n, self.filter.clone(), self.total, self.color);
+        if self.lines_only {
+            return String::new();
+        }
         self.layout.header()
     }
 
     /// The rows of one events-file line.
     pub fn row(&self, line: &str) -> Option<String> {
         let v: Value = serde_json::from_str(line).ok()?;
-        self.layout.rows(&v)
+        if !self.lines_only {
+            return self.layout.rows(&v);
+        }
+        if s(&v, "kind") != "log" || !self.filter.topic_matches(&v) {
+            return None;
+        }
+        let t = v.get("t").and_then(Value::as_u64).unwrap_or(0) as f64 / 1e6;
+        let who = match v.get("peer").and_then(Value::as_u64) {
+            Some(p) => format!("peer {p}"),
+            None => "peer ?".to_string(),
+        };
+        let text = log_text(&v);
+        let text = if self.color && s(&v, "level") != "PRINT" {
+            format!("\x1b[34m{text}\x1b[0m")
+        } else {
+            text
+        };
+        Some(format!("{t:>w$.3}  {who} │ {text}\n", w = TIME_WIDTH))
     }
 }
 
@@ -434,9 +511,9 @@ pub fn terminal_width() -> usize {
         .map_or(160, |(_, cols)| usize::from(cols))
 }
 
-/// Whether to colour: stdout is a terminal and NO_COLOR is not set.
+/// Whether to colour: the grader's stdout is a terminal and NO_COLOR is not set.
 pub fn use_color() -> bool {
-    io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+    crate::capture::stdout_is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
 /// `grader view`: prints a failure bundle (or an events file) as per-peer columns.
@@ -464,6 +541,11 @@ pub struct ViewArgs {
     /// Every stage of every RPC (dispatched, detached, delivered too).
     #[arg(long)]
     pub all_stages: bool,
+    /// Only the peers' lines of these topics, comma-separated: a line's topics are its
+    /// `topic` field (`tracing::debug!(topic = "vote", ...)`), its target, and `print` for
+    /// what a peer printed.
+    #[arg(long, value_name = "TOPICS", value_delimiter = ',')]
+    pub topic: Vec<String>,
 }
 
 fn secs_to_us(s: f64) -> u64 {
@@ -497,6 +579,7 @@ pub fn main_with_args(args: &[String], out: &mut dyn Write) -> i32 {
         from_us: a.from.map(secs_to_us),
         to_us: a.to.map(secs_to_us),
         all_stages: a.all_stages,
+        topics: a.topic,
     };
     let total = a.width.unwrap_or_else(terminal_width);
     match render(&text, &filter, total, use_color()) {
@@ -586,7 +669,7 @@ mod tests {
 
     #[test]
     fn live_rows_follow_the_header() {
-        let mut live = Live::new(80, false);
+        let mut live = Live::new(80, false, Filter::default());
         let header = live.set_peers(2);
         assert!(header.contains("peer 0") && header.contains("peer 1"));
         let row = live

@@ -30,20 +30,20 @@ use std::io::{self, Write};
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
+pub use unix::{Installed, progress_target};
+#[cfg(unix)]
 pub(crate) use unix::{
     Owner, drain_as, end_test, eprint_line, install, stdout, stdout_is_terminal, sync_here,
 };
-#[cfg(unix)]
-pub use unix::{Installed, progress_target};
 
 #[cfg(not(unix))]
 mod other;
 #[cfg(not(unix))]
+pub use other::{Installed, progress_target};
+#[cfg(not(unix))]
 pub(crate) use other::{
     Owner, drain_as, end_test, eprint_line, install, stdout, stdout_is_terminal, sync_here,
 };
-#[cfg(not(unix))]
-pub use other::{Installed, progress_target};
 
 /// Prints a clap error (or `--help`, `--version`) where clap would, through the grader's own
 /// descriptors.

@@ -172,7 +172,9 @@ pub(crate) fn log_level(flag: Option<&str>) -> Option<String> {
     if let Some(l) = flag {
         return Some(l.to_string());
     }
-    let env = std::env::var("RAFT_LOG").ok().filter(|v| !v.trim().is_empty())?;
+    let env = std::env::var("RAFT_LOG")
+        .ok()
+        .filter(|v| !v.trim().is_empty())?;
     match parse_level(&env) {
         Ok(l) => Some(l),
         Err(e) => {

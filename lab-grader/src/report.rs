@@ -82,9 +82,12 @@ pub fn recent_lines(peers: &[crate::trace::RecentLines], real_time: bool) -> Str
         return String::new();
     }
     let clock = if real_time { "s" } else { "virtual s" };
-    let mut s = format!("  the peers' last lines before the failure ({clock}; all in the bundle):\n");
+    let mut s =
+        format!("  the peers' last lines before the failure ({clock}; all in the bundle):\n");
     for p in peers {
-        let who = p.peer.map_or_else(|| "peer ?".to_string(), |i| format!("peer {i}"));
+        let who = p
+            .peer
+            .map_or_else(|| "peer ?".to_string(), |i| format!("peer {i}"));
         let shown = p.lines.len() as u64;
         if p.count > shown {
             let _ = writeln!(s, "    {who}: the last {shown} of {} lines", p.count);

@@ -12,9 +12,9 @@ use indicatif::ProgressBar;
 
 use crate::fail::Fail;
 use crate::harness::{TestContext, lock};
-use crate::stuck;
 use crate::options::Options;
 use crate::report::{self, Outcome, TestRun};
+use crate::stuck;
 use crate::suites::TestCase;
 use crate::test_run::run_test;
 use crate::trace::{Header, bundle};
@@ -229,9 +229,9 @@ impl Coordinator<'_> {
             .collect();
         for id in expired {
             let slot = &self.slots[id];
-            let waited = slot
-                .deadline
-                .map_or(budget, |d| budget.saturating_sub(d.saturating_duration_since(now)));
+            let waited = slot.deadline.map_or(budget, |d| {
+                budget.saturating_sub(d.saturating_duration_since(now))
+            });
             let known = slot
                 .t
                 .as_ref()

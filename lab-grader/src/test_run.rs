@@ -147,7 +147,8 @@ pub(crate) fn run_test(
             filter,
         ));
     } else if opts.nocapture {
-        t.trace().set_live(view::Live::lines(view::use_color(), filter));
+        t.trace()
+            .set_live(view::Live::lines(view::use_color(), filter));
     }
     let given = opts
         .log_level

@@ -206,7 +206,9 @@ fn a_task_that_blocks_is_named_with_its_peer_and_where_it_was_spawned() {
     assert!(message.starts_with("no result after 2 s"), "{out}");
     if cfg!(tokio_unstable) {
         assert!(
-            message.contains("inside a task of peer 1 (spawned at lab-grader/tests/harness_catches.rs:"),
+            message.contains(
+                "inside a task of peer 1 (spawned at lab-grader/tests/harness_catches.rs:"
+            ),
             "{message}"
         );
     }

@@ -52,8 +52,12 @@ impl Service {
         for (name, handler) in &mut self.methods {
             let (inner, f, name) = (Arc::clone(handler), Arc::clone(&f), name.clone());
             *handler = Arc::new(move |args| {
-                f(&name);
-                inner(args)
+                let (f, name) = (Arc::clone(&f), name.clone());
+                let call = inner(args);
+                Box::pin(async move {
+                    f(&name);
+                    call.await
+                }) as HandlerFuture
             });
         }
         self

@@ -158,13 +158,14 @@ fn reader_loop() {
             continue;
         }
         let waiting = rustix::io::ioctl_fionread(&c.read).unwrap_or(0);
-        let due = {
+        let burst = waiting >= READER_HIGH;
+        let late = {
             let mut st = lock(&c.state);
             let since = *st.waiting_since.get_or_insert_with(wall_now);
-            waiting >= READER_HIGH || since.elapsed() >= READER_DELAY
+            since.elapsed() >= READER_DELAY
         };
-        if due {
-            drain(c, &panics::reader_owner());
+        if burst || late {
+            drain(c, &panics::reader_owner(burst));
         } else {
             std::thread::sleep(Duration::from_millis(2));
         }
@@ -202,7 +203,10 @@ fn drain(c: &Capture, owner: &Owner) {
 /// that owner's).
 fn take(c: &Capture, st: &mut State, owner: &Owner, mut bytes: &[u8]) {
     while !bytes.is_empty() {
-        let who = st.partial_owner.get_or_insert_with(|| owner.clone()).clone();
+        let who = st
+            .partial_owner
+            .get_or_insert_with(|| owner.clone())
+            .clone();
         match bytes.iter().position(|&b| b == b'\n') {
             Some(i) => {
                 st.partial.extend_from_slice(&bytes[..i]);

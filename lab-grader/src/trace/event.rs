@@ -205,7 +205,9 @@ impl Event {
             Event::Panic {
                 location, message, ..
             } => location.len() + message.len(),
-            Event::Log { message, topic, .. } => message.len() + topic.as_ref().map_or(0, String::len),
+            Event::Log { message, topic, .. } => {
+                message.len() + topic.as_ref().map_or(0, String::len)
+            }
             Event::Failure { message } => message.len(),
             Event::Harness { .. } | Event::State { .. } => 0,
         };

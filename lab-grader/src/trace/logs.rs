@@ -101,7 +101,9 @@ pub(crate) fn capture(level: &Level) -> DefaultGuard {
 
 /// Directives that do not parse.
 #[derive(Debug, thiserror::Error)]
-#[error("bad log level {given:?}: give a level (error, warn, info, debug, trace, off) or tracing directives such as `warn,vote=trace`: {reason}")]
+#[error(
+    "bad log level {given:?}: give a level (error, warn, info, debug, trace, off) or tracing directives such as `warn,vote=trace`: {reason}"
+)]
 pub struct BadLevel {
     /// What was given.
     pub given: String,

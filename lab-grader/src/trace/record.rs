@@ -140,7 +140,11 @@ impl Record {
                 };
                 all.push((*t, seq.saturating_sub(1), Cow::Owned(note)));
             }
-            all.extend(own.tail.iter().map(|(t, seq, e)| (*t, *seq, Cow::Borrowed(e))));
+            all.extend(
+                own.tail
+                    .iter()
+                    .map(|(t, seq, e)| (*t, *seq, Cow::Borrowed(e))),
+            );
         }
         all.sort_by_key(|(_, seq, _)| *seq);
         all.into_iter().map(|(t, _, e)| (t, e)).collect()
@@ -199,7 +203,11 @@ impl Record {
 /// A peer's line as a failure's report shows it.
 fn recent_text(event: &Event) -> String {
     match event {
-        Event::Log { level: "PRINT", message, .. } => message.clone(),
+        Event::Log {
+            level: "PRINT",
+            message,
+            ..
+        } => message.clone(),
         Event::Log { level, message, .. } => format!("{level} {message}"),
         _ => String::new(),
     }

@@ -291,6 +291,7 @@ pub(crate) fn execute(
         stopped: false,
     };
     let mut next_start = 0;
+    let mut last_look = wall_now();
     loop {
         while !c.stopped && c.running < opts.jobs.max(1) && next_start < jobs.len() {
             let (id, job, tx) = (next_start, jobs[next_start], tx.clone());
@@ -312,13 +313,19 @@ pub(crate) fn execute(
             .filter_map(|s| s.deadline)
             .min()
             .unwrap_or_else(|| wall_now() + budget);
-        // In virtual time, look every second for a test blocked in one poll.
-        let wait = nearest.saturating_duration_since(wall_now());
-        let wait = if opts.real_time {
-            wait
-        } else {
-            wait.min(Duration::from_secs(1))
-        };
+        // Look every second at what each test is inside of: how long a poll has run is
+        // measured so (and in virtual time, a poll blocked for STUCK_POLL ends its test),
+        // even while other tests keep sending output.
+        if wall_now().saturating_duration_since(last_look) >= Duration::from_secs(1) {
+            last_look = wall_now();
+            for t in c.slots.iter().filter_map(|s| s.t.as_ref()) {
+                t.panics().doing_now();
+            }
+            c.expire(budget);
+        }
+        let wait = nearest
+            .saturating_duration_since(wall_now())
+            .min(Duration::from_secs(1));
         match rx.recv_timeout(wait) {
             Ok(Event::Started(id, t)) => c.slots[id].t = Some(t),
             Ok(Event::Output(id, text)) => {

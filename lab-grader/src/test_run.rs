@@ -100,7 +100,7 @@ fn task_hooks(builder: &mut tokio::runtime::Builder, t: &TestContext) {
                 .task_spawned(meta.id(), Some(meta.spawned_at()));
         })
         .on_before_task_poll(move |meta| started.panics().poll_started(meta.id()))
-        .on_after_task_poll(move |meta| ended.panics().poll_ended(&ended, meta.id()))
+        .on_after_task_poll(move |_| ended.panics().poll_ended(&ended))
         .on_task_terminate(move |meta| terminated.panics().task_ended(meta.id()));
 }
 

@@ -232,3 +232,18 @@ fn an_apply_error_stops_the_tests_after_it_as_go_exits() {
     assert_eq!((s.passed, s.failed, s.runs.len()), (0, 1, 1), "{out}");
     assert!(out.contains("apply error: 2 test(s) not run"), "{out}");
 }
+
+/// In virtual time a poll blocked for 30 s of wall time ends its test then, well before the
+/// 120 s budget (`--ignored`: it takes 30 s).
+#[test]
+#[ignore = "takes 30 s of wall time"]
+fn a_poll_blocked_for_30_s_ends_the_test_early_in_virtual_time() {
+    let (s, out) = run_one::<Fake<BlocksInTask>>("initial_election_2a", None);
+    let message = failure(&s);
+    assert!(message.starts_with("no result after 3"), "{out}");
+    assert!(s.runs[0].secs < 40.0, "{}", s.runs[0].secs);
+    if cfg!(tokio_unstable) {
+        assert!(message.contains("inside a task of peer 1"), "{message}");
+    }
+    eprintln!("{message}");
+}

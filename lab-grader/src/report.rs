@@ -49,6 +49,8 @@ pub struct TestRun {
     pub real_time: bool,
     /// The bundle it left (events, report, timeline), if it wrote one.
     pub bundle: Option<PathBuf>,
+    /// How many lines the peers printed or logged (see [`crate::capture`]).
+    pub peer_lines: u64,
 }
 
 impl Outcome {
@@ -288,6 +290,7 @@ mod tests {
             outcome,
             real_time: false,
             bundle: None,
+            peer_lines: 0,
         }
     }
 

@@ -52,11 +52,14 @@ fn test_thread(id: usize, job: Job, opts: &Options, tx: mpsc::Sender<Event>) {
     let finished = run_test(job.case, job.test_seed, opts, sink, on_start);
     let mut run = test_run(job, opts, finished.secs, finished.outcome);
     run.cpu_secs = finished.cpu_secs;
+    let recent = finished.t.trace().recent_lines();
+    run.peer_lines = recent.iter().map(|p| p.count).sum();
     if !run.passed() {
         // The peers' last lines before the failure, in the report (all of them are in the
         // bundle); a passing run shows none.
-        let lines = report::recent_lines(&finished.t.trace().recent_lines(), opts.real_time);
-        finished.t.print(&lines);
+        finished
+            .t
+            .print(&report::recent_lines(&recent, opts.real_time));
     }
     if !run.passed() || opts.trace {
         let printed = lock(&printed).clone();
@@ -78,6 +81,7 @@ fn test_run(job: Job, opts: &Options, secs: f64, outcome: Outcome) -> TestRun {
         outcome,
         real_time: opts.real_time,
         bundle: None,
+        peer_lines: 0,
     }
 }
 
@@ -266,6 +270,79 @@ impl Coordinator<'_> {
             self.next_print += 1;
         }
         out.flush()
+    }
+}
+
+/// At most this many failing runs of one run are replayed alone (see
+/// [`replay_failures_alone`]).
+const MAX_REPLAYS: usize = 10;
+
+/// Makes again, from a replay of its seed alone, the bundle of each failing virtual-time run
+/// of a run that ran several tests at once (`--jobs`, at most [`MAX_REPLAYS`]): tests running
+/// side by side share the process's output, so which peer printed a line is only exact when a
+/// test runs alone. The replay must fail with the same message (virtual time is
+/// deterministic); if it does not, the peer is not deterministic, the bundle stays the first
+/// run's, and a warning says so.
+pub(crate) fn replay_failures_alone(jobs: &[Job], runs: &mut [TestRun], opts: &Options) {
+    if opts.real_time || opts.jobs <= 1 {
+        return;
+    }
+    // A run whose peers printed nothing has nothing to put in a lane; a stuck run is not
+    // replayed: it would take its wall-clock budget again.
+    let failed = runs
+        .iter_mut()
+        .filter(|r| r.bundle.is_some() && r.peer_lines > 0)
+        .filter(|r| failure_message(r).is_some_and(|m| !m.starts_with("no result after")))
+        .take(MAX_REPLAYS);
+    for run in failed {
+        let (Some(bundle), Some(job)) = (
+            run.bundle.clone(),
+            jobs.iter()
+                .find(|j| j.run == run.run && j.case.name == run.name),
+        ) else {
+            continue;
+        };
+        let scratch = bundle.with_extension("replay");
+        let alone = Options {
+            jobs: 1,
+            progress: false,
+            log: false,
+            nocapture: false,
+            out: Some(scratch.clone()),
+            ..opts.clone()
+        };
+        let replayed = execute(std::slice::from_ref(job), &alone, &mut io::sink());
+        let same = replayed
+            .ok()
+            .and_then(|r| r.into_iter().next())
+            .is_some_and(|r| failure_message(&r) == failure_message(run));
+        let made = bundle.file_name().map(|name| scratch.join(name));
+        match made {
+            Some(made) if same && made.is_dir() => {
+                let _ = std::fs::remove_dir_all(&bundle);
+                if std::fs::rename(&made, &bundle).is_err() {
+                    crate::capture::eprint_line(&format!(
+                        "warning: cannot move the bundle of the replay of {} to {}",
+                        run.name,
+                        bundle.display()
+                    ));
+                }
+            }
+            _ => crate::capture::eprint_line(&format!(
+                "warning: {} with seed {} did not fail the same way when replayed alone: \
+                 the peer is not deterministic (see docs/LAB.md, \"Staying deterministic\"); \
+                 its bundle is the first run's",
+                run.name, run.run_seed
+            )),
+        }
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
+}
+
+fn failure_message(run: &TestRun) -> Option<&str> {
+    match &run.outcome {
+        Outcome::Failed { message, .. } => Some(message),
+        Outcome::Passed(_) => None,
     }
 }
 

@@ -25,6 +25,12 @@ pub(crate) fn what_is_known(t: &TestContext, real_time: bool) -> String {
     if doing.is_empty() {
         s.push_str(&idle_or_busy(t, polls, real_time));
     }
+    let clock = if real_time { "" } else { "virtual " };
+    let _ = write!(
+        s,
+        "\n  the last event was recorded at {:.3} {clock}s",
+        t.trace().last_time_us() as f64 / 1e6
+    );
     let last = t.trace().last_per_peer();
     if !last.is_empty() {
         s.push_str("\n  what each peer did last:");

@@ -317,6 +317,11 @@ impl Trace {
         out
     }
 
+    /// The time of the last event recorded, in µs (virtual in virtual time).
+    pub(crate) fn last_time_us(&self) -> u64 {
+        lock(&self.record).last_t
+    }
+
     /// The last event in each peer's lane (see `Record::last_per_peer`).
     pub(crate) fn last_per_peer(&self) -> Vec<Option<String>> {
         lock(&self.record).last_per_peer()

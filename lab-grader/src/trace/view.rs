@@ -668,6 +668,35 @@ mod tests {
     }
 
     #[test]
+    fn topics_pick_the_peers_lines_and_the_lines_view_shows_only_them() {
+        let head = r#"{"t":0,"kind":"test","peer":null,"name":"x","go_name":"X","title":"","seed":1,"test_seed":1,"peers":2,"real_time":false,"schema":1,"truncated":0}"#;
+        let vote = r#"{"t":1000,"kind":"log","peer":0,"level":"DEBUG","target":"raft_student::raft","topic":"vote","message":"timeout"}"#;
+        let printed = r#"{"t":2000,"kind":"log","peer":1,"level":"PRINT","target":"print","message":"hello"}"#;
+        let by_target = r#"{"t":3000,"kind":"log","peer":1,"level":"INFO","target":"raft_student::raft","message":"x"}"#;
+        let apply = r#"{"t":4000,"kind":"apply","peer":1,"index":1,"cmd":"101"}"#;
+        let events = [head, vote, printed, by_target, apply].join("\n");
+        let only = |topics: &[&str]| Filter {
+            topics: topics.iter().map(|t| t.to_string()).collect(),
+            ..Filter::default()
+        };
+        let v = render(&events, &only(&["vote"]), 100, false).unwrap();
+        assert!(v.contains("DEBUG [vote] timeout") && !v.contains("hello") && !v.contains(" x"));
+        assert!(
+            v.contains("apply 1: 101"),
+            "other kinds are not topics: {v}"
+        );
+        let v = render(&events, &only(&["print", "raft"]), 100, false).unwrap();
+        assert!(v.contains("hello") && v.contains("INFO x") && v.contains("DEBUG [vote]"));
+        let live = Live::lines(false, only(&["print"]));
+        assert_eq!(live.row(vote), None);
+        assert_eq!(live.row(apply), None);
+        assert_eq!(
+            live.row(printed).as_deref(),
+            Some("     0.002  peer 1 │ hello\n")
+        );
+    }
+
+    #[test]
     fn live_rows_follow_the_header() {
         let mut live = Live::new(80, false, Filter::default());
         let header = live.set_peers(2);

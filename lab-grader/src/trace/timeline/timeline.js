@@ -17,7 +17,7 @@
   const METHOD_COLORS = { AppendEntries: "#2f6fde", RequestVote: "#8e44ad", InstallSnapshot: "#0e8f84" };
   const EXTRA_COLORS = ["#b5651d", "#6d597a", "#2a9d8f", "#9c6644"];
   const BAD = "#d11f1f";
-  const LEVEL_COLORS = { ERROR: "#d11f1f", WARN: "#e08a1e", INFO: "#4a6fa5", DEBUG: "#8c98a6", TRACE: "#bcc4cd" };
+  const LEVEL_COLORS = { ERROR: "#d11f1f", WARN: "#e08a1e", INFO: "#4a6fa5", DEBUG: "#8c98a6", TRACE: "#bcc4cd", PRINT: "#2e8b57", NOTE: "#9a6fb0" };
   const FAIL_STAGES = new Set(["unreachable", "request_dropped", "no_method", "server_dead", "panicked"]);
   const ARROW_LIMIT = 1500;
   const REPLY_LIMIT = 200; // more RPCs than this in view: only lost replies are drawn // more RPCs than this in view: per-lane density bars instead of arrows

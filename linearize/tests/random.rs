@@ -560,3 +560,95 @@ fn stays_refused_respects_what_can_reenable_a_read() {
     history[1].ret = None;
     assert!(check(&Kv, &history, &whole).is_linearizable());
 }
+
+#[test]
+fn versioned_other_readings_agree_with_brute_force() {
+    for (seed, maybe_unapplied, strict_get) in [(12, false, true), (13, true, false)] {
+        let model = VersionedKv {
+            maybe_unapplied,
+            strict_get,
+        };
+        let ok = against_brute_force(&model, seed, 2000, random_versioned);
+        assert!(
+            (200..1800).contains(&ok),
+            "both verdicts are exercised: {ok} of 2000 linearizable"
+        );
+    }
+}
+
+/// Lab 4's store: a refused Get stays refused until a Put of its value (only the value
+/// compared), or for good once the version has reached its own (`strict_get`).
+#[test]
+fn versioned_stays_refused_respects_what_can_reenable_a_read() {
+    let op = |input, output, call, ret| Operation {
+        client: 0,
+        input,
+        output,
+        call,
+        ret: Some(ret),
+    };
+    let ok = VersionedOutput::put(KvErr::Ok);
+    // "y" is installed first; the Get of "x" needs the pending Put of "x" at version 1.
+    let with = |put: VersionedInput| {
+        vec![
+            op(VersionedInput::put("k", "y", 0), ok.clone(), 0, 1),
+            op(
+                VersionedInput::get("k"),
+                VersionedOutput::get("x", 2, KvErr::Ok),
+                2,
+                10,
+            ),
+            op(put, ok.clone(), 2, 10),
+        ]
+    };
+    for (put, linearizable) in [
+        (VersionedInput::put("k", "x", 1), true),
+        (VersionedInput::put("k", "z", 1), false),
+        (VersionedInput::put("j", "x", 0), false),
+    ] {
+        let history = with(put.clone());
+        for strict_get in [false, true] {
+            let model = VersionedKv {
+                strict_get,
+                ..VersionedKv::new()
+            };
+            assert_eq!(brute_force(&model, &history), linearizable, "{put:?}");
+            for partition in [true, false] {
+                let config = Config {
+                    partition,
+                    threads: 1,
+                    ..Config::default()
+                };
+                assert_eq!(
+                    check(&model, &history, &config).is_linearizable(),
+                    linearizable,
+                    "{put:?} strict {strict_get} partition {partition}"
+                );
+            }
+        }
+    }
+    // Strict: a Get of version 1 after the key reached version 2 is refused for good, while
+    // the value compared alone can come back.
+    let history = vec![
+        op(VersionedInput::put("k", "x", 0), ok.clone(), 0, 1),
+        op(VersionedInput::put("k", "y", 1), ok.clone(), 2, 3),
+        op(
+            VersionedInput::get("k"),
+            VersionedOutput::get("x", 1, KvErr::Ok),
+            4,
+            10,
+        ),
+        op(VersionedInput::put("k", "x", 2), ok.clone(), 4, 10),
+    ];
+    for (strict_get, linearizable) in [(false, true), (true, false)] {
+        let model = VersionedKv {
+            strict_get,
+            ..VersionedKv::new()
+        };
+        assert_eq!(brute_force(&model, &history), linearizable);
+        assert_eq!(
+            check(&model, &history, &Config::default()).is_linearizable(),
+            linearizable
+        );
+    }
+}

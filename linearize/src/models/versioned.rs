@@ -244,6 +244,44 @@ impl Model for VersionedKv {
         matches!(input, VersionedInput::Get { .. }) || output.err == KvErr::Version
     }
 
+    /// A refused Get stays refused: with [`VersionedKv::strict_get`] when the key's version
+    /// has reached the one it read (versions only grow, and an equal version with another
+    /// value can change only by growing) or when it answered anything but OK; otherwise
+    /// (only the value compared) until a Put of the value it read.
+    fn stays_refused(
+        &self,
+        state: &Self::State,
+        read: &VersionedInput,
+        output: &VersionedOutput,
+    ) -> bool {
+        let VersionedInput::Get { key } = read else {
+            return false;
+        };
+        if output.err == KvErr::Unknown {
+            return false;
+        }
+        if !self.strict_get {
+            return true;
+        }
+        let version = state.get(key).map_or(0, |current| current.version);
+        output.err != KvErr::Ok || version >= output.version
+    }
+
+    fn may_reenable(
+        &self,
+        input: &VersionedInput,
+        _output: &VersionedOutput,
+        read: &VersionedInput,
+        read_output: &VersionedOutput,
+    ) -> bool {
+        match (input, read) {
+            (VersionedInput::Put { key, value, .. }, VersionedInput::Get { key: read_key }) => {
+                !self.strict_get && key == read_key && *value == read_output.value
+            }
+            _ => true,
+        }
+    }
+
     fn partition_key(&self, input: &VersionedInput) -> Option<String> {
         Some(input.key().as_str().to_owned())
     }

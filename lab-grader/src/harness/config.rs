@@ -213,6 +213,10 @@ impl<R: LabRaft> Config<R> {
     /// which task belongs to which peer (for panic reports), and names the peer whose handler
     /// panicked.
     fn on_call(&self, event: &CallEvent<'_>) {
+        if event.stage == CallStage::Sent {
+            // What the sender printed before it sent goes before the send in the record.
+            crate::capture::sync_here();
+        }
         self.record_call(event);
         let server = || event.server.and_then(|s| self.cluster.peer_of_server(s));
         match event.stage {

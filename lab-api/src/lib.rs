@@ -9,7 +9,9 @@
 //!   the lab's unbuffered Go channel.
 //! - [`PeerArgs`]: what a peer is made from.
 //! - [`RaftView`]: what the optional [`LabRaft::inspect`] hook shows of a peer's Raft state,
-//!   so that the grader can check Raft's safety properties continuously.
+//!   so that the grader can check Raft's safety properties continuously; [`RaftChange`] and
+//!   [`LogMark`]: the same with the log as what changed since the grader's last look
+//!   ([`LabRaft::inspect_since`], optional, for speed only).
 //!
 //! `make` returns an `Arc<Self>`, and `start` and `snapshot` receive that `Arc`, so a peer can
 //! hand work that owns it to a task from any of them (Go's `go rf.sendAll()`):
@@ -181,6 +183,77 @@ impl RaftView {
     }
 }
 
+/// What the grader already holds of a peer's log, handed to [`LabRaft::inspect_since`] so that
+/// the peer may answer with what changed since.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogMark {
+    /// The [`RaftChange::version`] of the peer's last answer that the grader took in.
+    pub version: u64,
+    /// The last index of the log as the grader holds it.
+    pub last_index: u64,
+}
+
+/// A peer's Raft state like [`RaftView`], with its log given as what changed since a
+/// [`LogMark`]: the entries after the snapshot up to `kept` are the ones the grader holds
+/// (same indices, same terms), and `new_terms` are the terms of the entries after `kept`, to
+/// the log's logical end. `kept == snapshot_index` gives the whole log, which is always right;
+/// [`RaftChange::from`] a [`RaftView`] does that.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RaftChange {
+    /// `currentTerm`.
+    pub term: u64,
+    /// `votedFor` in `term`, as a peer index.
+    pub voted_for: Option<usize>,
+    /// Follower, candidate or leader.
+    pub role: Role,
+    /// `commitIndex`.
+    pub commit_index: u64,
+    /// Index of the last entry the snapshot covers (0 before any snapshot).
+    pub snapshot_index: u64,
+    /// Term of that entry (0 before any snapshot).
+    pub snapshot_term: u64,
+    /// Entries `snapshot_index + 1 ..= kept` are unchanged since the mark: at least
+    /// `snapshot_index`, at most the mark's `last_index` (when it is above `snapshot_index`,
+    /// the grader must hold those entries: the snapshot has not gone back past its own).
+    pub kept: u64,
+    /// The term of every entry after `kept`, in index order: entry `kept + 1 + k` has term
+    /// `new_terms[k]`, and `kept + new_terms.len()` is the last index.
+    pub new_terms: Vec<u64>,
+    /// The version of the log this answer describes, for the next [`LogMark`]; the peer's own
+    /// numbering (the grader only hands it back).
+    pub version: u64,
+}
+
+impl RaftChange {
+    /// Index of the last log entry (the snapshot's when the log after it is empty).
+    pub fn last_index(&self) -> u64 {
+        self.kept + self.new_terms.len() as u64
+    }
+
+    /// Whether it gives the whole log (nothing relies on what the grader holds).
+    pub fn is_whole(&self) -> bool {
+        self.kept == self.snapshot_index
+    }
+}
+
+impl From<RaftView> for RaftChange {
+    /// The whole view as a change (`kept == snapshot_index`, version 0): what a peer without
+    /// its own [`LabRaft::inspect_since`] answers.
+    fn from(view: RaftView) -> Self {
+        RaftChange {
+            term: view.term,
+            voted_for: view.voted_for,
+            role: view.role,
+            commit_index: view.commit_index,
+            snapshot_index: view.snapshot_index,
+            snapshot_term: view.snapshot_term,
+            kept: view.snapshot_index,
+            new_terms: view.log_terms,
+            version: 0,
+        }
+    }
+}
+
 /// A Raft peer the grader can test (spec 4.1). All methods but `make` may be called
 /// concurrently, and all must return promptly, even after `kill`.
 pub trait LabRaft: Send + Sync + 'static {
@@ -234,6 +307,19 @@ pub trait LabRaft: Send + Sync + 'static {
     /// peer may keep answering with its last state.
     fn inspect(&self) -> Option<RaftView> {
         None
+    }
+
+    /// Optional, for speed only: [`LabRaft::inspect`] with the log given as what changed
+    /// since `mark` (see [`RaftChange`]), so that a look costs what changed rather than the
+    /// length of the log. `mark` is what the grader holds of this peer's log, from an earlier
+    /// answer of this same peer (`None`: nothing yet). The default answers with the whole
+    /// view of [`LabRaft::inspect`], which is always right: implement this only if the peer
+    /// knows exactly which of its entries changed since an earlier version (the reference
+    /// peer counts every truncation of its log). Entries it reports as kept that did change
+    /// would hide from the grader what it is there to check.
+    fn inspect_since(&self, mark: Option<LogMark>) -> Option<RaftChange> {
+        let _ = mark;
+        self.inspect().map(RaftChange::from)
     }
 
     /// Optional: a short, one-line rendering of an RPC message of this peer type, for the

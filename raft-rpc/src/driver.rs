@@ -22,6 +22,7 @@ use tokio::runtime::Handle;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
+use crate::log_changes::LogChanges;
 use crate::state_encoder::StateEncoder;
 use crate::transport::LabrpcTransport;
 use lab_api::{ApplyMsg, ApplySender};
@@ -58,6 +59,8 @@ pub(crate) struct Core {
     /// A save the core let wait ([`Durability::MayWait`]) is owed: the next save comes before
     /// anything else leaves.
     owed: bool,
+    /// Where the log was cut since the peer started, for the grader's looks.
+    pub(crate) changes: LogChanges,
 }
 
 /// Everything the peer's tasks share.
@@ -120,6 +123,7 @@ impl Inner {
                 killed: dead,
                 encoder,
                 owed: false,
+                changes: LogChanges::default(),
             }),
             persister,
             transport,
@@ -170,11 +174,13 @@ impl Inner {
             raft,
             encoder,
             owed,
+            changes,
             ..
         } = &mut *core;
         let raft = raft.as_mut()?;
         let out = input(raft);
         let ready = raft.ready();
+        changes.note(&ready.persist);
         let changed = !ready.persist.is_empty();
         match ready.durability {
             // The encoder needs no record of appends it did not see: it encodes whatever

@@ -8,6 +8,8 @@
 //!   ticker, applier and sender tasks.
 //! - `service`: the "Raft" labrpc service, whose handlers step the core.
 //! - `state_encoder` (private): the lab persister's bytes, encoded incrementally.
+//! - `log_changes` (private): which entries changed since the grader's last look, so that
+//!   a look costs what changed ([`lab_api::LabRaft::inspect_since`]).
 //! - `transport`: [`LabrpcTransport`], requests over labrpc client ends.
 //!
 //! A three-peer cluster on a simulated network, in virtual time:
@@ -67,6 +69,7 @@
 
 mod describe;
 mod driver;
+mod log_changes;
 mod peer;
 mod service;
 mod state_encoder;

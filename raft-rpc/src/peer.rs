@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 use crate::driver::{ApplySink, Inner};
 use crate::service::raft_service;
 use crate::transport::LabrpcTransport;
-use lab_api::{ApplyMsg, LabRaft, PeerArgs, RaftView, Role, Started};
+use lab_api::{ApplyMsg, LabRaft, LogMark, PeerArgs, RaftChange, RaftView, Role, Started};
 
 /// How a [`RaftPeer`] runs: the length of a tick and tweaks to [`Config::lab`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -274,11 +274,7 @@ impl LabRaft for RaftPeer {
         Some(RaftView {
             term: raft.current_term().0,
             voted_for: raft.voted_for().map(|p| p.0),
-            role: match raft.role() {
-                raft_core::Role::Follower => Role::Follower,
-                raft_core::Role::Candidate => Role::Candidate,
-                raft_core::Role::Leader => Role::Leader,
-            },
+            role: role(raft),
             commit_index: raft.commit_index().0,
             snapshot_index: raft.snapshot_index().0,
             snapshot_term: raft.snapshot_term().0,
@@ -286,8 +282,45 @@ impl LabRaft for RaftPeer {
         })
     }
 
+    /// The log as what changed since `mark`: every removal of entries is counted as the core
+    /// reports it (see `log_changes.rs`), so the entries below the lowest removal since the
+    /// mark, and below the mark's end, are the grader's already.
+    fn inspect_since(&self, mark: Option<LogMark>) -> Option<RaftChange> {
+        let core = self.inner.lock();
+        let raft = core.raft.as_ref()?;
+        let snapshot_index = raft.snapshot_index().0;
+        let last = raft.last_log_index().0;
+        let changed = mark.and_then(|mark| core.changes.changed_since(&mark));
+        let kept = changed.map_or(snapshot_index, |from| {
+            from.saturating_sub(1).clamp(snapshot_index, last)
+        });
+        let new_terms = (kept + 1..=last)
+            .map(|index| raft.term_at(LogIndex(index)).map_or(0, |t| t.0))
+            .collect();
+        Some(RaftChange {
+            term: raft.current_term().0,
+            voted_for: raft.voted_for().map(|p| p.0),
+            role: role(raft),
+            commit_index: raft.commit_index().0,
+            snapshot_index,
+            snapshot_term: raft.snapshot_term().0,
+            kept,
+            new_terms,
+            version: core.changes.version(),
+        })
+    }
+
     fn describe(method: &str, bytes: &[u8], reply: bool) -> Option<String> {
         crate::describe::describe(method, bytes, reply)
+    }
+}
+
+/// The lab API's name for the core's role.
+fn role(raft: &Raft) -> Role {
+    match raft.role() {
+        raft_core::Role::Follower => Role::Follower,
+        raft_core::Role::Candidate => Role::Candidate,
+        raft_core::Role::Leader => Role::Leader,
     }
 }
 

@@ -27,11 +27,86 @@ pub fn decode_snapshot(bytes: &[u8]) -> Result<(u64, Vec<Option<Cmd>>), ApplyErr
     cmd::decode("snapshot", bytes).map_err(ApplyError::SnapshotDecode)
 }
 
+/// What one server applied, by index (Go's `cfg.logs[i]`, a map): a vector indexed by the
+/// log index while indices come in order (every lookup and insert O(1), where the map cost a
+/// search per server per apply), and a map for an index far past the end, which only a broken
+/// peer applies (so that it cannot make the grader allocate for every index below it).
+#[derive(Clone, Debug, Default)]
+struct AppliedLog {
+    /// `dense[k]`: what was applied at index `k`, if anything (`Some(None)` is Go's nil).
+    dense: Vec<Option<Option<Cmd>>>,
+    /// Indices at or past `dense.len() + FAR`, when they were applied before the ones below.
+    far: BTreeMap<u64, Option<Cmd>>,
+}
+
+/// An index this far past the end of the dense part goes to the map.
+const FAR: u64 = 1 << 16;
+
+impl AppliedLog {
+    /// The log of a snapshot's entries, `0..entries.len()`.
+    fn of(entries: Vec<Option<Cmd>>) -> Self {
+        AppliedLog {
+            dense: entries.into_iter().map(Some).collect(),
+            far: BTreeMap::new(),
+        }
+    }
+
+    fn get(&self, index: u64) -> Option<&Option<Cmd>> {
+        match usize::try_from(index).ok().and_then(|k| self.dense.get(k)) {
+            Some(slot) => slot.as_ref(),
+            None => self.far.get(&index),
+        }
+    }
+
+    fn contains(&self, index: u64) -> bool {
+        self.get(index).is_some()
+    }
+
+    fn insert(&mut self, index: u64, value: Option<Cmd>) {
+        let len = self.dense.len() as u64;
+        if index >= len.saturating_add(FAR) {
+            self.far.insert(index, value);
+            return;
+        }
+        let Ok(k) = usize::try_from(index) else {
+            self.far.insert(index, value);
+            return;
+        };
+        if k >= self.dense.len() {
+            self.dense.resize(k + 1, None);
+            if self.far.is_empty() {
+                self.dense[k] = Some(value);
+                return;
+            }
+            // Whatever the map held below the new end moves into the vector.
+            let moved: Vec<u64> = self.far.range(..=index).map(|(&i, _)| i).collect();
+            for i in moved {
+                if let Some(v) = self.far.remove(&i) {
+                    if let Ok(j) = usize::try_from(i) {
+                        self.dense[j] = Some(v);
+                    }
+                }
+            }
+        }
+        self.dense[k] = Some(value);
+    }
+
+    /// As Go's map: every applied index and its value, in index order.
+    fn to_map(&self) -> BTreeMap<u64, Option<Cmd>> {
+        let mut map: BTreeMap<u64, Option<Cmd>> = (0u64..)
+            .zip(&self.dense)
+            .filter_map(|(i, slot)| slot.clone().map(|v| (i, v)))
+            .collect();
+        map.extend(self.far.iter().map(|(&i, v)| (i, v.clone())));
+        map
+    }
+}
+
 /// What the appliers saw (Go's `cfg.logs`, `cfg.applyErr`, `cfg.lastApplied`,
 /// `cfg.maxIndex`), behind its own lock.
 pub(crate) struct Applied {
     /// `logs[i]`: every command server i has applied, by index (`None` is Go's nil).
-    logs: Vec<BTreeMap<u64, Option<Cmd>>>,
+    logs: Vec<AppliedLog>,
     apply_err: Vec<Option<ApplyError>>,
     last_applied: Vec<u64>,
     max_index: u64,
@@ -42,7 +117,7 @@ pub(crate) struct Applied {
 impl Applied {
     pub(crate) fn new(n: usize) -> Mutex<Self> {
         Mutex::new(Applied {
-            logs: vec![BTreeMap::new(); n],
+            logs: vec![AppliedLog::default(); n],
             apply_err: vec![None; n],
             last_applied: vec![0; n],
             max_index: 0,
@@ -80,7 +155,7 @@ impl Applied {
         if index.is_some_and(|ix| ix != last_included) {
             return Err(ApplyError::SnapshotIndexMismatch { server: i });
         }
-        self.logs[i] = (0u64..).zip(entries).collect();
+        self.logs[i] = AppliedLog::of(entries);
         self.last_applied[i] = last_included;
         Ok(())
     }
@@ -90,7 +165,7 @@ impl Applied {
     fn check_logs(&mut self, i: usize, index: u64, v: Cmd) -> (Option<ApplyError>, bool) {
         let mut err = None;
         for (j, log) in self.logs.iter().enumerate() {
-            if let Some(old) = log.get(&index) {
+            if let Some(old) = log.get(index) {
                 if old.as_ref() != Some(&v) {
                     err = Some(ApplyError::Mismatch {
                         index,
@@ -102,7 +177,7 @@ impl Applied {
                 }
             }
         }
-        let prevok = index > 0 && self.logs[i].contains_key(&(index - 1));
+        let prevok = index > 0 && self.logs[i].contains(index - 1);
         self.logs[i].insert(index, Some(v));
         self.max_index = self.max_index.max(index);
         (err, prevok)
@@ -158,7 +233,7 @@ impl Applied {
                 self.last_applied[i] = index;
                 let snapshot = ((index + 1) % SNAPSHOT_INTERVAL == 0).then(|| {
                     let entries: Vec<Option<Cmd>> = (0..=index)
-                        .map(|j| self.logs[i].get(&j).cloned().flatten())
+                        .map(|j| self.logs[i].get(j).cloned().flatten())
                         .collect();
                     (index, encode_snapshot(index, &entries))
                 });
@@ -169,7 +244,7 @@ impl Applied {
 
     /// What server i has applied (Go's `cfg.logs[i]`), by index.
     pub(crate) fn log(&self, i: usize) -> BTreeMap<u64, Option<Cmd>> {
-        self.logs[i].clone()
+        self.logs[i].to_map()
     }
 
     /// How many snapshots server i delivered on its apply channel (all incarnations).
@@ -186,7 +261,7 @@ impl Applied {
             if let Some(e) = err {
                 return Err(Fail::Apply(e.clone()));
             }
-            if let Some(cmd1) = log.get(&index) {
+            if let Some(cmd1) = log.get(index) {
                 if count > 0 && cmd != *cmd1 {
                     return Err(Fail::CommittedMismatch {
                         index,
@@ -246,6 +321,31 @@ pub(crate) async fn run_applier<R: LabRaft>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_applied_log_is_a_map_by_index_even_far_past_its_end() {
+        let mut log = AppliedLog::default();
+        log.insert(0, None);
+        log.insert(1, Some(Cmd::Int(1)));
+        log.insert(u64::MAX, Some(Cmd::Int(9)));
+        log.insert(FAR + 5, Some(Cmd::Int(5)));
+        assert!(log.dense.len() < 10, "far indices are not allocated for");
+        assert_eq!(log.get(1), Some(&Some(Cmd::Int(1))));
+        assert_eq!(log.get(0), Some(&None));
+        assert_eq!(log.get(2), None);
+        assert_eq!(log.get(FAR + 5), Some(&Some(Cmd::Int(5))));
+        for index in 2..=FAR {
+            log.insert(index, Some(Cmd::Int(2)));
+        }
+        // The vector grew past FAR + 5: that entry moved into it.
+        log.insert(FAR + 6, Some(Cmd::Int(6)));
+        assert_eq!(log.far.len(), 1);
+        assert_eq!(log.get(FAR + 5), Some(&Some(Cmd::Int(5))));
+        let map = log.to_map();
+        assert_eq!(map.len() as u64, FAR + 4);
+        assert_eq!(map.get(&u64::MAX), Some(&Some(Cmd::Int(9))));
+        assert!(!map.contains_key(&(FAR + 1)));
+    }
 
     #[test]
     fn snapshot_round_trip() {

@@ -192,6 +192,14 @@ impl<R: LabRaft> Cluster<R> {
         lock(&self.slots).rafts[i].clone()
     }
 
+    /// The running peer i and its incarnation, read together (a restart between two reads
+    /// would pair a peer with another incarnation's number).
+    pub fn raft_and_incarnation(&self, i: usize) -> Option<(Arc<R>, u64)> {
+        let st = lock(&self.slots);
+        let rf = st.rafts[i].clone()?;
+        Some((rf, st.starts[i].saturating_sub(1)))
+    }
+
     /// The connected, running peers, in id order (read under the lock, used outside it).
     pub fn connected_rafts(&self) -> Vec<(usize, Arc<R>)> {
         let st = lock(&self.slots);

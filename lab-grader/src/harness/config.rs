@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use lab_api::{LabRaft, PeerArgs, Started, apply_channel};
+use lab_api::{LabRaft, PeerArgs, RaftChange, Started, apply_channel};
 use labrpc_sim::{CallEvent, CallStage, NetError, Network, Observer};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -18,7 +18,7 @@ use super::context::{Cleanup, Figures, TestContext, lock};
 use super::looks::LookGate;
 use crate::cmd::{self, Cmd};
 use crate::fail::Fail;
-use crate::invariants::{Monitor, Observation};
+use crate::invariants::{ChangeObservation, Intake, Monitor};
 use crate::panics::{self, as_peer};
 use crate::seed;
 use crate::trace::{Action, Event, Rpc, StateKey};
@@ -68,11 +68,9 @@ pub struct Config<R: LabRaft> {
     start: Instant,
     rng: Mutex<ChaCha8Rng>,
     begun: Mutex<Begun>,
-    /// Raft's safety properties, checked on every look at a peer (`None`: checks off).
+    /// Raft's safety properties, checked on every look at a peer (`None`: checks off). It
+    /// also holds each peer's log as last seen, so that a look costs what changed.
     monitor: Option<Mutex<Monitor>>,
-    /// Per peer: the last view the monitor saw, its incarnation, and whether a look at it
-    /// was revealed (a look that repeats it adds nothing and is skipped).
-    last_look: Mutex<Vec<Option<(u64, bool, lab_api::RaftView)>>>,
     /// Per peer: one look at a time, observed in the order read (see `looks.rs`).
     looks: Vec<LookGate>,
     /// What the extra suite's scenarios need to see of the traffic.
@@ -121,7 +119,6 @@ pub fn make_config<R: LabRaft>(
             max_index0: 0,
         }),
         monitor: t.invariants().then(|| Mutex::new(Monitor::new(n))),
-        last_look: Mutex::new(vec![None; n]),
         looks: (0..n).map(|_| LookGate::default()).collect(),
         traffic: Mutex::new(Traffic {
             requests: vec![vec![0; n]; n],
@@ -362,45 +359,44 @@ impl<R: LabRaft> Config<R> {
         self.looks[i].run(revealed, |seq, revealed| self.look_once(i, seq, revealed));
     }
 
-    /// One look at peer i, the `seq`-th, under its [`LookGate`].
+    /// One look at peer i, the `seq`-th, under its [`LookGate`]: the peer's state with its
+    /// log as what changed since what the monitor holds ([`LabRaft::inspect_since`]; a peer
+    /// without it gives its whole view, which the monitor compares with what it holds). No
+    /// lock of ours is held while the peer answers.
     fn look_once(&self, i: usize, seq: u64, revealed: bool) {
         let Some(monitor) = &self.monitor else { return };
-        let Some(rf) = self.cluster.raft(i) else {
+        let Some((rf, incarnation)) = self.cluster.raft_and_incarnation(i) else {
             return;
         };
-        let Some(view) = as_peer(i, || rf.inspect()) else {
+        let mark = lock(monitor).mark(i, incarnation);
+        let Some(change) = as_peer(i, || rf.inspect_since(mark)) else {
             return;
         };
-        let state = StateKey {
-            role: view.role,
-            term: view.term,
-            voted_for: view.voted_for,
-            commit: view.commit_index,
-            last_index: view.last_index(),
-            snapshot_index: view.snapshot_index,
-        };
-        let row = self.t.trace().push_state(i, state);
-        self.t.live(row);
-        let incarnation = self.cluster.incarnation(i);
-        {
-            let mut last = lock(&self.last_look);
-            let seen = last[i].as_ref().is_some_and(|(inc, was_revealed, old)| {
-                *inc == incarnation && (*was_revealed || !revealed) && *old == view
-            });
-            if seen {
-                return;
-            }
-            last[i] = Some((incarnation, revealed, view.clone()));
-        }
-        let observation = Observation {
+        self.note_state(i, &change);
+        let observation = ChangeObservation {
             peer: i,
             seq,
             incarnation,
             at: self.start.elapsed(),
             revealed,
-            view: &view,
+            change: &change,
         };
-        if let Err(violation) = lock(monitor).observe(&observation) {
+        let result = match lock(monitor).observe_change(&observation) {
+            Ok(Intake::WholeViewNeeded) => {
+                let Some(view) = as_peer(i, || rf.inspect()) else {
+                    return;
+                };
+                let whole = RaftChange::from(view);
+                self.note_state(i, &whole);
+                let observation = ChangeObservation {
+                    change: &whole,
+                    ..observation
+                };
+                lock(monitor).observe_change(&observation)
+            }
+            other => other,
+        };
+        if let Err(violation) = result {
             self.t.note(Event::Violation {
                 property: violation.property.name(),
                 section: violation.property.section(),
@@ -409,6 +405,21 @@ impl<R: LabRaft> Config<R> {
             });
             self.t.fail(Fail::Safety(violation));
         }
+    }
+
+    /// Records what a look showed of peer i in the test's record (a `state` event when it
+    /// changed).
+    fn note_state(&self, i: usize, change: &RaftChange) {
+        let state = StateKey {
+            role: change.role,
+            term: change.term,
+            voted_for: change.voted_for,
+            commit: change.commit_index,
+            last_index: change.last_index(),
+            snapshot_index: change.snapshot_index,
+        };
+        let row = self.t.trace().push_state(i, state);
+        self.t.live(row);
     }
 
     /// Go's `start1(i, applier)` (spec 3.4): crash1, new disabled ends, a copy of the

@@ -7,12 +7,12 @@
 //! AppendEntries breaks this as soon as an old or reordered one arrives, often before any
 //! apply goes wrong.
 //!
-//! Only the first index where a look differs from the previous one is compared with the
-//! committed prefix: if the entry there was not the committed one, no later one was either
-//! (Log Matching, checked on its own).
+//! Only the first index where a look differs from the previous one (found by the monitor's
+//! log mirror as it takes the look in) is compared with the committed prefix: if the entry
+//! there was not the committed one, no later one was either (Log Matching, checked on its
+//! own).
 
 use super::committed::Committed;
-use super::runs::{self, Run};
 use super::{Breach, Property, Step};
 
 /// Figure 2: the log reaches the commit index, and committed entries stay.
@@ -29,8 +29,10 @@ pub(super) fn check(step: &Step<'_>, committed: &Committed) -> Result<(), Breach
             ),
         ));
     }
-    let Some(prev) = step.prev else { return Ok(()) };
-    let Some((index, had)) = first_difference(&prev.runs, step.runs, view.snapshot_index) else {
+    if step.prev.is_none() {
+        return Ok(());
+    }
+    let Some((index, had)) = step.diff.changed else {
         return Ok(());
     };
     match committed.term(index) {
@@ -54,23 +56,6 @@ pub(super) fn check(step: &Step<'_>, committed: &Committed) -> Result<(), Breach
         }
         _ => Ok(()),
     }
-}
-
-/// The first index after `snapshot` that `before` held and `now` no longer holds with the
-/// same term, and the term it had.
-fn first_difference(before: &[Run], now: &[Run], snapshot: u64) -> Option<(u64, u64)> {
-    for &Run { start, end, term } in before {
-        if end <= snapshot {
-            continue;
-        }
-        let from = start.max(snapshot + 1);
-        match runs::containing(now, from) {
-            Some(run) if run.term == term && run.end >= end => {}
-            Some(run) if run.term == term => return Some((run.end + 1, term)),
-            _ => return Some((from, term)),
-        }
-    }
-    None
 }
 
 #[cfg(test)]

@@ -4,9 +4,9 @@
 //! snapshot must still be there with the same term, and the entry the later snapshot ends
 //! with must have the term the earlier look showed there. Compacting a prefix into a
 //! snapshot is allowed; followers may truncate conflicting entries (§5.3), so they are not
-//! checked here.
+//! checked here. The monitor's log mirror finds the first entry that changed as it takes the
+//! look in (`mirror.rs`), so the check costs nothing per entry.
 
-use super::runs::{self, Run};
 use super::{Breach, Property, Step};
 
 /// §5.3 Leader Append-Only, between the previous look and this one.
@@ -30,31 +30,17 @@ pub(super) fn check(step: &Step<'_>) -> Result<(), Breach> {
             ),
         ))
     };
-    let snapshot = view.snapshot_index;
-    if snapshot > prev.snapshot_index {
-        if let Some(had) = runs::containing(&prev.runs, snapshot).map(|run| run.term) {
-            if had != view.snapshot_term {
-                return changed(snapshot, had);
-            }
+    // The snapshot now ends on an entry the previous look held: with the same term.
+    if let Some(had) = step.diff.had_at_snapshot {
+        if had != view.snapshot_term {
+            return changed(view.snapshot_index, had);
         }
     }
-    for &Run {
-        start,
-        end,
-        term: had,
-    } in &prev.runs
-    {
-        if end <= snapshot {
-            continue;
-        }
-        let from = start.max(snapshot + 1);
-        match runs::containing(step.runs, from) {
-            Some(now) if now.term == had && now.end >= end => {}
-            Some(now) if now.term == had => return changed(now.end + 1, had),
-            _ => return changed(from, had),
-        }
+    // Every entry the previous look held after the snapshot is still there.
+    match step.diff.changed {
+        Some((index, had)) => changed(index, had),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -13,6 +13,11 @@
 //! the snapshot's last entry with a different term. A log whose first run has the snapshot's
 //! term began that run inside the snapshot; it only tells that `s_t` is at most the snapshot
 //! index.
+//!
+//! A run beginning checked at one look stays checked: its record never changes. So each look
+//! compares only the beginnings it is the first of its incarnation to show (from the first
+//! entry that changed, see `mirror.rs`, and right after a moved snapshot): a look costs the
+//! entries that changed, not the log.
 
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
@@ -35,6 +40,8 @@ struct Start {
 
 impl RunStarts {
     /// §5.3 Log Matching: every visible beginning of a term's run is that term's beginning.
+    /// Only beginnings new to this incarnation are compared (the others were, at an earlier
+    /// look, against a record that never changes since), in index order.
     pub(super) fn check(&mut self, step: &Step<'_>) -> Result<(), Breach> {
         let view = step.view;
         let (snapshot, snapshot_term) = (view.snapshot_index, view.snapshot_term);
@@ -53,26 +60,46 @@ impl RunStarts {
                 }
             }
         }
-        let mut before = snapshot_term;
-        for run in step.runs {
-            let after = std::mem::replace(&mut before, run.term);
-            if after == run.term {
-                continue; // began inside the snapshot
+        let first = snapshot + 1;
+        let from = step.diff.fresh_from.max(first);
+        if step.diff.snapshot_moved && from > first {
+            // The entry after a moved snapshot may begin a run the last look did not see
+            // begin there.
+            if let Some(term) = view.term_at(first) {
+                self.begins(step, first, term, snapshot_term)?;
             }
-            let seen = Start {
-                index: run.start,
-                after,
-                peer: step.peer,
-            };
-            match self.starts.entry(run.term) {
-                Entry::Vacant(slot) => {
-                    slot.insert(seen);
-                }
-                Entry::Occupied(slot) => {
-                    let first = *slot.get();
-                    if first.index != seen.index || first.after != seen.after {
-                        return Err(different_histories(run.term, first, seen));
-                    }
+        }
+        let Some(mut before) = view.term_at(from - 1) else {
+            return Ok(());
+        };
+        let mut index = from;
+        for &term in view.log.terms_from(from) {
+            self.begins(step, index, term, before)?;
+            before = term;
+            index += 1;
+        }
+        Ok(())
+    }
+
+    /// The entry at `index` has term `term` after an entry of term `after`: if that begins a
+    /// run, it must be where the term's run began wherever seen.
+    fn begins(&mut self, step: &Step<'_>, index: u64, term: u64, after: u64) -> Result<(), Breach> {
+        if term == after {
+            return Ok(()); // not a beginning, or one inside the snapshot
+        }
+        let seen = Start {
+            index,
+            after,
+            peer: step.peer,
+        };
+        match self.starts.entry(term) {
+            Entry::Vacant(slot) => {
+                slot.insert(seen);
+            }
+            Entry::Occupied(slot) => {
+                let first = *slot.get();
+                if first.index != seen.index || first.after != seen.after {
+                    return Err(different_histories(term, first, seen));
                 }
             }
         }

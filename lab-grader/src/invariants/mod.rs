@@ -21,9 +21,12 @@
 //! - `commit_rule.rs`: a leader advances its commit index only to an entry of its own term
 //!   (§5.4.2, Figure 8).
 //!
-//! `runs.rs` splits a log into runs of equal terms. Splitting is one pass over the view's
-//! `log_terms` (the same order as the copy `inspect` made of them); every check after it
-//! costs per run or per newly committed entry, never per entry per pair of peers.
+//! `mirror.rs` keeps each peer's log as last seen and takes in a look as what changed: a
+//! [`RaftChange`] from a peer that knows what changed since the monitor's [`LogMark`], or a
+//! whole [`RaftView`], compared with the log held at the speed of `memcmp`. Every check then
+//! costs what changed since the last look (new entries, new run beginnings, newly committed
+//! entries), never the length of the log (issue 28): a test's checks grow with what happens
+//! in it, not with the square of its log.
 //!
 //! ```
 //! use std::time::Duration;
@@ -52,7 +55,7 @@
 
 use std::time::Duration;
 
-use lab_api::{RaftView, Role};
+use lab_api::{LogMark, RaftChange, RaftView, Role};
 
 mod commit_rule;
 mod committed;
@@ -61,11 +64,16 @@ mod election_safety;
 mod leader_append_only;
 mod leader_completeness;
 mod log_matching;
+mod mirror;
 mod one_vote;
-mod runs;
+#[cfg(test)]
+mod oracle;
 mod term_monotonic;
 
-use runs::Run;
+#[cfg(test)]
+mod equivalence;
+
+use mirror::{Diff, LogMirror, Update};
 
 /// A safety property of Raft that the [`Monitor`] checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -159,6 +167,34 @@ pub struct Observation<'a> {
     pub view: &'a RaftView,
 }
 
+/// One look at a peer's Raft state, its log given as what changed since the [`LogMark`] the
+/// monitor handed out ([`Monitor::mark`]): the harness's looks.
+#[derive(Clone, Copy, Debug)]
+pub struct ChangeObservation<'a> {
+    /// The peer's index.
+    pub peer: usize,
+    /// As [`Observation::seq`].
+    pub seq: u64,
+    /// 0 for the peer's first start, one more for each restart.
+    pub incarnation: u64,
+    /// Virtual time since the test began.
+    pub at: Duration,
+    /// As [`Observation::revealed`].
+    pub revealed: bool,
+    /// What the peer showed.
+    pub change: &'a RaftChange,
+}
+
+/// What [`Monitor::observe_change`] did with a look.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Intake {
+    /// Checked, or ignored as stale, or skipped as identical to the last look.
+    Taken,
+    /// The change relies on entries the monitor does not hold (a mark of another
+    /// incarnation, a snapshot gone back): look again with the whole view.
+    WholeViewNeeded,
+}
+
 /// Checks Raft's safety properties on a test run's observations, fed in time order. One per
 /// test run; after the first [`Violation`] it returns that violation for every observation.
 #[derive(Debug)]
@@ -166,9 +202,17 @@ pub struct Monitor {
     /// Per peer: its current incarnation and the last look at it.
     tracks: Vec<Track>,
     checks: Checks,
-    /// Buffer for the runs of the view being checked (reused).
-    spare: Vec<Run>,
     violated: Option<Violation>,
+}
+
+/// When and how a look was taken, whatever its log's form.
+#[derive(Clone, Copy, Debug)]
+struct Meta {
+    peer: usize,
+    seq: u64,
+    incarnation: u64,
+    at: Duration,
+    revealed: bool,
 }
 
 impl Monitor {
@@ -177,9 +221,16 @@ impl Monitor {
         Monitor {
             tracks: (0..peers).map(|_| Track::default()).collect(),
             checks: Checks::new(peers),
-            spare: Vec::new(),
             violated: None,
         }
+    }
+
+    /// What the monitor holds of the log of `peer`'s incarnation `incarnation`, for its
+    /// [`lab_api::LabRaft::inspect_since`] (`None`: nothing, or another incarnation's).
+    pub fn mark(&self, peer: usize, incarnation: u64) -> Option<LogMark> {
+        let track = self.tracks.get(peer)?;
+        let last = track.last.as_ref()?;
+        (track.incarnation == incarnation).then(|| last.log.mark())
     }
 
     /// Checks one look at a peer. Observations of an incarnation older than one already
@@ -194,54 +245,161 @@ impl Monitor {
     ///
     /// If `obs.peer` is not below the `peers` given to [`Monitor::new`].
     pub fn observe(&mut self, obs: &Observation<'_>) -> Result<(), Violation> {
-        if let Some(violation) = &self.violated {
-            return Err(violation.clone());
-        }
-        assert!(
-            obs.peer < self.tracks.len(),
-            "observation of peer {} in a cluster of {}",
-            obs.peer,
-            self.tracks.len()
-        );
-        let track = &mut self.tracks[obs.peer];
-        if obs.incarnation < track.incarnation {
-            return Ok(());
-        }
-        if obs.incarnation > track.incarnation {
-            track.incarnation = obs.incarnation;
-            track.last = None;
-        } else if track.last.is_some() && obs.seq <= track.seq {
-            return Ok(());
-        }
-        track.seq = obs.seq;
-        runs::split(obs.view, &mut self.spare);
-        let step = Step {
+        let meta = Meta {
             peer: obs.peer,
+            seq: obs.seq,
             incarnation: obs.incarnation,
+            at: obs.at,
             revealed: obs.revealed,
-            view: obs.view,
-            runs: &self.spare,
-            prev: track.last.as_ref(),
         };
-        if let Err(breach) = self.checks.run(&step) {
-            let violation = Violation {
-                property: breach.property,
-                at: obs.at,
-                detail: breach.detail,
-            };
-            self.violated = Some(violation.clone());
-            return Err(violation);
-        }
-        let runs = std::mem::take(&mut self.spare);
-        if let Some(old) = track.last.replace(Seen::new(obs.view, runs)) {
-            self.spare = old.runs;
-        }
-        Ok(())
+        let view = obs.view;
+        let shown = Seen {
+            term: view.term,
+            voted_for: view.voted_for,
+            role: view.role,
+            commit_index: view.commit_index,
+            snapshot_index: view.snapshot_index,
+        };
+        let update = Update {
+            snapshot_index: view.snapshot_index,
+            snapshot_term: view.snapshot_term,
+            kept: view.snapshot_index,
+            new_terms: &view.log_terms,
+        };
+        self.take(&meta, shown, &update, 0, false).map(|_| ())
+    }
+
+    /// Checks one look as the harness takes it: like [`Monitor::observe`], with the log as a
+    /// change since [`Monitor::mark`], and a look identical to the last one observed at the
+    /// same incarnation skipped, unless it is revealed and that one was not (it adds
+    /// nothing).
+    ///
+    /// # Errors
+    ///
+    /// The first violation seen, now or by an earlier call.
+    ///
+    /// # Panics
+    ///
+    /// If `obs.peer` is not below the `peers` given to [`Monitor::new`].
+    pub fn observe_change(&mut self, obs: &ChangeObservation<'_>) -> Result<Intake, Violation> {
+        let meta = Meta {
+            peer: obs.peer,
+            seq: obs.seq,
+            incarnation: obs.incarnation,
+            at: obs.at,
+            revealed: obs.revealed,
+        };
+        let change = obs.change;
+        let shown = Seen {
+            term: change.term,
+            voted_for: change.voted_for,
+            role: change.role,
+            commit_index: change.commit_index,
+            snapshot_index: change.snapshot_index,
+        };
+        let update = Update {
+            snapshot_index: change.snapshot_index,
+            snapshot_term: change.snapshot_term,
+            kept: change.kept,
+            new_terms: &change.new_terms,
+        };
+        self.take(&meta, shown, &update, change.version, true)
     }
 
     /// The first violation seen, if any.
     pub fn violation(&self) -> Option<&Violation> {
         self.violated.as_ref()
+    }
+
+    /// Takes one look in: ignores it if stale, brings the peer's log up to date, skips it if
+    /// `skip_same` and it repeats the last look, and checks it.
+    fn take(
+        &mut self,
+        meta: &Meta,
+        shown: Seen,
+        update: &Update<'_>,
+        version: u64,
+        skip_same: bool,
+    ) -> Result<Intake, Violation> {
+        if let Some(violation) = &self.violated {
+            return Err(violation.clone());
+        }
+        assert!(
+            meta.peer < self.tracks.len(),
+            "observation of peer {} in a cluster of {}",
+            meta.peer,
+            self.tracks.len()
+        );
+        let track = &mut self.tracks[meta.peer];
+        if meta.incarnation < track.incarnation {
+            return Ok(Intake::Taken);
+        }
+        if meta.incarnation > track.incarnation {
+            track.incarnation = meta.incarnation;
+            track.last = None;
+        } else if track.last.is_some() && meta.seq <= track.seq {
+            return Ok(Intake::Taken);
+        }
+        let accepted = match &track.last {
+            Some(last) => last.log.accepts(update),
+            None => update.kept == update.snapshot_index,
+        };
+        if !accepted {
+            return Ok(Intake::WholeViewNeeded);
+        }
+        track.seq = meta.seq;
+        let (diff, prev) = match track.last.as_mut() {
+            Some(last) => {
+                let diff = last.log.apply(update, version);
+                let same = diff.same
+                    && last.shown == shown
+                    && (last.revealed || !meta.revealed)
+                    && skip_same;
+                if same {
+                    return Ok(Intake::Taken);
+                }
+                last.revealed = meta.revealed;
+                let prev = std::mem::replace(&mut last.shown, shown);
+                (diff, Some(prev))
+            }
+            None => {
+                track.last = Some(Last {
+                    shown,
+                    revealed: meta.revealed,
+                    log: LogMirror::whole(update, version),
+                });
+                (Diff::first(update.snapshot_index), None)
+            }
+        };
+        let Some(last) = track.last.as_ref() else {
+            return Ok(Intake::Taken);
+        };
+        let step = Step {
+            peer: meta.peer,
+            incarnation: meta.incarnation,
+            revealed: meta.revealed,
+            view: View {
+                term: last.shown.term,
+                voted_for: last.shown.voted_for,
+                role: last.shown.role,
+                commit_index: last.shown.commit_index,
+                snapshot_index: last.log.snapshot_index(),
+                snapshot_term: last.log.snapshot_term(),
+                log: &last.log,
+            },
+            prev: prev.as_ref(),
+            diff,
+        };
+        if let Err(breach) = self.checks.run(&step) {
+            let violation = Violation {
+                property: breach.property,
+                at: meta.at,
+                detail: breach.detail,
+            };
+            self.violated = Some(violation.clone());
+            return Err(violation);
+        }
+        Ok(Intake::Taken)
     }
 }
 
@@ -252,7 +410,16 @@ struct Track {
     /// The number of the last look observed.
     seq: u64,
     /// The last look at this incarnation.
-    last: Option<Seen>,
+    last: Option<Last>,
+}
+
+/// The last look at a peer's incarnation: what it showed, and its log.
+#[derive(Debug)]
+struct Last {
+    shown: Seen,
+    /// It was taken right after an RPC (see [`Observation::revealed`]).
+    revealed: bool,
+    log: LogMirror,
 }
 
 /// The state of every property check.
@@ -300,36 +467,49 @@ struct Step<'a> {
     peer: usize,
     incarnation: u64,
     revealed: bool,
-    view: &'a RaftView,
-    /// The view's log after its snapshot, as runs of equal terms.
-    runs: &'a [Run],
+    view: View<'a>,
     /// The previous look at the same incarnation.
     prev: Option<&'a Seen>,
+    /// What changed in the log since that look (everything, at the first look).
+    diff: Diff,
 }
 
-/// What the checks keep of a look, to compare the next look at the same incarnation with.
-#[derive(Debug)]
+/// What a look showed, its log as the monitor now holds it.
+#[derive(Clone, Copy, Debug)]
+struct View<'a> {
+    term: u64,
+    voted_for: Option<usize>,
+    role: Role,
+    commit_index: u64,
+    snapshot_index: u64,
+    snapshot_term: u64,
+    log: &'a LogMirror,
+}
+
+impl View<'_> {
+    /// Index of the last log entry.
+    fn last_index(&self) -> u64 {
+        self.log.last_index()
+    }
+
+    /// The term at `index`, if shown (the snapshot's last entry counts).
+    fn term_at(&self, index: u64) -> Option<u64> {
+        self.log.term_at(index)
+    }
+}
+
+/// What the checks keep of a look besides its log, to compare the next look at the same
+/// incarnation with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Seen {
     term: u64,
     voted_for: Option<usize>,
     role: Role,
     commit_index: u64,
     snapshot_index: u64,
-    runs: Vec<Run>,
 }
 
 impl Seen {
-    fn new(view: &RaftView, runs: Vec<Run>) -> Self {
-        Seen {
-            term: view.term,
-            voted_for: view.voted_for,
-            role: view.role,
-            commit_index: view.commit_index,
-            snapshot_index: view.snapshot_index,
-            runs,
-        }
-    }
-
     /// The term this look showed the peer leading, if it was leader.
     fn leading(&self) -> Option<u64> {
         (self.role == Role::Leader).then_some(self.term)

@@ -240,8 +240,8 @@ impl Run {
         let peer = &self.peers[leader];
         let to = if by_the_rule {
             (peer.commit + 1..=peer.last())
-                .filter(|&i| peer.term_at(i) == Some(peer.term))
-                .last()
+                .rev()
+                .find(|&i| peer.term_at(i) == Some(peer.term))
         } else {
             Some(peer.last())
         };

@@ -72,11 +72,9 @@ impl RunStarts {
         let Some(mut before) = view.term_at(from - 1) else {
             return Ok(());
         };
-        let mut index = from;
-        for &term in view.log.terms_from(from) {
+        for (index, &term) in (from..).zip(view.log.terms_from(from)) {
             self.begins(step, index, term, before)?;
             before = term;
-            index += 1;
         }
         Ok(())
     }

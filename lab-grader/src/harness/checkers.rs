@@ -206,8 +206,9 @@ impl<R: LabRaft> Config<R> {
                 None
             };
             let started = rf.and_then(|rf| {
-                let started = as_peer(*cursor, || rf.start(cmd.to_bytes()));
-                self.note_start(*cursor, cmd, started);
+                let bytes = cmd.to_bytes();
+                let started = as_peer(*cursor, || rf.start(bytes.clone()));
+                self.note_start(*cursor, bytes, started);
                 started
             });
             if let Some(started) = started {

@@ -214,11 +214,12 @@ impl<R: LabRaft> Config<R> {
             // What the sender printed before it sent goes before the send in the record.
             crate::capture::sync_here();
         }
-        self.record_call(event);
+        let link = self.cluster.link_of_end(event.end);
+        self.record_call(event, link);
         let server = || event.server.and_then(|s| self.cluster.peer_of_server(s));
         match event.stage {
             CallStage::Sent => {
-                if let Some(peer) = self.cluster.peer_of_end(event.end) {
+                if let Some((peer, _)) = link {
                     self.t.panics().note_task(peer);
                 }
                 if let (Some(to), Some(args)) = (server(), event.payload) {
@@ -231,7 +232,7 @@ impl<R: LabRaft> Config<R> {
             }
             CallStage::Dispatched => {
                 let server = server();
-                let from = self.cluster.link_of_end(event.end).map(|(from, _)| from);
+                let from = link.map(|(from, _)| from);
                 if let (Some(to), Some(from)) = (server, from) {
                     lock(&self.traffic).requests[to][from] += 1;
                 }
@@ -296,9 +297,10 @@ impl<R: LabRaft> Config<R> {
         as_peer(i, || rf.inspect())
     }
 
-    /// Records one stage of a call in the test's record.
-    fn record_call(&self, event: &CallEvent<'_>) {
-        let (from, to) = self.cluster.link_of_end(event.end).unzip();
+    /// Records one stage of a call in the test's record; `link` is the caller's end's (from,
+    /// to).
+    fn record_call(&self, event: &CallEvent<'_>, link: Option<(usize, usize)>) {
+        let (from, to) = link.unzip();
         let to = event
             .server
             .and_then(|s| self.cluster.peer_of_server(s))
@@ -506,16 +508,17 @@ impl<R: LabRaft> Config<R> {
     /// `cfg.rafts[i].Start(cmd)`; `None` if i is crashed or refuses.
     pub fn start_on(&self, i: usize, cmd: &Cmd) -> Option<Started> {
         let rf = self.raft(i)?;
-        let started = as_peer(i, || rf.start(cmd.to_bytes()));
-        self.note_start(i, cmd, started);
+        let bytes = cmd.to_bytes();
+        let started = as_peer(i, || rf.start(bytes.clone()));
+        self.note_start(i, bytes, started);
         started
     }
 
-    /// Records a call of Start on peer i and its outcome.
-    pub(crate) fn note_start(&self, i: usize, cmd: &Cmd, started: Option<Started>) {
+    /// Records a call of Start on peer i with the command's bytes, and its outcome.
+    pub(crate) fn note_start(&self, i: usize, cmd: Bytes, started: Option<Started>) {
         self.t.note(Event::Start {
             peer: i,
-            cmd: cmd.to_bytes(),
+            cmd,
             started: started.map(|s| (s.index, s.term)),
         });
     }

@@ -46,13 +46,56 @@ pub struct RecentLines {
     pub lines: Vec<(u64, String)>,
 }
 
+/// The events of one record, in a buffer left by an earlier record once that one is over
+/// (issue 28): a test run records tens of thousands of events, and a fresh buffer grew by
+/// doubling, with a copy and fresh pages each time, in every run of a stress run.
+struct Events(VecDeque<(u64, u64, Event)>);
+
+/// Buffers of records that are over, for the next ones (at most [`POOLED`], each of at most
+/// [`POOLED_CAPACITY`] events: a record that grew huge gives its memory back).
+static POOL: Mutex<Vec<VecDeque<(u64, u64, Event)>>> = Mutex::new(Vec::new());
+const POOLED: usize = 4;
+const POOLED_CAPACITY: usize = 1 << 18;
+
+impl Default for Events {
+    fn default() -> Self {
+        Events(lock(&POOL).pop().unwrap_or_default())
+    }
+}
+
+impl Drop for Events {
+    fn drop(&mut self) {
+        let mut events = std::mem::take(&mut self.0);
+        events.clear();
+        if events.capacity() <= POOLED_CAPACITY {
+            let mut pool = lock(&POOL);
+            if pool.len() < POOLED {
+                pool.push(events);
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for Events {
+    type Target = VecDeque<(u64, u64, Event)>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Events {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
 /// The record proper, under the [`Trace`]'s lock.
 #[derive(Default)]
 pub(crate) struct Record {
     t0: Option<Instant>,
     last_t: u64,
     seq: u64,
-    events: VecDeque<(u64, u64, Event)>,
+    events: Events,
     own: BTreeMap<Option<usize>, OwnLines>,
     bytes: usize,
     dropped: u64,

@@ -48,7 +48,45 @@ fn list_shows_the_selected_tests() {
     assert!(out.contains("snapshot_init_2d"));
     assert!(out.contains("TestSnapshotInit2D"));
     assert!(out.contains("Test (2D): snapshot initialization after crash"));
-    assert_eq!(text(&grader(&["--list"]).stdout).lines().count(), 28);
+    // `all` (no part): the Raft lab's 28 tests and Lab 4's 30 (7 + 13 + 10).
+    assert_eq!(text(&grader(&["--list"]).stdout).lines().count(), 58);
+    for (part, n) in [("4A", 7), ("4B", 13), ("4C", 10)] {
+        let out = text(&grader(&["--list", part]).stdout);
+        assert_eq!(out.lines().count(), n, "{part}: {out}");
+        assert!(out.lines().all(|l| l.starts_with(part)), "{out}");
+    }
+    let out = text(&grader(&["--list", "4C"]).stdout);
+    assert!(
+        out.contains("snapshot_4c") && out.contains("TestSnapshot4C"),
+        "{out}"
+    );
+}
+
+#[test]
+fn lab4_runs_on_every_raft_and_layer_the_binary_has() {
+    let o = grader(&[
+        "--test",
+        "basic_4a",
+        "--seed",
+        "3",
+        "--impl",
+        "reference",
+        "--kv",
+        "reference",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("Test RSM basic (reliable network)...\n  ... Passed --  time"),
+        "{out}"
+    );
+    let o = grader(&["--test", "basic_4a", "--kv", "nonesuch"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("cannot grade --impl \"\" --kv \"nonesuch\""),
+        "{}",
+        text(&o.stderr)
+    );
 }
 
 #[test]

@@ -132,7 +132,7 @@ fn the_skeleton_scores_zero_with_its_hints() {
         t.replay
             .as_deref()
             .unwrap()
-            .ends_with("--seed 1 --impl student"),
+            .ends_with("--seed 1 --strict --impl student"),
         "{t:?}"
     );
 }

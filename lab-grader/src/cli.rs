@@ -61,17 +61,18 @@ pub enum PartArg {
     All,
 }
 
-/// A part name that is not 2A-2D, 3A-3D or all.
+/// A part name that is not 2A-2D, 3A-3D, 4A-4C, all or extra.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "unknown part {given:?}: expected 2A, 2B, 2C, 2D (3A-3D are accepted as aliases), all, or extra"
+    "unknown part {given:?}: expected 2A, 2B, 2C, 2D (3A-3D are accepted as aliases), 4A, 4B, 4C, all, or extra"
 )]
 pub struct BadPart {
     /// What was given.
     pub given: String,
 }
 
-/// Parses a part argument, case-insensitively; 3A-3D (the 2024+ numbering) are aliases.
+/// Parses a part argument, case-insensitively; 3A-3D (the 2024+ numbering) are aliases of
+/// 2A-2D; 4A-4C are Lab 4's parts.
 pub fn parse_part(s: &str) -> Result<PartArg, BadPart> {
     let part = match s.to_ascii_uppercase().as_str() {
         "ALL" => return Ok(PartArg::All),
@@ -79,6 +80,9 @@ pub fn parse_part(s: &str) -> Result<PartArg, BadPart> {
         "2B" | "3B" => Part::B,
         "2C" | "3C" => Part::C,
         "2D" | "3D" => Part::D,
+        "4A" => Part::KvA,
+        "4B" => Part::KvB,
+        "4C" => Part::KvC,
         "EXTRA" => Part::Extra,
         _ => {
             return Err(BadPart {
@@ -127,6 +131,11 @@ pub struct Cli {
     /// `grader::cli::main::<YourRaft>()` instead.
     #[arg(long = "impl", value_name = "NAME")]
     pub implementation: Option<String>,
+    /// Which Lab 4 layer (rsm, key/value server, clerk) the 4A-4C tests run on the Raft of
+    /// `--impl`: `reference` (kv-ref, the default in the raft-lab repository) or `student`
+    /// (the kv-student crate; the only one in a class handout).
+    #[arg(long, value_name = "NAME")]
+    pub kv: Option<String>,
     /// Do not check Raft's safety properties continuously. By default every test also checks,
     /// after every RPC, apply, crash and restart and every 10 ms, the paper's safety rules on
     /// what peers show through `inspect` (Election Safety, one vote per term, terms that never
@@ -134,6 +143,11 @@ pub struct Cli {
     /// the Figure 8 commit rule); this flag gives the Go tester's verdict alone.
     #[arg(long)]
     pub no_invariants: bool,
+    /// Strict mode: a linearizability check (4B, 4C) that runs out of its step budget fails
+    /// the test, instead of passing with an `info:` line as in Go. The grade command always
+    /// runs in strict mode.
+    #[arg(long)]
+    pub strict: bool,
     /// Write the bundle of every run, passing ones too (failing runs always write theirs), and
     /// record the peers' DEBUG and TRACE log lines as well as INFO and above.
     #[arg(long)]
@@ -219,7 +233,9 @@ impl Cli {
             progress: true,
             watchdog: None::<Duration>,
             implementation: self.implementation.clone(),
+            kv: self.kv.clone(),
             invariants: !self.no_invariants,
+            strict: self.strict,
             trace: self.trace,
             log: self.log,
             out: self.out.clone(),
@@ -239,8 +255,12 @@ fn random_seed() -> u64 {
     rand::RngCore::next_u64(&mut rng)
 }
 
-fn list<R: LabRaft>(selection: &Selection, out: &mut dyn Write) -> io::Result<i32> {
-    match selection.resolve(&suite::<R>()) {
+fn list(
+    tests: &[crate::suites::TestCase],
+    selection: &Selection,
+    out: &mut dyn Write,
+) -> io::Result<i32> {
+    match selection.resolve(tests) {
         Ok(cases) => {
             for c in cases {
                 writeln!(
@@ -263,12 +283,22 @@ pub fn main_with_args<R: LabRaft>(
     args: impl IntoIterator<Item = String>,
     out: &mut dyn Write,
 ) -> i32 {
+    main_with_suite(suite::<R>, args, out)
+}
+
+/// Runs the CLI on the tests `suite` returns (a catalogue with other labs' suites, like Lab
+/// 4's); returns the exit status.
+pub fn main_with_suite(
+    suite: fn() -> Vec<crate::suites::TestCase>,
+    args: impl IntoIterator<Item = String>,
+    out: &mut dyn Write,
+) -> i32 {
     let args: Vec<String> = args.into_iter().collect();
     if args.get(1).map(String::as_str) == Some("view") {
         return crate::trace::view::main_with_args(&args[1..], out);
     }
     if args.get(1).map(String::as_str) == Some("grade") {
-        return crate::grade::main_with_args::<R>(&args[1..], out);
+        return crate::grade::main_with_suite(suite, &args[1..], out);
     }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
@@ -278,17 +308,20 @@ pub fn main_with_args<R: LabRaft>(
         }
     };
     let selection = cli.selection();
+    let tests = suite();
     let result = if cli.list {
-        list::<R>(&selection, out)
+        list(&tests, &selection, out)
     } else {
         let opts = cli.options(cli.seed.unwrap_or_else(random_seed));
-        runner::run::<R>(&selection, &opts, out).map(|r| match r {
-            Ok(summary) => i32::from(summary.failed > 0),
+        match selection.resolve(&tests) {
+            Ok(cases) => {
+                runner::run_cases(&cases, &opts, out).map(|summary| i32::from(summary.failed > 0))
+            }
             Err(e) => {
                 crate::capture::eprint_line(&format!("error: {e}"));
-                2
+                Ok(2)
             }
-        })
+        }
     };
     result.unwrap_or_else(|e| {
         crate::capture::eprint_line(&format!("error: cannot write the report: {e}"));
@@ -314,39 +347,61 @@ pub fn main<R: LabRaft>() -> i32 {
     code
 }
 
-/// A peer type a `grader` binary can grade, under the name `--impl` gives it.
+/// A peer type a `grader` binary can grade, under the name `--impl` gives it, and the Lab 4
+/// layer `--kv` gives, if the binary has Lab 4's tests.
 #[derive(Clone, Copy)]
 pub struct Implementation {
-    /// The `--impl` value.
+    /// The `--impl` value (the Raft).
     pub name: &'static str,
+    /// The `--kv` value (the Lab 4 layer), `None` for a catalogue without Lab 4.
+    pub kv: Option<&'static str>,
     /// One line for error messages: what it is.
     pub about: &'static str,
-    run: fn(Vec<String>, &mut dyn Write) -> i32,
+    suite: fn() -> Vec<crate::suites::TestCase>,
 }
 
 impl Implementation {
-    /// Peer type `R`, named `name`.
+    /// Peer type `R`, named `name`: the Raft lab's tests.
     pub fn of<R: LabRaft>(name: &'static str, about: &'static str) -> Self {
         Implementation {
             name,
+            kv: None,
             about,
-            run: |args, out| main_with_args::<R>(args, out),
+            suite: suite::<R>,
+        }
+    }
+
+    /// The tests `suite` returns, for the Raft named `name` and the Lab 4 layer named `kv`
+    /// (Lab 4's `kv_grader::suites::catalogue::<R, K>` is one).
+    pub fn with_suite(
+        name: &'static str,
+        kv: &'static str,
+        about: &'static str,
+        suite: fn() -> Vec<crate::suites::TestCase>,
+    ) -> Self {
+        Implementation {
+            name,
+            kv: Some(kv),
+            about,
+            suite,
         }
     }
 }
 
-/// The implementation `args` ask for: `--impl`, of a plain run or of `grade` (where a
-/// `--submission` forwards `--impl` to the submission's own grader instead).
-fn chosen_implementation(args: &[String]) -> Option<String> {
+/// The implementation `args` ask for: `--impl` and `--kv`, of a plain run or of `grade`
+/// (where a `--submission` forwards them to the submission's own grader instead).
+fn chosen_implementation(args: &[String]) -> (Option<String>, Option<String>) {
     if args.get(1).map(String::as_str) == Some("grade") {
         return crate::grade::GradeCli::try_parse_from(&args[1..])
             .ok()
             .filter(|g| g.submission.is_none())
-            .and_then(|g| g.implementation);
+            .map(|g| (g.implementation, g.kv))
+            .unwrap_or_default();
     }
     Cli::try_parse_from(args)
         .ok()
-        .and_then(|c| c.implementation)
+        .map(|c| (c.implementation, c.kv))
+        .unwrap_or_default()
 }
 
 /// The `grader` binary: `handout <DIR>`, `grade ...`, or grading the implementation `--impl`
@@ -362,27 +417,34 @@ pub fn main_builtin_with_args(
     if args.get(1).map(String::as_str) == Some("view") {
         return crate::trace::view::main_with_args(&args[1..], out);
     }
-    let chosen = chosen_implementation(&args);
-    let found = match chosen.as_deref() {
-        None => implementations.first(),
-        Some(name) => implementations.iter().find(|i| i.name == name),
-    };
+    let (chosen, kv) = chosen_implementation(&args);
+    let found = implementations.iter().find(|i| {
+        chosen.as_deref().is_none_or(|name| i.name == name)
+            && kv.as_deref().is_none_or(|kv| i.kv == Some(kv))
+    });
     match found {
-        Some(implementation) => (implementation.run)(args, out),
+        Some(implementation) => main_with_suite(implementation.suite, args, out),
         None => {
             let known: Vec<String> = implementations
                 .iter()
-                .map(|i| format!("{} ({})", i.name, i.about))
+                .map(|i| match i.kv {
+                    Some(kv) => format!("--impl {} --kv {kv} ({})", i.name, i.about),
+                    None => format!("--impl {} ({})", i.name, i.about),
+                })
                 .collect();
             let name = chosen.unwrap_or_default();
+            let asked = match &kv {
+                Some(kv) => format!("--impl {name:?} --kv {kv:?}"),
+                None => format!("--impl {name:?}"),
+            };
             crate::capture::eprint_line(&format!(
-                "error: this grader cannot grade --impl {name:?}: it was built with {}",
+                "error: this grader cannot grade {asked}: it was built with {}",
                 known.join(", ")
             ));
-            if name == "reference" {
+            if name == "reference" || kv.as_deref() == Some("reference") {
                 crate::capture::eprint_line(
-                    "(a class handout is built without the reference Raft: grade your own with \
-                     --impl student, the default)",
+                    "(a class handout is built without the reference Raft and Lab 4 layer: grade \
+                     your own with --impl student --kv student, the default)",
                 );
             }
             2

@@ -379,6 +379,10 @@ pub enum Fail {
     /// handler or a call the harness made. The record names the peer when the grader can tell.
     #[error("{0}")]
     PeerPanicked(crate::panics::PanicHandle),
+    /// A failure of a suite outside this crate (Lab 4's, in `kv-grader`), with its own typed
+    /// error and message.
+    #[error("{0}")]
+    Suite(Box<dyn std::error::Error + Send + Sync>),
     /// The test's thread panicked (in the harness or in the peer code it called).
     #[error("panic: {message}")]
     Panicked {

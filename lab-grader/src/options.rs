@@ -21,9 +21,14 @@ pub struct Options {
     pub watchdog: Option<Duration>,
     /// The `--impl` value to repeat in replay commands, when not the default peer.
     pub implementation: Option<String>,
+    /// The `--kv` value to repeat in replay commands, when not the default layer.
+    pub kv: Option<String>,
     /// Check Raft's safety properties continuously on peers that offer `inspect` (the
     /// default); off gives the Go tester's verdict alone.
     pub invariants: bool,
+    /// Strict mode: a linearizability check that runs out of its step budget fails the test
+    /// (the grade command's mode) instead of passing with a note.
+    pub strict: bool,
     /// Write the bundle (events, report, replay, timeline) of every run, passing ones too
     /// (failing runs always write theirs), and record the peers' DEBUG and TRACE lines.
     pub trace: bool,
@@ -48,12 +53,19 @@ impl Options {
     /// The flags a replay command needs besides `--test` and `--seed`.
     pub fn replay_flags(&self) -> String {
         let mut flags = String::new();
+        if self.strict {
+            flags.push_str(" --strict");
+        }
         if self.real_time {
             flags.push_str(" --real-time");
         }
         if let Some(i) = &self.implementation {
             flags.push_str(" --impl ");
             flags.push_str(i);
+        }
+        if let Some(k) = &self.kv {
+            flags.push_str(" --kv ");
+            flags.push_str(k);
         }
         if !self.invariants {
             flags.push_str(" --no-invariants");
@@ -72,7 +84,9 @@ impl Default for Options {
             progress: false,
             watchdog: None,
             implementation: None,
+            kv: None,
             invariants: true,
+            strict: false,
             trace: false,
             log: false,
             out: None,

@@ -136,6 +136,7 @@ pub(crate) fn run_test(
     let workers = Workers::default();
     let t = TestContext::titled(test_seed, case.title, sink);
     t.set_invariants(opts.invariants);
+    t.set_strict(opts.strict);
     let filter = view::Filter {
         topics: opts.topics.clone(),
         ..view::Filter::default()

@@ -69,6 +69,10 @@ impl ClientEnd {
             tokio::time::sleep(delay).await;
             return Err(RpcError::NoReply);
         };
+        // The request's latency (zero unless set; not labrpc's).
+        if !submission.latency.is_zero() {
+            tokio::time::sleep(submission.latency).await;
+        }
         // Case A, steps 1-2: short delay and request drop.
         if !submission.reliable {
             tokio::time::sleep(self.net.short_delay()).await;

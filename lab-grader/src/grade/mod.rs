@@ -32,7 +32,7 @@ use crate::cli::{PartArg, parse_part};
 use crate::options::Options;
 use crate::report::{Outcome, TestRun, replay_command};
 use crate::runner::{Selection, run_cases};
-use crate::suites::{TestCase, all_tests};
+use crate::suites::TestCase;
 use points::Points;
 use record::{Clock, GradeRecord, RunRecord, SCHEMA, Status, TestResult};
 
@@ -114,6 +114,9 @@ pub struct GradeCli {
     /// Which Raft to grade (`reference`, `student` or `alt`, as for a plain run).
     #[arg(long = "impl", value_name = "NAME")]
     pub implementation: Option<String>,
+    /// Which Lab 4 layer the 4A-4C tests run (`reference` or `student`, as for a plain run).
+    #[arg(long, value_name = "NAME")]
+    pub kv: Option<String>,
     /// Run seed (default: random, recorded). Virtual runs replay exactly with it.
     #[arg(long, value_name = "U64")]
     pub seed: Option<u64>,
@@ -161,7 +164,10 @@ impl GradeCli {
             progress: false,
             watchdog: None,
             implementation: self.implementation.clone(),
+            kv: self.kv.clone(),
             invariants: !self.no_invariants,
+            // A linearizability check without a verdict never counts as a pass here.
+            strict: true,
             // Failing runs leave their bundles under target/grader, as in any other run.
             ..Options::default()
         }
@@ -406,6 +412,11 @@ fn load_points(cli: &GradeCli, tests: &[TestCase]) -> Result<Points, String> {
 
 /// Runs `grade` for peer type `R` with `args` (args[0] is "grade"); the exit status.
 pub fn main_with_args<R: LabRaft>(args: &[String], out: &mut dyn Write) -> i32 {
+    main_with_suite(crate::suites::suite::<R>, args, out)
+}
+
+/// Runs `grade` on the tests `suite` returns (the extra suite left out); the exit status.
+pub fn main_with_suite(suite: fn() -> Vec<TestCase>, args: &[String], out: &mut dyn Write) -> i32 {
     let cli = match GradeCli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -413,7 +424,10 @@ pub fn main_with_args<R: LabRaft>(args: &[String], out: &mut dyn Write) -> i32 {
             return e.exit_code();
         }
     };
-    let tests = all_tests::<R>();
+    let tests: Vec<TestCase> = suite()
+        .into_iter()
+        .filter(|c| c.part != crate::suites::Part::Extra)
+        .collect();
     let points = match load_points(&cli, &tests) {
         Ok(p) => p,
         Err(e) => {

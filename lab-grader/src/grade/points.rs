@@ -1,9 +1,9 @@
-//! Points per test: Go's convention by default (each test all-or-nothing, the four parts
-//! weighted equally, 25 points each, split equally among a part's tests), or a small TOML
-//! file:
+//! Points per test: Go's convention by default (each test all-or-nothing, the parts of a lab
+//! weighted equally, each lab 100 points: 25 for each of 2A-2D, 100/3 for each of 4A-4C, a
+//! part's points split equally among its tests), or a small TOML file:
 //!
 //! ```toml
-//! # Points of a part not listed under [parts] (default 25: four parts make 100).
+//! # Points of a part not listed under [parts] (default: 25 for 2A-2D, 100/3 for 4A-4C).
 //! part_points = 25
 //!
 //! # A part's points, split equally among its tests (less the tests given below).
@@ -18,7 +18,7 @@
 //! TestSnapshotInit2D = 0
 //! ```
 //!
-//! Parts are `2A`-`2D` (or `3A`-`3D`). An unknown key, part or test, a negative number, or
+//! Parts are `2A`-`2D` (or `3A`-`3D`) and `4A`-`4C`. An unknown key, part or test, a negative number, or
 //! tests whose points exceed their part's is an error, so a typo never grades silently.
 
 use std::collections::BTreeMap;
@@ -28,8 +28,18 @@ use serde::Deserialize;
 use crate::cli::{PartArg, parse_part};
 use crate::suites::{Part, TestCase};
 
-/// Points of a part not listed in the file: the four parts make 100.
+/// Points of a Raft lab part not listed in the file: the four parts make 100.
 pub const DEFAULT_PART_POINTS: f64 = 25.0;
+
+/// Points of a part not listed in the file: each lab's parts make 100 (25 for each of
+/// 2A-2D, 100/3 for each of 4A-4C).
+pub fn default_part_points(part: Part) -> f64 {
+    match part {
+        Part::A | Part::B | Part::C | Part::D => DEFAULT_PART_POINTS,
+        Part::KvA | Part::KvB | Part::KvC => 100.0 / 3.0,
+        Part::Extra => 0.0,
+    }
+}
 
 /// A points file that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -37,8 +47,8 @@ pub enum PointsError {
     /// Not valid TOML, or an unknown key.
     #[error("points file: {0}")]
     Toml(String),
-    /// A part name that is not 2A-2D (or 3A-3D).
-    #[error("points file: unknown part {0:?} under [parts]: expected 2A, 2B, 2C or 2D")]
+    /// A part name that is not 2A-2D (or 3A-3D) or 4A-4C.
+    #[error("points file: unknown part {0:?} under [parts]: expected 2A, 2B, 2C, 2D, 4A, 4B or 4C")]
     UnknownPart(String),
     /// A test name that is no test's name or Go name.
     #[error("points file: unknown test {0:?} under [tests]: use a name from --list")]
@@ -109,12 +119,14 @@ impl Points {
     }
 
     fn from_file(file: PointsFile, tests: &[TestCase]) -> Result<Points, PointsError> {
-        let default = non_negative(
-            "part_points",
-            file.part_points.unwrap_or(DEFAULT_PART_POINTS),
-        )?;
-        let mut part_points: BTreeMap<Part, f64> =
-            Part::ALL.iter().map(|p| (*p, default)).collect();
+        let default = file
+            .part_points
+            .map(|p| non_negative("part_points", p))
+            .transpose()?;
+        let mut part_points: BTreeMap<Part, f64> = Part::ALL
+            .iter()
+            .map(|p| (*p, default.unwrap_or_else(|| default_part_points(*p))))
+            .collect();
         for (name, points) in &file.parts {
             let part = match parse_part(name) {
                 Ok(PartArg::One(p)) => p,
@@ -202,9 +214,11 @@ mod tests {
     #[test]
     fn go_default_is_25_a_part_split_equally() {
         let p = Points::go_default(&tests());
-        for part in Part::ALL {
+        for part in Part::RAFT {
             assert!((part_total(&p, part) - 25.0).abs() < 1e-9);
         }
+        let lab4: f64 = Part::KV.iter().map(|p| default_part_points(*p)).sum();
+        assert!((lab4 - 100.0).abs() < 1e-9);
         assert!((p.of("initial_election_2a") - 25.0 / 3.0).abs() < 1e-9);
     }
 

@@ -298,6 +298,9 @@ fn forwarded(cli: &GradeCli, seed: u64, json: &Path) -> Vec<String> {
     if let Some(i) = &cli.implementation {
         flag("--impl", i.clone());
     }
+    if let Some(k) = &cli.kv {
+        flag("--kv", k.clone());
+    }
     if cli.no_invariants {
         args.push("--no-invariants".to_string());
     }

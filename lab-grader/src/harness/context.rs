@@ -65,6 +65,7 @@ struct Inner {
     panics: PanicScope,
     trace: Trace,
     invariants: std::sync::atomic::AtomicBool,
+    strict: std::sync::atomic::AtomicBool,
     sink: Sink,
     state: Mutex<State>,
     failed: Notify,
@@ -91,6 +92,7 @@ impl TestContext {
             panics: PanicScope::default(),
             trace: Trace::default(),
             invariants: std::sync::atomic::AtomicBool::new(true),
+            strict: std::sync::atomic::AtomicBool::new(false),
             sink,
             state: Mutex::default(),
             failed: Notify::new(),
@@ -117,7 +119,7 @@ impl TestContext {
 
     /// Records `event` in the test's record (and prints its row with `--log`). What the
     /// peers printed before it is recorded first (see [`crate::capture`]).
-    pub(crate) fn note(&self, event: Event) {
+    pub fn note(&self, event: Event) {
         crate::capture::sync_here();
         let row = self.inner.trace.push(event);
         self.live(row);
@@ -137,6 +139,26 @@ impl TestContext {
     /// [`TestContext::note`] unless the record is busy (from the panic hook).
     pub(crate) fn try_note(&self, event: Event) {
         let row = self.inner.trace.try_push(event);
+        self.live(row);
+    }
+
+    /// Records that the test runs `n` peers whose messages `describe` renders (a harness of
+    /// its own, like Lab 4's, calls this where `make_config` would).
+    pub fn record_peers(&self, n: usize, describe: crate::trace::Describe) {
+        let header = self.inner.trace.set_peers(n, describe);
+        self.live(header);
+    }
+
+    /// Records one stage of an RPC of `method` (a harness of its own calls this from its
+    /// network observer).
+    pub fn record_rpc(&self, rpc: crate::trace::Rpc, method: &str) {
+        let row = self.inner.trace.push_rpc(rpc, method);
+        self.live(row);
+    }
+
+    /// Records peer `peer`'s inspected state, if it changed since the last time.
+    pub fn record_state(&self, peer: usize, state: crate::trace::StateKey) {
+        let row = self.inner.trace.push_state(peer, state);
         self.live(row);
     }
 
@@ -161,6 +183,20 @@ impl TestContext {
         self.inner
             .invariants
             .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Strict mode: a check that could not decide within its budget (Lab 4's
+    /// linearizability check) fails the test instead of passing with a note. Off by default;
+    /// the grade command turns it on. Set before the body runs.
+    pub fn set_strict(&self, on: bool) {
+        self.inner
+            .strict
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// See [`TestContext::set_strict`].
+    pub fn strict(&self) -> bool {
+        self.inner.strict.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The test's title, e.g. `Test (2A): initial election` (empty when not given).

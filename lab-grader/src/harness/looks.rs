@@ -36,7 +36,7 @@ struct Gate {
 
 /// Serialises the looks at one peer (see the module doc).
 #[derive(Debug, Default)]
-pub(crate) struct LookGate {
+pub struct LookGate {
     gate: Mutex<Gate>,
 }
 
@@ -55,7 +55,7 @@ impl Drop for Leave<'_> {
 impl LookGate {
     /// Runs `look(seq, revealed)` now, or leaves it to the look under way (which then runs
     /// it again after itself). `look` must not call [`LookGate::run`] on the same gate.
-    pub(crate) fn run(&self, revealed: bool, mut look: impl FnMut(u64, bool)) {
+    pub fn run(&self, revealed: bool, mut look: impl FnMut(u64, bool)) {
         let mut seq = {
             let mut gate = lock(&self.gate);
             if gate.busy {

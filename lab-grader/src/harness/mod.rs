@@ -26,3 +26,4 @@ pub use config::{
 };
 pub(crate) use context::lock;
 pub use context::{Cleanup, Figures, Sink, TestContext};
+pub use looks::LookGate;

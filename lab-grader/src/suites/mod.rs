@@ -33,11 +33,30 @@ pub enum Part {
     D,
     /// The extra suite: targeted scenarios for bugs the 28 tests miss (not part of `all`).
     Extra,
+    /// 4A: the replicated state machine (rsm) of Lab 4 (the `kv-grader` crate's suites).
+    KvA,
+    /// 4B: the fault-tolerant key/value service without snapshots.
+    KvB,
+    /// 4C: the key/value service with snapshots.
+    KvC,
 }
 
 impl Part {
-    /// Every part of the lab, in order (what `all` runs; the extra suite is not one).
-    pub const ALL: [Part; 4] = [Part::A, Part::B, Part::C, Part::D];
+    /// Every part, in order: the Raft lab's, then Lab 4's (what `all` runs of the parts a
+    /// grader was built with; the extra suite is not one).
+    pub const ALL: [Part; 7] = [
+        Part::A,
+        Part::B,
+        Part::C,
+        Part::D,
+        Part::KvA,
+        Part::KvB,
+        Part::KvC,
+    ];
+    /// The Raft lab's parts, 2A-2D.
+    pub const RAFT: [Part; 4] = [Part::A, Part::B, Part::C, Part::D];
+    /// Lab 4's parts, 4A-4C.
+    pub const KV: [Part; 3] = [Part::KvA, Part::KvB, Part::KvC];
 }
 
 impl fmt::Display for Part {
@@ -48,6 +67,9 @@ impl fmt::Display for Part {
             Part::C => "2C",
             Part::D => "2D",
             Part::Extra => "extra",
+            Part::KvA => "4A",
+            Part::KvB => "4B",
+            Part::KvC => "4C",
         };
         f.write_str(s)
     }

@@ -175,6 +175,28 @@ pub enum Event {
         /// The message as printed.
         message: String,
     },
+    /// A client's operation (Lab 4), recorded at its call and at its return.
+    Client {
+        /// The client (its lane; -1 for the tester's own calls).
+        client: i64,
+        /// The operation's call stamp, which pairs its call with its return.
+        call: u64,
+        /// What it asked (at the call), or asked and was told (at the return).
+        text: String,
+        /// At the return: the operation's history record, a JSON object (see docs/EVENTS.md);
+        /// `None` at the call.
+        record: Option<String>,
+    },
+    /// A linearizability check's verdict (Lab 4).
+    Linearizability {
+        /// `linearizable`, `not linearizable` or `unknown`.
+        verdict: &'static str,
+        /// A one-line summary, or the explanation of a failure.
+        detail: String,
+        /// The history ids of the operations the explanation names (the one that cannot be
+        /// placed first).
+        ops: Vec<u64>,
+    },
 }
 
 impl Event {
@@ -209,6 +231,10 @@ impl Event {
                 message.len() + topic.as_ref().map_or(0, String::len)
             }
             Event::Failure { message } => message.len(),
+            Event::Client { text, record, .. } => {
+                text.len() + record.as_ref().map_or(0, String::len)
+            }
+            Event::Linearizability { detail, ops, .. } => detail.len() + 8 * ops.len(),
             Event::Harness { .. } | Event::State { .. } => 0,
         };
         std::mem::size_of::<(u64, Event)>() + heap
@@ -434,6 +460,30 @@ pub(crate) fn line(t: u64, event: &Event, cx: &Context<'_>) -> String {
             l.str("message", message).end()
         }
         Event::Failure { message } => Line::new(t, "failure", None).str("message", message).end(),
+        Event::Client {
+            client,
+            call,
+            text,
+            record,
+        } => Line::new(t, "client", None)
+            .num("client", client)
+            .num("call", call)
+            .str("stage", if record.is_some() { "return" } else { "call" })
+            .str("text", text)
+            .raw("op", record.as_deref().unwrap_or("null"))
+            .end(),
+        Event::Linearizability {
+            verdict,
+            detail,
+            ops,
+        } => {
+            let ops: Vec<String> = ops.iter().map(u64::to_string).collect();
+            Line::new(t, "linearizability", None)
+                .str("verdict", verdict)
+                .str("detail", detail)
+                .raw("ops", &format!("[{}]", ops.join(",")))
+                .end()
+        }
     }
 }
 
@@ -566,6 +616,23 @@ mod tests {
             },
             Event::Failure {
                 message: "expected one leader, got none".into(),
+            },
+            Event::Client {
+                client: 2,
+                call: 17,
+                text: "put('k', 'v', '0')".into(),
+                record: None,
+            },
+            Event::Client {
+                client: 2,
+                call: 17,
+                text: "put('k', 'v', '0') -> ('OK')".into(),
+                record: Some(r#"{"id":4,"op":"put"}"#.into()),
+            },
+            Event::Linearizability {
+                verdict: "not linearizable",
+                detail: "key 'k': ...".into(),
+                ops: vec![4, 2],
             },
         ];
         let mut out = header_line(&header);

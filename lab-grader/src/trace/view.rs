@@ -254,6 +254,28 @@ fn cell(kind: &str, v: &Value, all_stages: bool) -> Option<(String, Style)> {
         ),
         "log" => (log_text(v), Style::Log),
         "failure" => (format!("FAIL: {}", one_line(s(v, "message"))), Style::Bad),
+        "client" => {
+            let arrow = if s(v, "stage") == "call" {
+                "→"
+            } else {
+                "←"
+            };
+            (
+                format!("client {} {arrow} {}", n(v, "client"), s(v, "text")),
+                Style::Plain,
+            )
+        }
+        "linearizability" => {
+            let (mark, style) = match s(v, "verdict") {
+                "linearizable" => ("✓", Style::Good),
+                "not linearizable" => ("✗", Style::Bad),
+                _ => ("?", Style::Dim),
+            };
+            (
+                format!("{mark} linearizability: {}", one_line(s(v, "detail"))),
+                style,
+            )
+        }
         other => (other.to_string(), Style::Plain),
     })
 }

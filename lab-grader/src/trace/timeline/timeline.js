@@ -21,13 +21,20 @@
   const FAIL_STAGES = new Set(["unreachable", "request_dropped", "no_method", "server_dead", "panicked"]);
   const ARROW_LIMIT = 1500;
   const REPLY_LIMIT = 200; // more RPCs than this in view: only lost replies are drawn // more RPCs than this in view: per-lane density bars instead of arrows
-  const G = { axisH: 28, netH: 18, testerH: 54, laneH: 92, gutter: 126, right: 16 };
+  const G = { axisH: 28, netH: 18, testerH: 54, laneH: 92, clientH: 24, gutter: 126, right: 16 };
+  // Lab 4 client operations, by answer (err); failing ones are drawn red.
+  const OP_COLORS = {
+    OK: { fill: "#bfe6c9", stroke: "#3f9f5f" }, ErrMaybe: { fill: "#f8dca8", stroke: "#c98a1e" },
+    ErrVersion: { fill: "#dde2e8", stroke: "#8c98a6" }, ErrNoKey: { fill: "#d3e5f8", stroke: "#4a6fa5" },
+    pending: { fill: "#f1f3f6", stroke: "#b6bec8" },
+  };
   const LANE = { band: [4, 20], body: [20, 58], mid: 39, commit: [60, 67], apply: [69, 76], log: [79, 88] };
   const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif';
 
   // ---- small helpers -----------------------------------------------------------------------
   const isPeer = (p) => Number.isInteger(p) && p >= 0;
   const peerName = (p) => (isPeer(p) ? "S" + p : "tester");
+  const clientName = (c) => (c < 0 ? "tester (client -1)" : "client " + c);
   const methodName = (m) => (typeof m === "string" ? m.slice(m.lastIndexOf(".") + 1) : "?");
   const num = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, "\u202f");
   function fmtT(us) {
@@ -57,6 +64,7 @@
     const m = {
       test: null, peers: 0, tEnd: 1, lanes: [], rpcs: [], tester: [], unreliable: [], reordering: [],
       logs: [], nullLogs: [], unparsed: [], methods: [], highlight: null, failure: null, maxRpcDur: 0, nEvents: evs.length,
+      clients: [], clientIdx: new Map(), opsByCall: new Map(), failingOps: new Map(), maxOpDur: 0, nOps: 0,
     };
     let maxPeer = -1;
     for (const e of evs) {
@@ -86,6 +94,14 @@
         case "apply": if (lane) lane.applies.push(e); break;
         case "state": if (lane) onState(lane, e); break;
         case "log": m.logs.push(e); (lane ? lane.logs : m.nullLogs).push(e); break;
+        case "client": onClient(m, e); break;
+        case "linearizability":
+          m.tester.push(e);
+          if (e.verdict === "not linearizable") {
+            causes.push(e);
+            (e.ops || []).forEach((id, i) => { if (!m.failingOps.has(id)) m.failingOps.set(id, i === 0 ? "stuck" : "pending"); });
+          }
+          break;
         default: break;
       }
     }
@@ -112,6 +128,28 @@
     };
     if (e.action === "reliable") toggle("unreliable", e.value === false, m.unreliable, "unreliable network");
     if (e.action === "long_reordering") toggle("reordering", e.value === true, m.reordering, "long reordering");
+  }
+
+  // A Lab 4 client operation: a bar in its client's lane from its call to its return.
+  function onClient(m, e) {
+    let lane = m.clientIdx.get(e.client);
+    if (lane === undefined) {
+      lane = m.clients.length;
+      m.clientIdx.set(e.client, lane);
+      m.clients.push({ client: e.client, ops: [] });
+    }
+    let op = m.opsByCall.get(e.call);
+    if (!op) {
+      op = { kind: "op", client: e.client, call: e.call, t0: e.t, t1: null, text: e.text, rec: null };
+      m.clients[lane].ops.push(op);
+      m.opsByCall.set(e.call, op);
+      m.nOps++;
+    }
+    if (e.stage === "return") {
+      op.t1 = e.t;
+      op.text = e.text;
+      op.rec = e.op && typeof e.op === "object" ? e.op : null;
+    }
   }
 
   function onState(lane, e) {
@@ -185,6 +223,16 @@
       if (!m.methods.includes(r.m)) m.methods.push(r.m);
     }
     m.rpcs.sort((a, b) => a.t0 - b.t0);
+    // Client lanes in client order, the tester's own calls (-1) last.
+    m.clients.sort((a, b) => (a.client < 0) - (b.client < 0) || a.client - b.client);
+    for (const c of m.clients) {
+      c.ops.sort((a, b) => a.t0 - b.t0);
+      for (const op of c.ops) {
+        const end = op.t1 === null ? m.tEnd : op.t1;
+        if (end - op.t0 > m.maxOpDur) m.maxOpDur = end - op.t0;
+        op.failing = op.rec ? m.failingOps.get(op.rec.id) || null : null;
+      }
+    }
     m.methods.sort();
     m.colors = {};
     m.methods.forEach((name, i) => { m.colors[name] = METHOD_COLORS[name] || EXTRA_COLORS[i % EXTRA_COLORS.length]; });
@@ -214,6 +262,7 @@
     }
     if (e.kind === "panic") return peerName(e.peer) + " panicked" + (e.location ? " at " + e.location : "") + ": " + (e.message || "");
     if (e.kind === "check") return e.check + " failed: " + (e.detail || "");
+    if (e.kind === "linearizability") return "history is not linearizable\n" + (e.detail || "");
     return e.message || "";
   }
 
@@ -260,6 +309,15 @@
         return "Start(" + o.cmd + ") on " + peerName(o.peer) + (o.index === null || o.index === undefined ? ": refused (not leader)" : " → index " + o.index + ", term " + o.term) + "\nat " + fmtT(o.t);
       case "check": return o.check + (o.ok ? " ok" : " FAILED") + (o.detail ? ": " + o.detail : "") + "\nat " + fmtT(o.t);
       case "violation": case "panic": case "failure": return o.kind.toUpperCase() + " at " + fmtT(o.t) + "\n" + highlightText(o);
+      case "op": {
+        const lines = [clientName(o.client) + ": " + o.text];
+        lines.push("called " + fmtT(o.t0) + (o.t1 === null ? ", never returned" : ", returned " + fmtT(o.t1) + " (" + fmtDur(o.t1 - o.t0) + ")"));
+        if (o.rec) lines.push("history #" + o.rec.id + " (logical call " + o.rec.call + ", return " + o.rec.ret + ")");
+        if (o.failing === "stuck") lines.push("the linearizability check cannot place this operation");
+        else if (o.failing) lines.push("in the minimal failing sub-history");
+        return lines.join("\n");
+      }
+      case "linearizability": return "linearizability check: " + o.verdict + "\nat " + fmtT(o.t) + "\n" + (o.detail || "");
       default: return JSON.stringify(o);
     }
   }
@@ -271,10 +329,10 @@
   const canvas = $("canvas");
   const ctx = canvas.getContext("2d");
   const view = { t0: 0, t1: model.tEnd, note: "", cursor: null, mx: null, my: null, hover: null, pinned: null, mode: "arrows" };
-  const show = { roles: true, outages: true, replies: true, commits: true, applies: true, logs: true, tester: true, methods: {}, peers: [] };
+  const show = { roles: true, outages: true, replies: true, commits: true, applies: true, logs: true, tester: true, clients: true, methods: {}, peers: [] };
   for (const name of model.methods) show.methods[name] = true;
   for (let p = 0; p < model.peers; p++) show.peers.push(true);
-  const lay = { W: 0, H: 0, plotW: 1, netY: 0, testerY: null, laneTop: [], lanesEnd: 0 };
+  const lay = { W: 0, H: 0, plotW: 1, netY: 0, testerY: null, laneTop: [], clientTop: [], lanesEnd: 0 };
   let hits = [];
   let weakHits = [];
 
@@ -288,6 +346,9 @@
     lay.testerY = show.tester ? y : null;
     if (show.tester) y += G.testerH;
     lay.laneTop = model.lanes.map(() => null);
+    // Lab 4: the clients' lanes first, the Raft peers' underneath.
+    lay.clientTop = model.clients.map(() => null);
+    if (show.clients) for (let i = 0; i < model.clients.length; i++) { lay.clientTop[i] = y; y += G.clientH; }
     for (let p = 0; p < model.peers; p++) if (show.peers[p]) { lay.laneTop[p] = y; y += G.laneH; }
     lay.lanesEnd = y;
     lay.H = Math.max(y + 30, wrap.clientHeight);
@@ -333,6 +394,7 @@
     if (show.outages) drawOutages();
     drawRpcs();
     drawLaneMarks();
+    if (show.clients) drawClients();
     if (show.tester) drawTester();
     drawHighlight();
     drawFocus();
@@ -621,8 +683,61 @@
     }
   }
 
+  function opColors(op) {
+    if (op.t1 === null) return OP_COLORS.pending;
+    const err = op.rec && op.rec.err;
+    return OP_COLORS[err] || OP_COLORS.ErrVersion;
+  }
+
+  // One lane per client: each operation a bar from call to return, red when the
+  // linearizability check names it (thick outline: the one it cannot place).
+  function drawClients() {
+    ctx.font = "10px " + FONT;
+    ctx.textBaseline = "middle";
+    model.clients.forEach((c, i) => {
+      const y = lay.clientTop[i];
+      if (y === null || y === undefined) return;
+      ctx.fillStyle = i % 2 ? "#fbfcfd" : "#f6f8fa";
+      ctx.fillRect(G.gutter, y, lay.plotW, G.clientH);
+      const [lo, hi] = visible(c.ops, "t0", model.maxOpDur);
+      const late = [];
+      let lastX = -Infinity;
+      for (let k = lo; k < hi; k++) {
+        const op = c.ops[k];
+        const x0 = X(op.t0), x1 = X(op.t1 === null ? model.tEnd : op.t1);
+        if (x1 < G.gutter - 2 || x0 > lay.W) continue;
+        if (op.failing) { late.push([op, x0, x1]); continue; }
+        const w = Math.max(x1 - x0, 1.5);
+        if (w < 3 && x0 < lastX + 1) continue; // many tiny bars on one pixel: draw one
+        lastX = x0;
+        const col = opColors(op);
+        ctx.fillStyle = col.fill;
+        ctx.fillRect(x0, y + 5, w, G.clientH - 10);
+        if (w > 4) { ctx.strokeStyle = col.stroke; ctx.lineWidth = 1; ctx.strokeRect(x0 + 0.5, y + 5.5, w - 1, G.clientH - 11); }
+        if (w > 46) { ctx.fillStyle = "#1f2933"; ctx.fillText(clip(op.text, Math.floor(w / 6)), x0 + 3, y + G.clientH / 2 + 0.5); }
+        hit({ o: op }, x0, y + 4, x0 + Math.max(w, 3), y + G.clientH - 4);
+      }
+      for (const [op, x0, x1] of late) {
+        const w = Math.max(x1 - x0, 4);
+        ctx.fillStyle = "#f7b2b2";
+        ctx.fillRect(x0, y + 3, w, G.clientH - 6);
+        ctx.strokeStyle = BAD;
+        ctx.lineWidth = op.failing === "stuck" ? 2.5 : 1.5;
+        ctx.strokeRect(x0, y + 3, w, G.clientH - 6);
+        if (w > 40) { ctx.fillStyle = "#8b1010"; ctx.fillText(clip(op.text, Math.floor(w / 6)), x0 + 3, y + G.clientH / 2 + 0.5); }
+        hit({ o: op }, x0 - 2, y + 2, x0 + w + 2, y + G.clientH - 2);
+      }
+      ctx.fillStyle = "#e4e8ed";
+      ctx.fillRect(G.gutter, y + G.clientH - 1, lay.plotW, 1);
+    });
+  }
+
   function testerStyle(e) {
     switch (e.kind) {
+      case "linearizability":
+        if (e.verdict === "linearizable") return { row: 1, fill: "#e3f4e8", stroke: "#3f9f5f", text: "#1d5b33", label: "✓ linearizable" };
+        if (e.verdict === "unknown") return { row: 1, fill: "#fdf1d8", stroke: "#c98a1e", text: "#6b4a00", label: "? linearizability unknown", strong: true };
+        return { row: 1, fill: "#fde2e2", stroke: BAD, text: "#8b1010", label: "✗ not linearizable", strong: true };
       case "check": return e.ok ? { row: 1, fill: "#e3f4e8", stroke: "#3f9f5f", text: "#1d5b33", label: "✓ " + checkLabel(e) } : { row: 1, fill: "#fde2e2", stroke: BAD, text: "#8b1010", label: "✗ " + checkLabel(e), strong: true };
       case "start": return { row: 1, fill: "#eef1f5", stroke: "#8c98a6", text: "#3c4753", label: "Start " + clip(e.cmd, 16) + (e.index === null || e.index === undefined ? " ✗" : " @" + e.index) + " " + peerName(e.peer) };
       case "harness": {
@@ -705,7 +820,7 @@
       ctx.arc(x, laneMid(e.peer), 6, 0, 2 * Math.PI);
       ctx.fill();
     }
-    const label = e.kind + ": " + clip(highlightText(e), 90);
+    const label = e.kind + ": " + clip(highlightText(e).replace(/\n+/g, " · "), 90);
     ctx.font = "600 11px " + FONT;
     const w = ctx.measureText(label).width + 12;
     const lx = Math.min(x + 6, G.gutter + lay.plotW - w - 2);
@@ -791,6 +906,20 @@
       ctx.fillStyle = "#e4e8ed";
       ctx.fillRect(0, y + G.laneH - 1, G.gutter, 1);
     }
+    model.clients.forEach((c, i) => {
+      const y = lay.clientTop[i];
+      if (y === null || y === undefined) return;
+      ctx.font = "600 11px " + FONT;
+      ctx.fillStyle = c.ops.some((o) => o.failing) ? BAD : "#1f2933";
+      ctx.fillText(c.client < 0 ? "tester" : "client " + c.client, 12, y + G.clientH / 2);
+      ctx.font = "10px " + FONT;
+      ctx.fillStyle = "#9aa5b1";
+      ctx.textAlign = "right";
+      ctx.fillText(num(c.ops.length) + " ops", G.gutter - 8, y + G.clientH / 2);
+      ctx.textAlign = "left";
+      ctx.fillStyle = "#e4e8ed";
+      ctx.fillRect(0, y + G.clientH - 1, G.gutter, 1);
+    });
   }
 
   function drawCursor() {
@@ -853,6 +982,19 @@
   function focusFailure() {
     const e = model.highlight;
     if (!e) return fit();
+    if (e.kind === "linearizability") {
+      // The operations the check names, with some room around them.
+      let lo = Infinity, hi = -Infinity;
+      for (const c of model.clients) for (const op of c.ops) if (op.failing) { lo = Math.min(lo, op.t0); hi = Math.max(hi, op.t1 === null ? model.tEnd : op.t1); }
+      if (lo < hi) {
+        const pad = Math.max((hi - lo) * 0.6, 2e4);
+        view.t0 = lo - pad;
+        view.t1 = hi + pad;
+        clampView();
+        redraw();
+        return;
+      }
+    }
     const before = 2e6, after = Math.max(2.5e5, Math.min(5e5, model.tEnd - e.t));
     view.t0 = e.t - before;
     view.t1 = e.t + after;
@@ -1016,6 +1158,7 @@
     const kinds = $("kind-filters");
     for (const name of model.methods) checkbox(kinds, name, true, (v) => { show.methods[name] = v; }, model.colors[name]);
     const rest = [["replies", "replies"], ["roles", "roles"], ["outages", "crashes"], ["commits", "commits", "#1e3a8a"], ["applies", "applies", "#2e9d4b"], ["logs", "logs", LEVEL_COLORS.INFO], ["tester", "tester"]];
+    if (model.clients.length) rest.push(["clients", "clients", OP_COLORS.OK.stroke]);
     for (const [key, label, color] of rest) checkbox(kinds, label, true, (v) => { show[key] = v; }, color);
   }
 
@@ -1073,6 +1216,9 @@
       ["rgba(40,44,52,.4)", "crashed"], ["rgba(210,60,40,.35)", "disconnected"], ["#f6cf94", "unreliable network"],
       [BAD, "lost RPC (dashed, ✗)"], ["#1e3a8a", "commit index advances"], ["#2e9d4b", "applied"], [LEVEL_COLORS.WARN, "log line (by level)"],
     ];
+    if (model.clients.length) {
+      items.push([OP_COLORS.OK.fill, "op answered OK"], [OP_COLORS.ErrMaybe.fill, "ErrMaybe"], [OP_COLORS.ErrVersion.fill, "ErrVersion"], [OP_COLORS.ErrNoKey.fill, "ErrNoKey"], ["#f7b2b2", "op named by the linearizability check"]);
+    }
     const legend = $("legend");
     for (const [color, text] of items) {
       const s = document.createElement("span");
@@ -1113,7 +1259,7 @@
     const e = model.highlight;
     if (e) {
       $("failure").hidden = false;
-      $("failure-kind").textContent = e.kind === "check" ? "failed check" : e.kind;
+      $("failure-kind").textContent = e.kind === "check" ? "failed check" : e.kind === "linearizability" ? "not linearizable" : e.kind;
       let text = highlightText(e);
       if (!/ at [0-9.]+ s$/.test(text)) text += "  at " + fmtT(e.t);
       if (model.failure && model.failure !== e && model.failure.message && text.indexOf(model.failure.message) < 0) text += "\ntest failed: " + model.failure.message;
@@ -1133,6 +1279,9 @@
   updateLogList();
   const summary = $("summary");
   summary.dataset.lanes = String(model.peers);
+  summary.dataset.clients = String(model.clients.length);
+  summary.dataset.ops = String(model.nOps);
+  summary.dataset.failingOps = String(model.failingOps.size);
   summary.dataset.events = String(model.nEvents);
   summary.dataset.rpcs = String(model.rpcs.length);
   summary.dataset.highlight = model.highlight ? model.highlight.kind : "none";

@@ -4,25 +4,22 @@
 //! verdict on any machine, and a verdict of Unknown says so (and fails in strict mode)
 //! instead of passing silently.
 //!
-//! When a history is not linearizable, the explanation names the key, the operation that
-//! cannot be placed, the key's state after the longest order the search found, and a
-//! minimal set of the operations pending then that still cannot be ordered from that state.
+//! When a history is not linearizable, the explanation (from [`linearize::explain`]) names
+//! the key, a minimal failing sub-history (every value read in it written by what it
+//! shows), the operation that cannot be placed, the key's state then and what the model
+//! would have allowed.
 
 use std::fmt::Write as _;
 
 use grader::harness::TestContext;
-use linearize::models::{KeyMap, KvErr, Versioned, VersionedInput, VersionedKv, VersionedOutput};
-use linearize::{CheckResult, Config, Model, Next, Operation, PartResult};
+use linearize::models::{KvErr, VersionedInput, VersionedKv, VersionedOutput};
+use linearize::{CheckResult, Config, ExplainConfig, Operation};
 
 use crate::history::{Op, OpKind};
 
 /// The step budget per key: [`linearize::Config::DEFAULT_BUDGET`] steps, about Go's one
 /// second on the machines the crate was measured on.
 pub const BUDGET: u64 = Config::DEFAULT_BUDGET;
-
-/// Operations the explanation shrinks over at most (a greedy shrink re-checks once per
-/// operation).
-const SHRINK_LIMIT: usize = 64;
 
 /// The check's verdict.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,6 +52,12 @@ pub struct Outcome {
 }
 
 type History = Vec<Operation<VersionedInput, VersionedOutput>>;
+
+/// Operations of the minimal failing sub-history the explanation lists at most (the events
+/// of the bundle name them all).
+const SHOWN: usize = 14;
+/// Of those, the first ones of the sub-history (the rest are its last ones).
+const HEAD: usize = 3;
 
 fn err_of(s: &str) -> KvErr {
     match s {
@@ -117,7 +120,7 @@ pub fn check_history(ops: &[Op]) -> Outcome {
             summary: summary("linearizable"),
             failing: Vec::new(),
         },
-        linearize::Verdict::Unknown { part, steps } => {
+        linearize::Verdict::Unknown { part, steps, .. } => {
             let key = result
                 .parts
                 .get(part)
@@ -132,11 +135,8 @@ pub fn check_history(ops: &[Op]) -> Outcome {
                 failing: Vec::new(),
             }
         }
-        linearize::Verdict::NotLinearizable { part } => {
-            let (explanation, failing) = match result.parts.get(part) {
-                Some(p) => explain(ops, &history, &model, p),
-                None => ("(the checker named no failing key)".to_string(), Vec::new()),
-            };
+        linearize::Verdict::NotLinearizable { .. } => {
+            let (explanation, failing) = explain(ops, &history, &model, &result);
             Outcome {
                 verdict: Verdict::NotLinearizable { explanation },
                 summary: summary("not linearizable"),
@@ -146,144 +146,78 @@ pub fn check_history(ops: &[Op]) -> Outcome {
     }
 }
 
-/// The versioned model from a given state instead of the empty store.
-struct FromState {
-    inner: VersionedKv,
-    init: KeyMap<Versioned>,
-}
-
-impl Model for FromState {
-    type Input = VersionedInput;
-    type Output = VersionedOutput;
-    type State = KeyMap<Versioned>;
-    fn init(&self) -> Self::State {
-        self.init.clone()
-    }
-    fn step(
-        &self,
-        state: &Self::State,
-        input: &VersionedInput,
-        output: &VersionedOutput,
-    ) -> Next<Self::State> {
-        self.inner.step(state, input, output)
-    }
-    fn is_read_only(&self, input: &VersionedInput, output: &VersionedOutput) -> bool {
-        self.inner.is_read_only(input, output)
-    }
-}
-
-/// The state after placing `order` from the empty store, if every step is legal and
-/// deterministic (always so for the lab's model along an order the search found).
-fn state_after(
-    model: &VersionedKv,
-    history: &History,
-    order: &[usize],
-) -> Option<KeyMap<Versioned>> {
-    let mut state = model.init();
-    for &i in order {
-        let op = history.get(i)?;
-        state = match model.step(&state, &op.input, &op.output) {
-            Next::One(s) => s,
-            _ => return None,
-        };
-    }
-    Some(state)
-}
-
-/// Whether `ops` (history indices) cannot be linearized from `init`.
-fn fails_from(init: &KeyMap<Versioned>, history: &History, ops: &[usize]) -> bool {
-    let model = FromState {
-        inner: VersionedKv::new(),
-        init: init.clone(),
-    };
-    let sub: History = ops.iter().map(|&i| history[i].clone()).collect();
-    let r: CheckResult = linearize::check(&model, &sub, &config(BUDGET));
-    r.is_illegal()
-}
-
-/// The explanation of a failing part, and the ids of the operations it names.
+/// The explanation of a failing history, from [`linearize::explain`] (its minimal failing
+/// sub-history keeps every value read explainable by the writes shown), written with the
+/// history's own ids, clients and times; and the ids of the operations it names, the one
+/// that cannot be placed first.
 fn explain(
     ops: &[Op],
     history: &History,
     model: &VersionedKv,
-    part: &PartResult,
+    result: &CheckResult,
 ) -> (String, Vec<u64>) {
-    let key = part.key.clone().unwrap_or_default();
+    let Some(e) = linearize::explain(model, history, result, &ExplainConfig::default()) else {
+        return ("(the checker named no failing key)".to_string(), Vec::new());
+    };
     let mut s = String::new();
+    let key = e.key.as_deref().unwrap_or("");
     let _ = writeln!(
         s,
-        "key '{key}': {} operations; the longest order the checker found places {} of them",
-        part.ops.len(),
-        part.order.len()
+        "key '{key}': no order of its {} operations respects both real time and the model",
+        e.part_ops
     );
-    let Some(stuck) = part.stuck else {
-        return (s, Vec::new());
+    let clients: std::collections::BTreeSet<i64> = e.minimal.iter().map(|o| o.client).collect();
+    let certainty = match (e.verified_minimal, e.explainable) {
+        (true, true) => {
+            "every value read is written by these; dropping any one makes the rest linearizable or leaves a read no write explains"
+        }
+        (true, false) => "dropping any one of them makes the rest linearizable",
+        (false, _) => "not shown to be minimal: the checks ran out of budget",
     };
-    let state = state_after(model, history, &part.order);
-    let state_text = state
-        .as_ref()
-        .map_or_else(|| "?".to_string(), |st| model.describe_state(st));
-    let _ = writeln!(s, "after them the key is {state_text} (value version)");
-    let tail: Vec<usize> = part.order.iter().rev().take(3).rev().copied().collect();
-    if !tail.is_empty() {
-        let _ = writeln!(s, "the last operations placed:");
-        for &i in &tail {
-            let _ = writeln!(s, "  {}", line(&ops[i]));
+    let _ = writeln!(
+        s,
+        "minimal failing sub-history: {} operation(s) from {} client(s) ({certainty}):",
+        e.minimal.len(),
+        clients.len()
+    );
+    let focus = e.minimal_stuck.as_ref().unwrap_or(&e.part);
+    // A long one (a version chain: each Put's version needs every earlier Put) is shown by
+    // its ends: the first operations and the last ones, next to the one that fails.
+    let n = e.minimal.len();
+    for (k, o) in e.minimal.iter().enumerate() {
+        if n > SHOWN && k == HEAD {
+            let _ = writeln!(s, "  ... {} more ...", n - SHOWN);
         }
-    }
-    let _ = writeln!(s, "this operation had to come next and cannot:");
-    let _ = writeln!(s, "  {}", line(&ops[stuck]));
-    if let (Some(st), Some(op)) = (&state, history.get(stuck)) {
-        if let Some(allowed) = model.describe_allowed(st, &op.input) {
-            let _ = writeln!(s, "  (from that state the model allows {allowed})");
+        if n > SHOWN && k >= HEAD && k < n - (SHOWN - HEAD) {
+            continue;
         }
+        let mark = if o.index == focus.op.index {
+            "   <- cannot be placed"
+        } else {
+            ""
+        };
+        let _ = writeln!(s, "  {}{mark}", line(&ops[o.index]));
     }
-    // The operations not placed that were called before the stuck one returned: one of
-    // them would have to go before it. The smallest set of them that still cannot be
-    // ordered from the state above is the minimal failing sub-history.
-    let placed: std::collections::BTreeSet<usize> = part.order.iter().copied().collect();
-    let stuck_ret = ops[stuck].ret;
-    let mut pending: Vec<usize> = part
-        .ops
-        .iter()
-        .copied()
-        .filter(|i| !placed.contains(i) && ops[*i].call <= stuck_ret)
-        .collect();
-    let minimal = match &state {
-        Some(st) if pending.len() <= SHRINK_LIMIT && fails_from(st, history, &pending) => {
-            let mut k = 0;
-            while k < pending.len() {
-                if pending[k] == stuck {
-                    k += 1;
-                    continue;
-                }
-                let mut fewer = pending.clone();
-                fewer.remove(k);
-                if fails_from(st, history, &fewer) {
-                    pending = fewer;
-                } else {
-                    k += 1;
-                }
-            }
-            true
-        }
-        _ => false,
-    };
-    if minimal {
-        let _ = writeln!(
-            s,
-            "minimal failing sub-history (from that state, these {} operation(s) have no \
-             valid order):",
-            pending.len()
-        );
-    } else {
-        let _ = writeln!(s, "operations pending at that point ({}):", pending.len());
-    }
-    for &i in pending.iter().take(SHRINK_LIMIT) {
-        let _ = writeln!(s, "  {}", line(&ops[i]));
-    }
-    let mut failing = vec![ops[stuck].id];
-    failing.extend(pending.iter().filter(|&&i| i != stuck).map(|&i| ops[i].id));
+    let _ = writeln!(
+        s,
+        "the longest order of these found places {} of {}, leaving the key at {} (value \
+         version); then #{} cannot come next{}",
+        focus.prefix.len(),
+        e.minimal.len(),
+        focus.state,
+        ops[focus.op.index].id,
+        focus
+            .allowed
+            .as_ref()
+            .map_or_else(String::new, |a| format!(": the model allows {a} there"))
+    );
+    let mut failing = vec![ops[focus.op.index].id];
+    failing.extend(
+        e.minimal
+            .iter()
+            .filter(|o| o.index != focus.op.index)
+            .map(|o| ops[o.index].id),
+    );
     (s.trim_end().to_string(), failing)
 }
 
@@ -330,10 +264,15 @@ mod tests {
         );
         assert!(explanation.contains("{b 2}"), "{explanation}");
         assert!(
-            explanation.contains("minimal failing sub-history"),
+            explanation.contains("#2 client 2: get('k') -> ('a', '1', 'OK')   [0.000 s .. 0.000 s]   <- cannot be placed"),
             "{explanation}"
         );
-        assert_eq!(out.failing, vec![2]);
+        assert!(
+            explanation.contains("minimal failing sub-history: 3 operation(s)"),
+            "{explanation}"
+        );
+        // The one that cannot be placed first, then the writes that explain its value.
+        assert_eq!(out.failing, vec![2, 0, 1]);
         assert!(check_history(&ops[..2]).verdict == Verdict::Linearizable);
     }
 }

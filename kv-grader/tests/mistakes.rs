@@ -143,9 +143,7 @@ fn measure_what_catches_each_mistake() {
 fn bundle_of_a_linearizability_failure() {
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/grader-docs");
     for (m, test) in [
-        (mistake::GET_OFF_THE_LOG, "persist_partition_4b"),
-        (mistake::GET_OFF_THE_LOG, "many_partitions_one_client_4b"),
-        (mistake::NO_ERR_MAYBE, "unreliable_4b"),
+        (mistake::PUT_IGNORES_VERSION, "concurrent_4b"),
         (mistake::SNAPSHOT_WITHOUT_VERSIONS, "snapshot_recover_4c"),
     ] {
         let cases: Vec<TestCase> = tests_with(m)

@@ -39,8 +39,9 @@ fn failing_bundle(out: &Path) -> std::path::PathBuf {
         message.starts_with("history is not linearizable\nkey 'k': "),
         "{message}"
     );
+    assert!(message.contains("<- cannot be placed"), "{message}");
     assert!(
-        message.contains("this operation had to come next and cannot:"),
+        message.contains("cannot come next: the model allows"),
         "{message}"
     );
     assert!(message.contains("minimal failing sub-history"), "{message}");

@@ -210,7 +210,11 @@ impl Event {
                 Some(*peer)
             }
             Event::Rpc(r) => rpc_lane(r),
-            Event::Check { .. } | Event::Violation { .. } | Event::Failure { .. } => None,
+            Event::Check { .. }
+            | Event::Violation { .. }
+            | Event::Failure { .. }
+            | Event::Client { .. }
+            | Event::Linearizability { .. } => None,
         }
     }
 

@@ -983,13 +983,16 @@
     const e = model.highlight;
     if (!e) return fit();
     if (e.kind === "linearizability") {
-      // The operations the check names, with some room around them.
-      let lo = Infinity, hi = -Infinity;
-      for (const c of model.clients) for (const op of c.ops) if (op.failing) { lo = Math.min(lo, op.t0); hi = Math.max(hi, op.t1 === null ? model.tEnd : op.t1); }
-      if (lo < hi) {
-        const pad = Math.max((hi - lo) * 0.6, 2e4);
+      // The operation the check cannot place, and the named ones just before it.
+      let stuck = null;
+      for (const c of model.clients) for (const op of c.ops) if (op.failing === "stuck") stuck = op;
+      if (stuck) {
+        const end = stuck.t1 === null ? model.tEnd : stuck.t1;
+        let lo = stuck.t0;
+        for (const c of model.clients) for (const op of c.ops) if (op.failing && op.t0 < stuck.t0 && op.t0 > stuck.t0 - 5e5) lo = Math.min(lo, op.t0);
+        const pad = Math.max((end - lo) * 0.25, 1e4);
         view.t0 = lo - pad;
-        view.t1 = hi + pad;
+        view.t1 = end + pad;
         clampView();
         redraw();
         return;

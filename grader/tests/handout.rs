@@ -59,11 +59,13 @@ fn files_below(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Every file of the reference Raft: raft-core's and raft-rpc's sources.
+/// Every file of the reference Raft and the reference Lab 4 layer: raft-core's, raft-rpc's
+/// and kv-ref's sources.
 fn reference_files() -> Vec<Vec<u8>> {
     let ws = workspace();
     let mut files = files_below(&ws.join("raft-core/src"));
     files.extend(files_below(&ws.join("raft-rpc/src")));
+    files.extend(files_below(&ws.join("kv-ref/src")));
     assert!(files.len() > 10, "found too few reference files: {files:?}");
     files
         .into_iter()
@@ -84,6 +86,12 @@ fn the_handout_holds_nothing_of_the_reference_raft_and_refuses_a_non_empty_dir()
     assert!(written.iter().any(|p| p == Path::new("docs/LAB.md")));
     assert!(!dir.join("raft-core").exists());
     assert!(!dir.join("raft-rpc").exists());
+    assert!(!dir.join("kv-ref").exists());
+    assert!(
+        written
+            .iter()
+            .any(|p| p == Path::new("kv-student/src/rsm.rs"))
+    );
 
     let reference = reference_files();
     for f in files_below(&dir) {
@@ -101,7 +109,7 @@ fn the_handout_holds_nothing_of_the_reference_raft_and_refuses_a_non_empty_dir()
                 doc.get("workspace").and_then(|w| w.get("dependencies")),
             ];
             for table in deps.into_iter().flatten() {
-                for reference in ["raft-core", "raft-rpc"] {
+                for reference in ["raft-core", "raft-rpc", "kv-ref"] {
                     assert!(
                         table.get(reference).is_none(),
                         "{} depends on {reference}",
@@ -132,6 +140,13 @@ fn a_fresh_handout_builds_and_grades_the_skeleton_with_hints() {
         !stdout.contains("2D: snapshots"),
         "2D hints in a 2A failure\n{stdout}"
     );
+
+    // Lab 4: the skeleton layer on the skeleton Raft fails 4A with the course's message and
+    // its own hints.
+    let (code, stdout, stderr) = grade(tmp.path(), &["--test", "basic_4a", "--seed", "1"]);
+    assert_eq!(code, 1, "the skeleton must fail 4A\n{stdout}\n{stderr}");
+    assert!(stdout.contains("expected 0 instead of 0"), "{stdout}");
+    assert!(stdout.contains("4A: the rsm is not written yet"), "{stdout}");
 
     let (code, _, stderr) = grade(tmp.path(), &["2A", "--impl", "reference"]);
     assert_eq!(code, 2, "{stderr}");

@@ -8,19 +8,35 @@
 //! - [`rsm_test`]: the rsm tests' counter machine and helpers (`one_inc`, `check_counter`).
 //! - [`suites`]: the tests as data ([`suites::kv_tests`]) and the whole catalogue a
 //!   `grader` binary runs ([`suites::catalogue`]), one file per part.
+//! - [`kvtest`]: the key/value tests' machinery (Go's `kvtest1`): logged Get and Put, the
+//!   helpers, the partitioner; [`history`]: the client history; [`check`]: its
+//!   linearizability check and the explanation of a failure.
 //! - [`fail`]: [`fail::KvFail`], the tester's messages.
 //! - [`format`]: Go's `%v` of durations and `%q`.
 //!
-//! The catalogue of the reference layer on the reference Raft, as the `grader` binary builds
-//! it:
+//! A `grader` binary names its Raft and Lab 4 layer once; the catalogue gives the tests of
+//! both labs, Lab 4's made with the same makeTitle as Go:
 //!
 //! ```
-//! use grader::suites::Part;
+//! use grader::cli::Implementation;
+//! use kv_grader::kvtest::Params;
 //!
-//! let tests = kv_grader::suites::catalogue::<raft_rpc::RaftPeer, kv_ref::Reference>();
-//! let rsm: Vec<&str> = tests.iter().filter(|c| c.part == Part::KvA).map(|c| c.name).collect();
-//! assert_eq!(rsm.len(), 7);
-//! assert_eq!(rsm[0], "basic_4a");
+//! /// The grader of a Raft `R` and a layer `K` (the `grader` package builds four such).
+//! fn implementation<R: lab_api::LabRaft, K: kv_api::KvLab>() -> Implementation {
+//!     Implementation::with_suite("mine", "mine", "my Raft and layer", kv_grader::suites::catalogue::<R, K>)
+//! }
+//!
+//! let p = Params {
+//!     part: "4B basic",
+//!     nclients: 1,
+//!     nservers: 5,
+//!     reliable: true,
+//!     crash: false,
+//!     partitions: false,
+//!     maxraftstate: None,
+//!     randomkeys: false,
+//! };
+//! assert_eq!(p.title(), "Test: one client (4B basic)");
 //! ```
 
 pub mod check;

@@ -16,7 +16,11 @@ const EXAMPLES: &str = "\
 Examples:
   cargo run -p grader -- 2A                      run part 2A (3 tests)
   cargo run -p grader -- 2B 2C                   run parts 2B and 2C
-  cargo run -p grader -- all                     run all 28 tests (same as no part)
+  cargo run -p grader -- all                     every part the grader has (same as no part):
+                                                 the Raft lab's 28 tests and Lab 4's 30
+  cargo run -p grader -- 4B                      Lab 4, part 4B (the key/value service)
+  cargo run -p grader -- 4A --kv student         Lab 4 on the kv-student crate (on the
+                                                 Raft --impl names)
   cargo run -p grader -- extra                   the extra suite: 5 scenarios for bugs the 28 miss
   cargo run -p grader -- --list                  list every test: part, name, Go name, title
   cargo run -p grader -- --test figure8          tests whose name contains \"figure8\"

@@ -2,10 +2,12 @@
 //!
 //! The handout holds, copied as they are, the network (`labrpc-sim`), the persister
 //! (`raft-persist`), the lab API (`lab-api`), the grader library (`lab-grader`), the student
-//! crate, the guide and a README for students, plus the handout's own `grader` binary
-//! (`handout/grader` here), which grades only the student crate. It holds nothing of the
-//! reference Raft (`raft-core`, `raft-rpc`). In the new directory `cargo run -p grader -- 2A`
-//! works out of the box (and fails until the student writes the code).
+//! crate, Lab 4's API (`kv-api`), student crate (`kv-student`), tests (`kv-grader`) and the
+//! linearizability checker they use (`linearize`), the guide and a README for students, plus
+//! the handout's own `grader` binary (`handout/grader` here), which grades only the student
+//! crates. It holds nothing of the reference Raft (`raft-core`, `raft-rpc`) or of the
+//! reference Lab 4 layer (`kv-ref`). In the new directory `cargo run -p grader -- 2A` (and
+//! `-- 4A`) works out of the box (and fails until the student writes the code).
 //!
 //! The one manifest edited is the workspace's: its member list and its dependency table lose
 //! the reference crates (with `toml_edit`, so comments and layout survive); the lock file is
@@ -26,10 +28,15 @@ const WHOLE_CRATES: &[&str] = &[
     "lab-api",
     "lab-grader",
     "raft-student",
+    "linearize",
+    "kv-api",
+    "kv-grader",
+    "kv-student",
 ];
 
-/// The reference Raft's crates: left out, and out of the workspace's dependency table.
-const REFERENCE_CRATES: &[&str] = &["raft-core", "raft-rpc"];
+/// The reference crates (the reference Raft, the second Raft kept to test the grader, the
+/// reference Lab 4 layer): left out, and out of the workspace's dependency table.
+const REFERENCE_CRATES: &[&str] = &["raft-core", "raft-rpc", "raft-alt", "kv-ref"];
 
 /// Where the handout's `grader` binary package lives in this workspace (it becomes `grader`).
 const HANDOUT_GRADER: &str = "handout/grader";
@@ -143,6 +150,8 @@ pub fn export(source: &Path, dest: &Path) -> Result<Vec<PathBuf>, HandoutError> 
         w.copy_file(&format!("{krate}/Cargo.toml"))?;
         w.copy_tree(&format!("{krate}/src"))?;
         w.copy_tree_if_present(&format!("{krate}/tests"))?;
+        w.copy_tree_if_present(&format!("{krate}/benches"))?;
+        w.copy_tree_if_present(&format!("{krate}/examples"))?;
     }
     w.copy_file_to(&format!("{HANDOUT_GRADER}/Cargo.toml"), "grader/Cargo.toml")?;
     w.copy_tree_to(&format!("{HANDOUT_GRADER}/src"), "grader/src")?;

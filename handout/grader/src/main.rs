@@ -1,12 +1,16 @@
-//! `cargo run -p grader -- <PART>...`: grades your Raft, the `raft-student` crate. See
-//! `--help`. Everything else lives in the `grader` library (the `lab-grader` crate).
+//! `cargo run -p grader -- <PART>...`: grades your Raft (the `raft-student` crate) on 2A-2D,
+//! and your Lab 4 layer (the `kv-student` crate) on your Raft on 4A-4C. See `--help`.
+//! Everything else lives in the `grader` library (the `lab-grader` crate) and Lab 4's
+//! `kv-grader`.
 
 use grader::cli::{Implementation, main_builtin};
 
 fn main() {
-    let implementations = [Implementation::of::<raft_student::Raft>(
+    let implementations = [Implementation::with_suite(
         "student",
-        "your Raft (the raft-student crate)",
+        "student",
+        "your Raft (the raft-student crate) and your Lab 4 layer (the kv-student crate)",
+        kv_grader::suites::catalogue::<raft_student::Raft, kv_student::Student>,
     )];
     std::process::exit(main_builtin(&implementations));
 }

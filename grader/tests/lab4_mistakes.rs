@@ -5,7 +5,7 @@
 //! in how many of the 20 runs some test failed, which tests did, and what the student sees:
 //!
 //! ```sh
-//! cargo test --release -p kv-grader --test mistakes -- --ignored --nocapture
+//! cargo test --release -p grader --test lab4_mistakes -- --ignored --nocapture
 //! ```
 
 use std::collections::BTreeMap;

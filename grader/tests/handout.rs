@@ -146,7 +146,10 @@ fn a_fresh_handout_builds_and_grades_the_skeleton_with_hints() {
     let (code, stdout, stderr) = grade(tmp.path(), &["--test", "basic_4a", "--seed", "1"]);
     assert_eq!(code, 1, "the skeleton must fail 4A\n{stdout}\n{stderr}");
     assert!(stdout.contains("expected 0 instead of 0"), "{stdout}");
-    assert!(stdout.contains("4A: the rsm is not written yet"), "{stdout}");
+    assert!(
+        stdout.contains("4A: the rsm is not written yet"),
+        "{stdout}"
+    );
 
     let (code, _, stderr) = grade(tmp.path(), &["2A", "--impl", "reference"]);
     assert_eq!(code, 2, "{stderr}");

@@ -65,7 +65,11 @@ const CATCHERS: [(u8, &str, &str); 7] = [
         "one_partition_4b",
         "Get in minority completed",
     ),
-    (mistake::REPLY_BEFORE_APPLY, "concurrent_4b", ""),
+    (
+        mistake::REPLY_BEFORE_APPLY,
+        "concurrent_4b",
+        "Fatal: Reliable: Wrong number of puts",
+    ),
     (
         mistake::SUBMIT_MISSES_LEADER_CHANGE,
         "leader_partition_4a",

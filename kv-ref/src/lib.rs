@@ -17,7 +17,7 @@
 //! use kv_api::{KvError, PutArgs, StateMachine};
 //! use kv_ref::{KvRep, KvReq, KvStore};
 //!
-//! let mut store = KvStore::default();
+//! let mut store: KvStore = KvStore::default();
 //! let put = |value: &str, version| KvReq::Put(PutArgs { key: "k".into(), value: value.into(), version });
 //! store.do_op(put("a", 0)); // creates "k" at version 1
 //! let KvRep::Put(reply) = store.do_op(put("b", 0)) else { unreachable!() };

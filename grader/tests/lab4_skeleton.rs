@@ -30,6 +30,9 @@ fn the_skeleton_fails_with_the_course_messages_and_its_hints() {
         m.contains("  - 4B: the key/value service is not written yet"),
         "{m}"
     );
+    // Go's Leader Failure passes a layer that never commits (the zero reply); ours does not.
+    let m = fail_message("leader_failure_4a");
+    assert!(m.contains("oneInc gave up"), "{m}");
     // A 4A failure does not list the later parts' hints.
     assert!(!fail_message("concurrent_4a").contains("4B:"));
 }

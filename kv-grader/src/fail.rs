@@ -63,6 +63,17 @@ pub enum KvFail {
         /// The reply.
         rep: String,
     },
+    /// TestLeaderFailure4A: `oneInc` gave up. Go's test goes on with the zero reply and then
+    /// passes vacuously (every counter is still 0), so a layer that never commits anything
+    /// would pass it; a correct one is always answered OK within the 10 s (a deviation).
+    #[error(
+        "no server answered Submit(Inc) with OK within {}s: oneInc gave up (Go's tester would go on with the zero reply and pass this test vacuously)",
+        .after.as_secs()
+    )]
+    IncGaveUp {
+        /// How long oneInc tried.
+        after: Duration,
+    },
     /// TestRestartReplay4A.
     #[error("expected {expected} got {got}")]
     ExpectedGot {

@@ -193,6 +193,20 @@ impl<R: LabRaft, M: kv_api::Rsm<R, Counter>> RsmTest<R, M> {
         }
     }
 
+    /// Go's `oneInc()`, except that giving up fails the test ([`KvFail::IncGaveUp`]) instead
+    /// of going on with the zero reply: for the tests where that reply would pass vacuously.
+    pub async fn one_inc_answered(&self) -> Result<i64, Fail> {
+        match self.one_partition(None, Req::Inc).await? {
+            None => Err(KvFail::IncGaveUp { after: NSEC }.into()),
+            Some(Rep::Inc(n)) => Ok(n),
+            Some(other) => Err(KvFail::WrongReply {
+                req: "Inc".into(),
+                rep: format!("{other:?}"),
+            }
+            .into()),
+        }
+    }
+
     /// Go's `oneNull()`.
     pub async fn one_null(&self) -> Result<(), Fail> {
         match self.one_partition(None, Req::Null).await? {

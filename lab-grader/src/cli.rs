@@ -97,12 +97,14 @@ pub fn parse_part(s: &str) -> Result<PartArg, BadPart> {
     Ok(PartArg::One(part))
 }
 
-/// The MIT 6.824 Raft lab grader (parts 2A-2D), deterministic in virtual time.
+/// The MIT 6.5840 lab grader: Raft (parts 2A-2D) and, where built with it, the key/value
+/// service on Raft (Lab 4, parts 4A-4C), deterministic in virtual time.
 #[derive(Parser, Debug)]
 #[command(name = "grader", version, after_long_help = EXAMPLES, after_help = "Run with --help for examples.")]
 pub struct Cli {
-    /// Parts to run: 2A 2B 2C 2D (3A-3D are aliases), or `all` (the lab's 28 tests, the
-    /// default). `extra` runs the extra suite: five targeted scenarios for classic bugs the
+    /// Parts to run: 2A 2B 2C 2D (3A-3D are aliases), 4A 4B 4C (Lab 4, the key/value service),
+    /// or `all` (the default: every part the grader was built with, the Raft lab's 28 tests
+    /// and Lab 4's 30). `extra` runs the extra suite: five targeted scenarios for classic bugs the
     /// lab's tests miss (a vote lost in a restart, a leader ignoring a higher term in a reply,
     /// the Figure 8 commit rule, a stale InstallSnapshot, backing up entry by entry).
     #[arg(value_name = "PART", value_parser = parse_part)]

@@ -50,8 +50,9 @@ pub const DEFAULT_REAL_TIME_RUNS: u32 = 1;
 const ABOUT: &str = "\
 Grade a submission: each selected test runs --runs times in virtual time (seeds S, S+1, ...)
 and --real-time-runs times on the wall clock; a test passes when every run passes, and
-scores its points all-or-nothing. Points default to Go's convention (25 per part, split
-equally among the part's tests) or come from --points FILE.";
+scores its points all-or-nothing. Points default to Go's convention (each lab 100: 25 per
+part for 2A-2D, 100/3 per part for 4A-4C, split equally among the part's tests) or come
+from --points FILE.";
 
 const EXAMPLES: &str = "\
 Defaults: 30 virtual-time runs catch a test that fails 10% of the time with probability
@@ -82,7 +83,8 @@ pub enum Format {
 #[derive(Parser, Debug, Clone)]
 #[command(name = "grader grade", about = ABOUT, after_long_help = EXAMPLES, after_help = "Run with --help for the defaults' reasons and examples.")]
 pub struct GradeCli {
-    /// Parts to grade: 2A 2B 2C 2D (3A-3D are aliases), or `all`. Default: all.
+    /// Parts to grade: 2A 2B 2C 2D (3A-3D are aliases), 4A 4B 4C (Lab 4, where the grader
+    /// has it), or `all` (every part the grader has). Default: all.
     #[arg(value_name = "PART", value_parser = parse_part)]
     pub parts: Vec<PartArg>,
     /// Only tests whose name or Go name contains PATTERN.
@@ -92,11 +94,12 @@ pub struct GradeCli {
     /// probability 96%.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_VIRTUAL_RUNS, value_parser = clap::value_parser!(u32).range(1..))]
     pub runs: u32,
-    /// Real-time runs per test (0 for none); one run of all 28 tests takes ~6 min.
+    /// Real-time runs per test (0 for none); one run of the Raft lab's 28 tests takes ~6 min,
+    /// of Lab 4's 30 about 3.5 min.
     #[arg(long, value_name = "M", default_value_t = DEFAULT_REAL_TIME_RUNS)]
     pub real_time_runs: u32,
-    /// Points per part or test (TOML; see docs/GRADING.md). Default: 25 per part, split
-    /// equally among its tests.
+    /// Points per part or test (TOML; see docs/GRADING.md). Default: each lab 100 (25 per
+    /// part for 2A-2D, 100/3 for 4A-4C), split equally among a part's tests.
     #[arg(long, value_name = "FILE")]
     pub points: Option<PathBuf>,
     /// What to print on stdout.

@@ -217,16 +217,18 @@ impl GradeRecord {
         if let Some(m) = &self.message {
             let _ = writeln!(s, "{:?}: {}", self.status, m.trim_end());
         }
+        // The name column fits the longest name (Lab 4's run to 62 characters).
+        let w = self.tests.iter().map(|t| t.go_name.len()).fold(32, usize::max);
         let _ = writeln!(
             s,
-            "{:<4} {:<32} {:>7} {:<6} {:>13} {:>8}",
+            "{:<4} {:<w$} {:>7} {:<6} {:>13} {:>8}",
             "part", "test", "runs", "result", "points", "CPU s"
         );
         for t in &self.tests {
             let cpu: f64 = t.runs.iter().map(|r| r.cpu_secs).sum();
             let _ = writeln!(
                 s,
-                "{:<4} {:<32} {:>7} {:<6} {:>13} {cpu:>8.2}",
+                "{:<4} {:<w$} {:>7} {:<6} {:>13} {cpu:>8.2}",
                 t.part,
                 t.go_name,
                 format!("{}/{}", t.runs_passed, t.runs.len()),

@@ -218,7 +218,11 @@ impl GradeRecord {
             let _ = writeln!(s, "{:?}: {}", self.status, m.trim_end());
         }
         // The name column fits the longest name (Lab 4's run to 62 characters).
-        let w = self.tests.iter().map(|t| t.go_name.len()).fold(32, usize::max);
+        let w = self
+            .tests
+            .iter()
+            .map(|t| t.go_name.len())
+            .fold(32, usize::max);
         let _ = writeln!(
             s,
             "{:<4} {:<w$} {:>7} {:<6} {:>13} {:>8}",

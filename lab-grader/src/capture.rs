@@ -17,6 +17,14 @@
 //! record keeps the order of prints and events). A reader thread drains the pipe when none of
 //! these points comes soon enough, so a writer never waits on a full pipe.
 //!
+//! Exact when it matters, cheap otherwise: each drain is a system call, and a drain at every
+//! switch between peers' code cost more CPU than the rest of a test run. So a test run drains
+//! at those points only when its capture is exact (`TestContext::set_exact_capture`): runs
+//! whose record is read as it is made (`--log`, `--nocapture`, `--trace`, real time) and
+//! replays. Any other run leaves its lines to the reader thread and to its end, with a guessed
+//! lane; no one sees them unless it fails, and a failing run that printed is replayed with an
+//! exact capture first (the runner's `replay_exact` and `replay_failures_alone`).
+//!
 //! Exact and best effort: in virtual time with one test at a time (the default), a line is
 //! attributed to the peer whose task, call or handler wrote it, at the virtual time it was
 //! written. Two threads that write at once (a real-time runtime's two workers, `--jobs 2`, a
@@ -33,7 +41,8 @@ mod unix;
 pub use unix::{Installed, progress_target};
 #[cfg(unix)]
 pub(crate) use unix::{
-    Owner, drain_as, end_test, eprint_line, install, stdout, stdout_is_terminal, sync_here,
+    Owner, bytes_taken, drain_as, end_test, eprint_line, install, stdout, stdout_is_terminal,
+    sync_here,
 };
 
 #[cfg(not(unix))]
@@ -42,7 +51,8 @@ mod other;
 pub use other::{Installed, progress_target};
 #[cfg(not(unix))]
 pub(crate) use other::{
-    Owner, drain_as, end_test, eprint_line, install, stdout, stdout_is_terminal, sync_here,
+    Owner, bytes_taken, drain_as, end_test, eprint_line, install, stdout, stdout_is_terminal,
+    sync_here,
 };
 
 /// Prints a clap error (or `--help`, `--version`) where clap would, through the grader's own

@@ -192,14 +192,23 @@ pub(crate) fn handler_detached() {
     NEXT_SPAWN.with(|n| n.set(handler));
 }
 
-/// Drains the capture as peer `peer`'s output, in this thread's test.
+/// Drains the capture as peer `peer`'s output, in this thread's test (if its capture is
+/// exact).
 fn drain_as_peer(peer: usize) {
     if let Some(t) = SCOPE.with(|s| s.borrow().clone()) {
-        capture::drain_as(Owner::Test {
-            t,
-            peer: Some(peer),
-        });
+        if t.exact_capture() {
+            capture::drain_as(Owner::Test {
+                t,
+                peer: Some(peer),
+            });
+        }
     }
+}
+
+/// Whether this thread runs a test whose capture is exact (see
+/// [`TestContext::set_exact_capture`]).
+pub(crate) fn exact_capture_here() -> bool {
+    SCOPE.with(|s| s.borrow().as_ref().is_some_and(TestContext::exact_capture))
 }
 
 /// Whose output the capture drains on this thread now: this thread's test, and the peer
@@ -214,11 +223,21 @@ pub(crate) fn current_owner() -> Owner {
 /// Whose output the capture's reader thread drains (bytes nobody else drained soon enough,
 /// or a pipe filling up): the only test running, and the peer of the only peer code running
 /// in it, if there is one (most likely the writer; a thread of a peer's own is the guess's
-/// blind spot).
+/// blind spot); of several tests, the oldest.
 pub(crate) fn reader_owner() -> Owner {
     let tests = lock(&TESTS);
-    let [t] = tests.as_slice() else {
-        return Owner::Nobody;
+    let t = match tests.as_slice() {
+        [] => return Owner::Nobody,
+        [t] => t,
+        // Several tests at once: the lines are the oldest's, in no peer's lane (what they
+        // are matters only to a failing run that printed, which is replayed alone; see
+        // `TestContext::set_exact_capture`).
+        [t, ..] => {
+            return Owner::Test {
+                t: t.clone(),
+                peer: None,
+            };
+        }
     };
     let running = lock(&t.panics().running);
     // The innermost entry of each thread.
@@ -299,10 +318,12 @@ impl PanicScope {
             peer: Some(peer), ..
         }) = self.pop_running()
         {
-            capture::drain_as(Owner::Test {
-                t: t.clone(),
-                peer: Some(peer),
-            });
+            if t.exact_capture() {
+                capture::drain_as(Owner::Test {
+                    t: t.clone(),
+                    peer: Some(peer),
+                });
+            }
         }
     }
 

@@ -51,6 +51,9 @@ pub struct TestRun {
     pub bundle: Option<PathBuf>,
     /// How many lines the peers printed or logged (see [`crate::capture`]).
     pub peer_lines: u64,
+    /// Whether the grader's capture took printed output while it ran (its peers', or with
+    /// `--jobs`, maybe that of a test beside it).
+    pub printed: bool,
 }
 
 impl Outcome {
@@ -293,6 +296,7 @@ mod tests {
             real_time: false,
             bundle: None,
             peer_lines: 0,
+            printed: false,
         }
     }
 

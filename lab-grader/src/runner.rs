@@ -132,7 +132,7 @@ pub fn run_cases(cases: &[TestCase], opts: &Options, out: &mut dyn Write) -> io:
             });
         }
     }
-    let mut runs = schedule::execute(&jobs, opts, out)?;
+    let mut runs = schedule::execute(&jobs, opts, false, out)?;
     schedule::replay_failures_alone(&jobs, &mut runs, opts);
     let wall_secs = wall0.elapsed().as_secs_f64();
     if opts.runs > 1 {

@@ -35,9 +35,20 @@ enum Event {
     Done(usize, Box<TestRun>),
 }
 
+/// Whether every run's capture must be exact because its record is read as it is made: the
+/// live views (`--log`, `--nocapture`), the bundles of passing runs (`--trace`), and real
+/// time (which cannot be replayed). Otherwise a run's capture is cheap (see
+/// [`TestContext::set_exact_capture`]) and a failing run that printed is run again with an
+/// exact one before anything of its record is shown.
+fn exact_capture(opts: &Options) -> bool {
+    opts.real_time || opts.log || opts.trace || opts.nocapture
+}
+
 /// The test thread of job `id`: runs it, forwarding its output, writes its bundle (when it
-/// failed, or with `--trace`), then sends its result.
-fn test_thread(id: usize, job: Job, opts: &Options, tx: mpsc::Sender<Event>) {
+/// failed, or with `--trace`), then sends its result. `exact`: the run's capture is exact
+/// (a replay alone); otherwise see [`exact_capture`]: with `--jobs 1`, a failing run that
+/// printed is replayed here, with more jobs by [`replay_failures_alone`].
+fn test_thread(id: usize, job: Job, opts: &Options, exact: bool, tx: mpsc::Sender<Event>) {
     let out = tx.clone();
     let printed = Arc::new(Mutex::new(String::new()));
     let copy = Arc::clone(&printed);
@@ -49,23 +60,80 @@ fn test_thread(id: usize, job: Job, opts: &Options, tx: mpsc::Sender<Event>) {
     let on_start = move |t: &TestContext| {
         let _ = started.send(Event::Started(id, t.clone()));
     };
-    let finished = run_test(job.case, job.test_seed, opts, sink, on_start);
+    let exact = exact || exact_capture(opts);
+    let finished = run_test(job.case, job.test_seed, opts, exact, sink, on_start);
     let mut run = test_run(job, opts, finished.secs, finished.outcome);
     run.cpu_secs = finished.cpu_secs;
-    let recent = finished.t.trace().recent_lines();
+    run.printed = finished.printed;
+    // The context the run prints through, and the one whose record is shown.
+    let shown = finished.t;
+    let mut record = shown.clone();
+    if !exact && run.printed && opts.jobs <= 1 && replayable(&run) {
+        if let Some(t) = replay_exact(id, job, opts, &tx, &run) {
+            record = t;
+        }
+    }
+    let recent = record.trace().recent_lines();
     run.peer_lines = recent.iter().map(|p| p.count).sum();
     if !run.passed() {
         // The peers' last lines before the failure, in the report (all of them are in the
         // bundle); a passing run shows none.
-        finished
-            .t
-            .print(&report::recent_lines(&recent, opts.real_time));
+        shown.print(&report::recent_lines(&recent, opts.real_time));
     }
     if !run.passed() || opts.trace {
         let printed = lock(&printed).clone();
-        run.bundle = write_bundle(&run, opts, &finished.t, &printed);
+        run.bundle = write_bundle(&run, opts, &record, &printed);
     }
     let _ = tx.send(Event::Done(id, Box::new(run)));
+}
+
+/// Whether a run is replayed for its record: a failure, but not one the watchdog called (a
+/// replay would take its wall-clock budget again).
+fn replayable(run: &TestRun) -> bool {
+    failure_message(run).is_some_and(|m| !m.starts_with("no result after"))
+}
+
+/// Runs `job` again with an exact capture, for the record of `run`, a failing run whose
+/// capture was cheap and that printed: the replay's context, if it failed the same way
+/// (virtual time is deterministic); `None`, and a warning, if it did not.
+fn replay_exact(
+    id: usize,
+    job: Job,
+    opts: &Options,
+    tx: &mpsc::Sender<Event>,
+    run: &TestRun,
+) -> Option<TestContext> {
+    let started = tx.clone();
+    let again = run_test(
+        job.case,
+        job.test_seed,
+        opts,
+        true,
+        Box::new(|_: &str| {}),
+        move |t: &TestContext| {
+            let _ = started.send(Event::Started(id, t.clone()));
+        },
+    );
+    let message = match &again.outcome {
+        Outcome::Failed { message, .. } => Some(message.as_str()),
+        Outcome::Passed(_) => None,
+    };
+    if message == failure_message(run) {
+        Some(again.t)
+    } else {
+        warn_not_deterministic(run);
+        None
+    }
+}
+
+/// Says that `run` did not fail the same way when replayed.
+fn warn_not_deterministic(run: &TestRun) {
+    crate::capture::eprint_line(&format!(
+        "warning: {} with seed {} did not fail the same way when replayed alone: the peer is \
+         not deterministic (see docs/LAB.md, \"Staying deterministic\"); its record is the \
+         first run's, and which peer printed each of its lines is a guess",
+        run.name, run.run_seed
+    ));
 }
 
 /// The record of job `job`'s run (no CPU time or bundle yet).
@@ -82,6 +150,7 @@ fn test_run(job: Job, opts: &Options, secs: f64, outcome: Outcome) -> TestRun {
         real_time: opts.real_time,
         bundle: None,
         peer_lines: 0,
+        printed: false,
     }
 }
 
@@ -291,8 +360,8 @@ pub(crate) fn replay_failures_alone(jobs: &[Job], runs: &mut [TestRun], opts: &O
     // replayed: it would take its wall-clock budget again.
     let failed = runs
         .iter_mut()
-        .filter(|r| r.bundle.is_some() && r.peer_lines > 0)
-        .filter(|r| failure_message(r).is_some_and(|m| !m.starts_with("no result after")))
+        .filter(|r| r.bundle.is_some() && (r.peer_lines > 0 || r.printed))
+        .filter(|r| replayable(r))
         .take(MAX_REPLAYS);
     for run in failed {
         let (Some(bundle), Some(job)) = (
@@ -311,7 +380,7 @@ pub(crate) fn replay_failures_alone(jobs: &[Job], runs: &mut [TestRun], opts: &O
             out: Some(scratch.clone()),
             ..opts.clone()
         };
-        let replayed = execute(std::slice::from_ref(job), &alone, &mut io::sink());
+        let replayed = execute(std::slice::from_ref(job), &alone, true, &mut io::sink());
         let same = replayed
             .ok()
             .and_then(|r| r.into_iter().next())
@@ -328,12 +397,7 @@ pub(crate) fn replay_failures_alone(jobs: &[Job], runs: &mut [TestRun], opts: &O
                     ));
                 }
             }
-            _ => crate::capture::eprint_line(&format!(
-                "warning: {} with seed {} did not fail the same way when replayed alone: \
-                 the peer is not deterministic (see docs/LAB.md, \"Staying deterministic\"); \
-                 its bundle is the first run's",
-                run.name, run.run_seed
-            )),
+            _ => warn_not_deterministic(run),
         }
         let _ = std::fs::remove_dir_all(&scratch);
     }
@@ -347,9 +411,11 @@ fn failure_message(run: &TestRun) -> Option<&str> {
 }
 
 /// Runs every job and returns the runs in job order.
+/// `exact`: every run's capture is exact (see [`exact_capture`]).
 pub(crate) fn execute(
     jobs: &[Job],
     opts: &Options,
+    exact: bool,
     out: &mut dyn Write,
 ) -> io::Result<Vec<TestRun>> {
     let budget = opts.watchdog.unwrap_or(if opts.real_time {
@@ -375,7 +441,7 @@ pub(crate) fn execute(
             let thread_opts = opts.clone();
             std::thread::Builder::new()
                 .name(format!("test {}", job.case.name))
-                .spawn(move || test_thread(id, job, &thread_opts, tx))?;
+                .spawn(move || test_thread(id, job, &thread_opts, exact, tx))?;
             c.slots[id].deadline = Some(wall_now() + budget);
             c.running += 1;
             next_start += 1;

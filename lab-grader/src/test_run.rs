@@ -120,15 +120,20 @@ pub(crate) struct Finished {
     pub(crate) outcome: Outcome,
     /// Its context, which holds the run's record.
     pub(crate) t: TestContext,
+    /// Whether the capture took printed bytes while it ran (its peers', or those of a test
+    /// beside it).
+    pub(crate) printed: bool,
 }
 
 /// Runs `case` with `test_seed` on a new runtime of the current thread, printing through
 /// `sink`; `on_start` sees the test's context before it runs (the scheduler keeps it, to say
 /// what a stuck test was doing).
+/// `exact_capture`: see [`TestContext::set_exact_capture`].
 pub(crate) fn run_test(
     case: TestCase,
     test_seed: u64,
     opts: &Options,
+    exact_capture: bool,
     sink: Sink,
     on_start: impl FnOnce(&TestContext),
 ) -> Finished {
@@ -137,6 +142,8 @@ pub(crate) fn run_test(
     let t = TestContext::titled(test_seed, case.title, sink);
     t.set_invariants(opts.invariants);
     t.set_strict(opts.strict);
+    t.set_exact_capture(exact_capture);
+    let taken0 = crate::capture::bytes_taken();
     let filter = view::Filter {
         topics: opts.topics.clone(),
         ..view::Filter::default()
@@ -171,6 +178,7 @@ pub(crate) fn run_test(
         cpu_secs: cpu.as_secs_f64(),
         outcome,
         t,
+        printed: crate::capture::bytes_taken() != taken0,
     }
 }
 

@@ -33,6 +33,11 @@ pub(crate) fn sync_here() {}
 /// Nothing to drain here.
 pub(crate) fn drain_as(_owner: Owner) {}
 
+/// Nothing is taken here.
+pub(crate) fn bytes_taken() -> u64 {
+    0
+}
+
 /// Nothing to end here.
 pub(crate) fn end_test(_t: &TestContext) {}
 

@@ -67,6 +67,9 @@ struct Capture {
 
 static CAPTURE: OnceLock<Capture> = OnceLock::new();
 
+/// See [`bytes_taken`].
+static TAKEN: AtomicU64 = AtomicU64::new(0);
+
 fn active() -> Option<&'static Capture> {
     CAPTURE.get().filter(|c| c.active.load(Ordering::Acquire))
 }
@@ -180,12 +183,18 @@ fn reader_loop() {
 /// recorded before what the harness records next. In the harness's own code it does nothing:
 /// what is in the pipe then is not this code's, and whoever drains next takes it.
 pub(crate) fn sync_here() {
-    if let Some(c) = active() {
+    if let Some(c) = active().filter(|_| panics::exact_capture_here()) {
         let owner = panics::current_owner();
         if matches!(owner, Owner::Test { peer: Some(_), .. }) {
             drain(c, &owner);
         }
     }
+}
+
+/// How many bytes the capture has taken from its pipe so far (a run that sees this change
+/// printed something, or ran beside something that did).
+pub(crate) fn bytes_taken() -> u64 {
+    TAKEN.load(Ordering::Relaxed)
 }
 
 /// Drains the pipe: what is in it was written by `owner`.
@@ -212,6 +221,10 @@ fn drain(c: &Capture, owner: &Owner) {
 /// Cuts `bytes` into lines and hands each to its owner (a line begun by another owner stays
 /// that owner's).
 fn take(c: &Capture, st: &mut State, owner: &Owner, mut bytes: &[u8]) {
+    TAKEN.fetch_add(
+        u64::try_from(bytes.len()).unwrap_or(u64::MAX),
+        Ordering::Relaxed,
+    );
     while !bytes.is_empty() {
         let who = st
             .partial_owner

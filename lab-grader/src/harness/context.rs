@@ -66,6 +66,7 @@ struct Inner {
     trace: Trace,
     invariants: std::sync::atomic::AtomicBool,
     strict: std::sync::atomic::AtomicBool,
+    exact_capture: std::sync::atomic::AtomicBool,
     sink: Sink,
     state: Mutex<State>,
     failed: Notify,
@@ -93,6 +94,7 @@ impl TestContext {
             trace: Trace::default(),
             invariants: std::sync::atomic::AtomicBool::new(true),
             strict: std::sync::atomic::AtomicBool::new(false),
+            exact_capture: std::sync::atomic::AtomicBool::new(true),
             sink,
             state: Mutex::default(),
             failed: Notify::new(),
@@ -197,6 +199,24 @@ impl TestContext {
     /// See [`TestContext::set_strict`].
     pub fn strict(&self) -> bool {
         self.inner.strict.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether what the peers print is attributed to its peer as it is printed (on by
+    /// default): the capture drains its pipe after every stretch of a peer's code (see
+    /// [`crate::capture`]). Off, the run's printed lines are drained in bulk and their lanes
+    /// are a guess; the runner turns it off for runs whose record no one will read unless
+    /// they fail, and replays a failing one that printed with it on.
+    pub(crate) fn set_exact_capture(&self, on: bool) {
+        self.inner
+            .exact_capture
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// See [`TestContext::set_exact_capture`].
+    pub(crate) fn exact_capture(&self) -> bool {
+        self.inner
+            .exact_capture
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The test's title, e.g. `Test (2A): initial election` (empty when not given).

@@ -176,3 +176,48 @@ fn bundle_of_a_linearizability_failure() {
     }
     panic!("no linearizability failure found");
 }
+
+/// A linearizability check that runs out of its budget never passes silently: outside strict
+/// mode the run passes (as in Go) but counts as not fully checked and the summary says so;
+/// in strict mode (the grade command's) the same run fails. The 20-client test on one key
+/// with a snapshot that drops the versions gives such histories.
+#[test]
+fn an_unchecked_pass_is_counted_and_strict_fails_it() {
+    let cases: Vec<TestCase> = tests_with(mistake::SNAPSHOT_WITHOUT_VERSIONS)
+        .into_iter()
+        .filter(|c| c.name == "snapshot_recover_many_clients_4c")
+        .collect();
+    assert_eq!(cases.len(), 1);
+    for seed in 1..=20 {
+        let lenient = Options {
+            seed,
+            ..Options::default()
+        };
+        let mut out = Vec::new();
+        let summary = run_cases(&cases, &lenient, &mut out).expect("run");
+        let r = &summary.runs[0];
+        if !(r.passed() && r.unchecked > 0) {
+            continue;
+        }
+        let out = String::from_utf8_lossy(&out);
+        assert!(
+            out.lines().any(
+                |l| l.starts_with("note: 1 passing run(s) were not fully checked")
+                    && l.contains("snapshot_recover_many_clients_4c")
+            ),
+            "{out}"
+        );
+        println!(
+            "seed {seed}: a pass with {} unchecked check(s)",
+            r.unchecked
+        );
+        let strict = run(&cases, seed, 1);
+        let line = first_line(&strict.runs[0].outcome).expect("strict mode passed it");
+        assert!(
+            line.starts_with("linearizability check gave no verdict"),
+            "{line}"
+        );
+        return;
+    }
+    panic!("no seed in 1..=20 gave a pass with an unchecked history");
+}

@@ -563,6 +563,7 @@ impl<R: LabRaft, K: KvLab> KvTest<R, K> {
                 if check::strict(t) {
                     return Err(KvFail::CheckUnknown { budget }.into());
                 }
+                t.note_unchecked();
                 Ok(())
             }
             Verdict::NotLinearizable { explanation } => {

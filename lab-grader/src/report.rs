@@ -54,6 +54,9 @@ pub struct TestRun {
     /// Whether the grader's capture took printed output while it ran (its peers', or with
     /// `--jobs`, maybe that of a test beside it).
     pub printed: bool,
+    /// How many of its checks gave no verdict within their budget (Lab 4's linearizability
+    /// check outside strict mode): a pass with such a check was not fully checked.
+    pub unchecked: u32,
 }
 
 impl Outcome {
@@ -172,9 +175,32 @@ pub fn summary_lines(runs: &[TestRun], seed: u64, real_time: bool, wall_secs: f6
     if !real_time {
         s.push_str(&cpu_warning(runs));
     }
+    s.push_str(&unchecked_note(runs));
     let _ = writeln!(s, "wall time {wall_secs:.1} s");
     let _ = writeln!(s, "seed {seed}");
     s
+}
+
+/// The note for passing runs with a check that gave no verdict within its budget (empty when
+/// there are none): Go passes them with an `info:` line that scrolls away; the summary keeps
+/// the count in view, with the tests and the flag that fails them.
+pub fn unchecked_note(runs: &[TestRun]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    let mut count = 0usize;
+    for r in runs.iter().filter(|r| r.passed() && r.unchecked > 0) {
+        count += 1;
+        if !names.contains(&r.name) {
+            names.push(r.name);
+        }
+    }
+    if count == 0 {
+        return String::new();
+    }
+    format!(
+        "note: {count} passing run(s) were not fully checked (a linearizability check ran out \
+         of its step budget) in {}: they count as passed, as in Go; --strict fails them\n",
+        names.join(", ")
+    )
 }
 
 /// The warning for virtual-time runs whose CPU time is more than [`crate::cpu::HEAVY_SHARE`]
@@ -297,7 +323,28 @@ mod tests {
             bundle: None,
             peer_lines: 0,
             printed: false,
+            unchecked: 0,
         }
+    }
+
+    #[test]
+    fn summary_counts_passes_that_were_not_fully_checked() {
+        let ok = run(Outcome::Passed(None));
+        assert!(!summary_lines(&[ok.clone()], 1, false, 0.1).contains("not fully checked"));
+        let unchecked = TestRun {
+            unchecked: 2,
+            ..ok.clone()
+        };
+        let s = summary_lines(&[ok, unchecked.clone(), unchecked], 1, false, 0.1);
+        let note = s
+            .lines()
+            .find(|l| l.starts_with("note: 2 passing run(s) were not fully checked"))
+            .unwrap_or_else(|| panic!("no note in {s}"));
+        assert!(
+            note.contains("initial_election_2a") && note.contains("--strict"),
+            "{note}"
+        );
+        assert!(s.starts_with("PASS\n"), "{s}");
     }
 
     #[test]

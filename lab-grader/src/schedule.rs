@@ -65,6 +65,7 @@ fn test_thread(id: usize, job: Job, opts: &Options, exact: bool, tx: mpsc::Sende
     let mut run = test_run(job, opts, finished.secs, finished.outcome);
     run.cpu_secs = finished.cpu_secs;
     run.printed = finished.printed;
+    run.unchecked = finished.t.unchecked();
     // The context the run prints through, and the one whose record is shown.
     let shown = finished.t;
     let mut record = shown.clone();
@@ -151,6 +152,7 @@ fn test_run(job: Job, opts: &Options, secs: f64, outcome: Outcome) -> TestRun {
         bundle: None,
         peer_lines: 0,
         printed: false,
+        unchecked: 0,
     }
 }
 

@@ -66,6 +66,7 @@ struct Inner {
     trace: Trace,
     invariants: std::sync::atomic::AtomicBool,
     strict: std::sync::atomic::AtomicBool,
+    unchecked: std::sync::atomic::AtomicU32,
     exact_capture: std::sync::atomic::AtomicBool,
     sink: Sink,
     state: Mutex<State>,
@@ -94,6 +95,7 @@ impl TestContext {
             trace: Trace::default(),
             invariants: std::sync::atomic::AtomicBool::new(true),
             strict: std::sync::atomic::AtomicBool::new(false),
+            unchecked: std::sync::atomic::AtomicU32::new(0),
             exact_capture: std::sync::atomic::AtomicBool::new(true),
             sink,
             state: Mutex::default(),
@@ -199,6 +201,22 @@ impl TestContext {
     /// See [`TestContext::set_strict`].
     pub fn strict(&self) -> bool {
         self.inner.strict.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Records that a check of this run could not decide within its budget and let the run
+    /// go on (outside strict mode): the summary counts such runs, so that a pass that was
+    /// not fully checked never looks like one that was.
+    pub fn note_unchecked(&self) {
+        self.inner
+            .unchecked
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How many checks of this run gave no verdict (see [`TestContext::note_unchecked`]).
+    pub fn unchecked(&self) -> u32 {
+        self.inner
+            .unchecked
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Whether what the peers print is attributed to its peer as it is printed (on by

@@ -330,7 +330,9 @@ mod tests {
     #[test]
     fn summary_counts_passes_that_were_not_fully_checked() {
         let ok = run(Outcome::Passed(None));
-        assert!(!summary_lines(&[ok.clone()], 1, false, 0.1).contains("not fully checked"));
+        assert!(
+            !summary_lines(std::slice::from_ref(&ok), 1, false, 0.1).contains("not fully checked")
+        );
         let unchecked = TestRun {
             unchecked: 2,
             ..ok.clone()

@@ -85,6 +85,9 @@ fn test_thread(id: usize, job: Job, opts: &Options, exact: bool, tx: mpsc::Sende
         let printed = lock(&printed).clone();
         run.bundle = write_bundle(&run, opts, &record, &printed);
     }
+    // Nothing reads the records from here on: their memory goes back on this thread.
+    shown.trace().release();
+    record.trace().release();
     let _ = tx.send(Event::Done(id, Box::new(run)));
 }
 
@@ -247,7 +250,10 @@ struct Coordinator<'a> {
     jobs: &'a [Job],
     opts: &'a Options,
     slots: Vec<Slot>,
-    running: usize,
+    /// The jobs started and not finished (at most `jobs` of them): what the coordinator
+    /// looks at between messages, so that its cost per message does not grow with the
+    /// number of jobs (a stress run has tens of thousands).
+    running: Vec<usize>,
     next_print: usize,
     bar: ProgressBar,
     /// An apply error ended the run: Go's appliers exit the whole test binary, so no further
@@ -277,7 +283,7 @@ impl Coordinator<'_> {
                 .push_str(&format!("    bundle: {}\n", report::bundle_path(b)));
         }
         slot.result = Some(run);
-        self.running -= 1;
+        self.running.retain(|&i| i != id);
         self.bar.inc(1);
     }
 
@@ -430,7 +436,7 @@ pub(crate) fn execute(
         jobs,
         opts,
         slots: jobs.iter().map(|_| Slot::default()).collect(),
-        running: 0,
+        running: Vec::new(),
         next_print: 0,
         bar: progress_bar(opts, jobs.len()),
         stopped: false,
@@ -438,24 +444,23 @@ pub(crate) fn execute(
     let mut next_start = 0;
     let mut last_look = wall_now();
     loop {
-        while !c.stopped && c.running < opts.jobs.max(1) && next_start < jobs.len() {
+        while !c.stopped && c.running.len() < opts.jobs.max(1) && next_start < jobs.len() {
             let (id, job, tx) = (next_start, jobs[next_start], tx.clone());
             let thread_opts = opts.clone();
             std::thread::Builder::new()
                 .name(format!("test {}", job.case.name))
                 .spawn(move || test_thread(id, job, &thread_opts, exact, tx))?;
             c.slots[id].deadline = Some(wall_now() + budget);
-            c.running += 1;
+            c.running.push(id);
             next_start += 1;
         }
-        if c.running == 0 {
+        if c.running.is_empty() {
             break;
         }
         let nearest = c
-            .slots
+            .running
             .iter()
-            .filter(|s| s.result.is_none())
-            .filter_map(|s| s.deadline)
+            .filter_map(|&i| c.slots[i].deadline)
             .min()
             .unwrap_or_else(|| wall_now() + budget);
         // Look every second at what each test is inside of: how long a poll has run is

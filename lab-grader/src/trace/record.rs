@@ -360,6 +360,18 @@ impl Trace {
         out
     }
 
+    /// Drops the events and lines kept, here and now: a finished run's record, once its
+    /// bundle (if any) is written and its last lines taken, so that its memory is freed on
+    /// the test's thread and not on whichever thread lets go of the context last (the
+    /// coordinator's, where it was a cost of every run of a stress run). The record's buffer
+    /// is kept for the next run (see [`Events`]).
+    pub(crate) fn release(&self) {
+        let mut r = lock(&self.record);
+        r.events.clear();
+        r.own.clear();
+        r.bytes = 0;
+    }
+
     /// The time of the last event recorded, in µs (virtual in virtual time).
     pub(crate) fn last_time_us(&self) -> u64 {
         lock(&self.record).last_t

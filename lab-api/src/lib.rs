@@ -80,7 +80,7 @@ use raft_persist::Persister;
 pub use channel::{ApplyClosed, ApplyReceiver, ApplySender, apply_channel};
 
 /// What a peer delivers on its apply channel, in log order, each committed entry exactly once.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ApplyMsg {
     /// A committed command (Go: `CommandValid`). The log is 1-indexed.
     Command {
@@ -103,7 +103,7 @@ pub enum ApplyMsg {
 }
 
 /// Where `start` put a command.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Started {
     /// The index the command will have if it is ever committed.
     pub index: u64,
@@ -127,7 +127,19 @@ pub struct PeerArgs {
 }
 
 /// A peer's role, as [`LabRaft::inspect`] reports it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub enum Role {
     /// Follows a leader (or waits for one).
     #[default]
@@ -143,7 +155,7 @@ pub enum Role {
 /// restart, and every 10 ms, and checks the paper's safety properties on what it sees:
 /// at most one leader per term, terms that never go back, one vote per term, leaders that only
 /// append, matching logs, complete leaders and the Figure 8 commit rule.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RaftView {
     /// `currentTerm`.
     pub term: u64,
@@ -185,7 +197,7 @@ impl RaftView {
 
 /// What the grader already holds of a peer's log, handed to [`LabRaft::inspect_since`] so that
 /// the peer may answer with what changed since.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LogMark {
     /// The [`RaftChange::version`] of the peer's last answer that the grader took in.
     pub version: u64,
@@ -198,7 +210,7 @@ pub struct LogMark {
 /// (same indices, same terms), and `new_terms` are the terms of the entries after `kept`, to
 /// the log's logical end. `kept == snapshot_index` gives the whole log, which is always right;
 /// [`RaftChange::from`] a [`RaftView`] does that.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RaftChange {
     /// `currentTerm`.
     pub term: u64,

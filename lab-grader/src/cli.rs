@@ -30,6 +30,11 @@ Examples:
   cargo run -p grader -- 2C --runs 50 --jobs 2   stress: every 2C test 50 times, 2 at a time
   cargo run -p grader -- 2A --real-time          use the real clock, as the Go lab does
   cargo run -p grader -- 2A --impl student       grade the raft-student crate instead
+  cargo run -p grader -- 2A --real-time --process
+                                                 every peer in a process of its own (SIGKILL
+                                                 for a crash); --peer-bin PATH runs PATH's
+                                                 peers (e.g. target/debug/peer of a crate
+                                                 whose src/bin/peer.rs is lab_peer::main)
   cargo run -p grader -- 2C --no-invariants      the Go tester's verdict alone (no safety checks)
   cargo run -p grader -- --test backup_2b --seed 7 --log
                                                  print the run's events live, one column per peer
@@ -179,6 +184,17 @@ pub struct Cli {
     /// topics are its `topic` field, its target, and `print` for what a peer printed).
     #[arg(long, value_name = "TOPICS", value_delimiter = ',')]
     pub topic: Vec<String>,
+    /// Process mode: run every peer in a process of its own (this grader, as `grader peer`),
+    /// talking to the grader's network over a Unix-domain socket; a crash is a SIGKILL. The
+    /// network, the persister, the checks and the verdict stay in the grader's process. Needs
+    /// --real-time.
+    #[arg(long)]
+    pub process: bool,
+    /// Process mode with peers run as `PATH peer SOCKET`: any executable that serves the
+    /// `lab-peer` protocol (a crate's `src/bin/peer.rs` calling `lab_peer::main::<TheirRaft>()`,
+    /// or another grader binary, whose first `--impl` it then serves). Implies --process.
+    #[arg(long, value_name = "PATH")]
+    pub peer_bin: Option<std::path::PathBuf>,
 }
 
 /// Checks a `--level` value (or `RAFT_LOG`).
@@ -248,6 +264,20 @@ impl Cli {
             log_level: log_level(self.level.as_deref()),
             nocapture: self.nocapture,
             topics: self.topic.clone(),
+            process: self.process_flags(),
+        }
+    }
+
+    /// Whether peers run in processes of their own (`--process` or `--peer-bin`).
+    pub fn is_process_mode(&self) -> bool {
+        self.process || self.peer_bin.is_some()
+    }
+
+    /// The process-mode flags a replay command repeats.
+    fn process_flags(&self) -> Option<String> {
+        match &self.peer_bin {
+            Some(path) => Some(format!("--peer-bin {}", path.display())),
+            None => self.process.then(|| "--process".to_string()),
         }
     }
 }
@@ -289,7 +319,7 @@ pub fn main_with_args<R: LabRaft>(
     args: impl IntoIterator<Item = String>,
     out: &mut dyn Write,
 ) -> i32 {
-    main_with_suite(suite::<R>, args, out)
+    main_with_suites(suite::<R>, Some(ProcessPeers::of::<R>(None)), args, out)
 }
 
 /// Runs the CLI on the tests `suite` returns (a catalogue with other labs' suites, like Lab
@@ -299,7 +329,93 @@ pub fn main_with_suite(
     args: impl IntoIterator<Item = String>,
     out: &mut dyn Write,
 ) -> i32 {
+    main_with_suites(suite, None, args, out)
+}
+
+/// How a grader binary runs its peers in process mode: the tests on [`ProcessRaft`] peers,
+/// how its hidden `peer` subcommand serves its own peer type, and how that type renders its
+/// messages.
+///
+/// [`ProcessRaft`]: crate::harness::ProcessRaft
+#[derive(Clone, Copy)]
+pub struct ProcessPeers {
+    /// The tests with [`crate::harness::ProcessRaft`] as the Raft (Lab 4's on the same layer).
+    pub suite: fn() -> Vec<crate::suites::TestCase>,
+    /// `peer [--impl NAME] SOCKET`: serves the peer type (`lab_peer::main_with_args::<R>`).
+    pub serve: fn(&[String]) -> i32,
+    /// The peer type's [`LabRaft::describe`].
+    pub describe: fn(&str, &[u8], bool) -> Option<String>,
+    /// The `--impl` name the `peer` subcommand is given (`None`: the binary's only one).
+    pub name: Option<&'static str>,
+}
+
+impl ProcessPeers {
+    /// Peer type `R`'s, with the Raft lab's tests.
+    pub fn of<R: LabRaft>(name: Option<&'static str>) -> Self {
+        ProcessPeers {
+            suite: suite::<crate::harness::ProcessRaft>,
+            serve: lab_peer::main_with_args::<R>,
+            describe: R::describe,
+            name,
+        }
+    }
+}
+
+/// Sets up process mode for `cli` (the launcher of every peer); the tests to run, or the
+/// usage error to print.
+fn process_suite(
+    cli: &Cli,
+    process: Option<ProcessPeers>,
+) -> Result<fn() -> Vec<crate::suites::TestCase>, String> {
+    use crate::harness::{PeerLauncher, process::set_launcher};
+    if !cli.real_time {
+        return Err(
+            "--process (and --peer-bin) runs every peer in a process of its own, on \
+                    the real clock: add --real-time (virtual time is not kept across processes)"
+                .to_string(),
+        );
+    }
+    let Some(p) = process else {
+        return Err("this grader cannot run its peers in processes of their own".to_string());
+    };
+    let launcher = match &cli.peer_bin {
+        Some(path) => {
+            if !path.is_file() {
+                return Err(format!("--peer-bin {}: no such file", path.display()));
+            }
+            PeerLauncher::binary(path)
+        }
+        None => {
+            let mut l = PeerLauncher::this_grader(p.name.unwrap_or(""), p.describe)
+                .map_err(|e| format!("cannot find this grader's own executable: {e}"))?;
+            if p.name.is_none() {
+                l.args.truncate(1);
+            }
+            l
+        }
+    };
+    set_launcher(Some(launcher));
+    Ok(p.suite)
+}
+
+/// [`main_with_suite`], able to run the peers in processes of their own (`--process`) when
+/// `process` says how.
+pub fn main_with_suites(
+    suite: fn() -> Vec<crate::suites::TestCase>,
+    process: Option<ProcessPeers>,
+    args: impl IntoIterator<Item = String>,
+    out: &mut dyn Write,
+) -> i32 {
     let args: Vec<String> = args.into_iter().collect();
+    if args.get(1).map(String::as_str) == Some("peer") {
+        return match process {
+            Some(p) => (p.serve)(&args),
+            None => {
+                crate::capture::eprint_line("error: this grader cannot serve a peer");
+                2
+            }
+        };
+    }
     if args.get(1).map(String::as_str) == Some("view") {
         return crate::trace::view::main_with_args(&args[1..], out);
     }
@@ -314,6 +430,17 @@ pub fn main_with_suite(
         }
     };
     let selection = cli.selection();
+    let suite = if cli.is_process_mode() {
+        match process_suite(&cli, process) {
+            Ok(suite) => suite,
+            Err(e) => {
+                crate::capture::eprint_line(&format!("error: {e}"));
+                return 2;
+            }
+        }
+    } else {
+        suite
+    };
     let tests = suite();
     let result = if cli.list {
         list(&tests, &selection, out)
@@ -336,9 +463,13 @@ pub fn main_with_suite(
 }
 
 /// Whether a command runs peers (and so captures the process's output): anything but
-/// `view` and `handout`.
+/// `view`, `handout` and `peer` (a peer process of process mode, whose output the grader
+/// that started it captures).
 fn runs_peers(args: &[String]) -> bool {
-    !matches!(args.get(1).map(String::as_str), Some("view" | "handout"))
+    !matches!(
+        args.get(1).map(String::as_str),
+        Some("view" | "handout" | "peer")
+    )
 }
 
 /// The CLI for peer type `R` on the process's arguments and stdout. What the peers print is
@@ -364,6 +495,7 @@ pub struct Implementation {
     /// One line for error messages: what it is.
     pub about: &'static str,
     suite: fn() -> Vec<crate::suites::TestCase>,
+    process: Option<ProcessPeers>,
 }
 
 impl Implementation {
@@ -374,7 +506,19 @@ impl Implementation {
             kv: None,
             about,
             suite: suite::<R>,
+            process: Some(ProcessPeers::of::<R>(Some(name))),
         }
+    }
+
+    /// The same, able to run its peers (of type `R`) in processes of their own: `suite` is
+    /// its tests on [`crate::harness::ProcessRaft`] peers (for a Lab 4 catalogue,
+    /// `kv_grader::suites::catalogue::<ProcessRaft, K>` with the same `K`).
+    pub fn with_process<R: LabRaft>(mut self, suite: fn() -> Vec<crate::suites::TestCase>) -> Self {
+        self.process = Some(ProcessPeers {
+            suite,
+            ..ProcessPeers::of::<R>(Some(self.name))
+        });
+        self
     }
 
     /// The tests `suite` returns, for the Raft named `name` and the Lab 4 layer named `kv`
@@ -390,6 +534,7 @@ impl Implementation {
             kv: Some(kv),
             about,
             suite,
+            process: None,
         }
     }
 }
@@ -423,13 +568,18 @@ pub fn main_builtin_with_args(
     if args.get(1).map(String::as_str) == Some("view") {
         return crate::trace::view::main_with_args(&args[1..], out);
     }
+    if args.get(1).map(String::as_str) == Some("peer") {
+        return serve_peer(implementations, &args);
+    }
     let (chosen, kv) = chosen_implementation(&args);
     let found = implementations.iter().find(|i| {
         chosen.as_deref().is_none_or(|name| i.name == name)
             && kv.as_deref().is_none_or(|kv| i.kv == Some(kv))
     });
     match found {
-        Some(implementation) => main_with_suite(implementation.suite, args, out),
+        Some(implementation) => {
+            main_with_suites(implementation.suite, implementation.process, args, out)
+        }
         None => {
             let known: Vec<String> = implementations
                 .iter()
@@ -453,6 +603,29 @@ pub fn main_builtin_with_args(
                      your own with --impl student --kv student, the default)",
                 );
             }
+            2
+        }
+    }
+}
+
+/// `grader peer [--impl NAME] SOCKET` (hidden; process mode runs it): serves the peer of
+/// implementation NAME (the first one by default) on the grader's socket.
+fn serve_peer(implementations: &[Implementation], args: &[String]) -> i32 {
+    let name = args
+        .iter()
+        .position(|a| a == "--impl")
+        .and_then(|k| args.get(k + 1));
+    let found = implementations
+        .iter()
+        .filter(|i| name.is_none_or(|n| i.name == n))
+        .find_map(|i| i.process);
+    match found {
+        Some(p) => (p.serve)(args),
+        None => {
+            crate::capture::eprint_line(&format!(
+                "error: this grader has no peer {} to serve",
+                name.map_or("at all", String::as_str)
+            ));
             2
         }
     }

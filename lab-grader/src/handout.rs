@@ -26,6 +26,7 @@ const WHOLE_CRATES: &[&str] = &[
     "labrpc-sim",
     "raft-persist",
     "lab-api",
+    "lab-peer",
     "lab-grader",
     "raft-student",
     "linearize",

@@ -47,6 +47,9 @@ pub struct Options {
     /// Only the peers' lines of these topics in the live output (`--topic`): a line's topic is
     /// its `topic` field or its target (`print` for printed lines); empty: every line.
     pub topics: Vec<String>,
+    /// Process mode's flags (`--process` or `--peer-bin PATH`) to repeat in replay commands;
+    /// `None` when the peers run in the grader's process.
+    pub process: Option<String>,
 }
 
 impl Options {
@@ -69,6 +72,10 @@ impl Options {
         }
         if !self.invariants {
             flags.push_str(" --no-invariants");
+        }
+        if let Some(p) = &self.process {
+            flags.push(' ');
+            flags.push_str(p);
         }
         flags
     }
@@ -93,6 +100,7 @@ impl Default for Options {
             log_level: None,
             nocapture: false,
             topics: Vec::new(),
+            process: None,
         }
     }
 }

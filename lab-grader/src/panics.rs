@@ -400,6 +400,11 @@ impl PanicScope {
             message: payload_message(info.payload()),
             backtrace: std::backtrace::Backtrace::force_capture().to_string(),
         };
+        self.remember(record)
+    }
+
+    /// Keeps `record` (as the first panic, if it is).
+    fn remember(&self, record: PanicRecord) -> PanicHandle {
         let handle = PanicHandle(Arc::new(Mutex::new(record)));
         let mut first = lock(&self.first);
         if first.is_none() {
@@ -455,6 +460,20 @@ pub(crate) fn payload_message(payload: &(dyn std::any::Any + Send)) -> String {
     } else {
         "non-string panic payload".to_string()
     }
+}
+
+/// A panic that happened out of this process (in a peer's own process, process mode), or a
+/// peer process that ended by itself: recorded for test `t` as the hook records a panic, and
+/// the test fails.
+pub(crate) fn record_elsewhere(t: &TestContext, record: PanicRecord) {
+    let handle = t.panics().remember(record);
+    let r = handle.record();
+    t.try_note(crate::trace::Event::Panic {
+        peer: r.peer,
+        location: r.location,
+        message: r.message,
+    });
+    t.fail(Fail::PeerPanicked(handle));
 }
 
 /// Installs the process-wide hook once: a panic on a thread in a test's scope is recorded

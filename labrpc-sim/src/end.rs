@@ -14,13 +14,25 @@ use tokio::task::JoinHandle;
 use crate::network::{DEAD_POLL, Submission, Target};
 use crate::observe::{CallEvent, CallStage};
 use crate::server::HandlerError;
-use crate::{Bytes, Network, RpcError, codec};
+use crate::{Bytes, Network, RpcError, Transport, codec};
 
-/// A caller's handle on the network: one named end, connected to at most one server.
+/// A caller's handle on the network: one named end, connected to at most one server. Most
+/// ends are the network's own ([`Network::make_end`]); a peer in a process of its own holds
+/// ends over another [`Transport`] ([`ClientEnd::with_transport`]), and cannot tell.
 #[derive(Clone)]
 pub struct ClientEnd {
-    net: Network,
+    via: Via,
     name: Arc<str>,
+}
+
+/// How an end reaches the network.
+#[derive(Clone)]
+enum Via {
+    /// The simulated network itself, in this process (the path every in-process call takes,
+    /// inline and without boxing).
+    Net(Network),
+    /// Any other transport (a socket to the grader's process).
+    Other(Arc<dyn Transport>),
 }
 
 impl std::fmt::Debug for ClientEnd {
@@ -37,7 +49,15 @@ type HandlerOutcome = Result<Bytes, HandlerError>;
 impl ClientEnd {
     pub(crate) fn new(net: Network, name: &str) -> Self {
         Self {
-            net,
+            via: Via::Net(net),
+            name: Arc::from(name),
+        }
+    }
+
+    /// An end called `name` whose calls go through `transport` (see [`Transport`]).
+    pub fn with_transport(transport: Arc<dyn Transport>, name: &str) -> Self {
+        Self {
+            via: Via::Other(transport),
             name: Arc::from(name),
         }
     }
@@ -53,12 +73,52 @@ impl ClientEnd {
     /// A handler error is treated like a reply of zero bytes: it passes the same dead-server
     /// check, reply drop and reordering delay, and then becomes [`RpcError::Handler`].
     pub async fn call(&self, method: &str, args: Bytes) -> Result<Bytes, RpcError> {
-        let Some(submission) = self.net.submit(&self.name, args.len()) else {
+        match &self.via {
+            Via::Net(net) => {
+                Call {
+                    net,
+                    end: &self.name,
+                }
+                .run(method, args)
+                .await
+            }
+            Via::Other(transport) => transport.call(&self.name, method, args).await,
+        }
+    }
+
+    /// `call` with bincode-encoded args and reply.
+    pub async fn call_typed<A, R>(&self, method: &str, args: &A) -> Result<R, RpcError>
+    where
+        A: serde::Serialize,
+        R: serde::de::DeserializeOwned,
+    {
+        let args = codec::encode(args).map_err(|source| RpcError::Encode {
+            method: method.to_owned(),
+            source,
+        })?;
+        let reply = self.call(method, args).await?;
+        codec::decode(&reply).map_err(|source| RpcError::Decode {
+            method: method.to_owned(),
+            source,
+        })
+    }
+}
+
+/// One call on the simulated network, from the end called `end`: labrpc's `processReq`.
+struct Call<'a> {
+    net: &'a Network,
+    end: &'a str,
+}
+
+impl Call<'_> {
+    /// Runs the call to its end (see [`ClientEnd::call`]).
+    async fn run(&self, method: &str, args: Bytes) -> Result<Bytes, RpcError> {
+        let Some(submission) = self.net.submit(self.end, args.len()) else {
             return Err(RpcError::NoReply);
         };
         let watch = Watch {
             submission: &submission,
-            end: &self.name,
+            end: self.end,
             method,
         };
         watch.note(CallStage::Sent, Some(&args), None);
@@ -127,7 +187,7 @@ impl ClientEnd {
 
     /// Polls the handler once inline; if it is not done, spawns it and waits. The stage that
     /// stopped it when the reply must not be delivered: the server died (see
-    /// [`ClientEnd::wait_for_handler`]) or the handler panicked.
+    /// [`Call::wait_for_handler`]) or the handler panicked.
     async fn run_handler(
         &self,
         target: &Target,
@@ -139,7 +199,7 @@ impl ClientEnd {
         let finished = match first {
             Poll::Ready(finished) => {
                 // The same final check as after a spawned handler.
-                if self.net.is_server_dead(&self.name, target) {
+                if self.net.is_server_dead(self.end, target) {
                     return Err(CallStage::ServerDead);
                 }
                 finished
@@ -167,33 +227,16 @@ impl ClientEnd {
                 biased;
                 joined = &mut handle => break joined.ok(),
                 () = tokio::time::sleep(DEAD_POLL) => {
-                    if self.net.is_server_dead(&self.name, target) {
+                    if self.net.is_server_dead(self.end, target) {
                         break None;
                     }
                 }
             }
         };
-        if self.net.is_server_dead(&self.name, target) {
+        if self.net.is_server_dead(self.end, target) {
             return None;
         }
         finished
-    }
-
-    /// `call` with bincode-encoded args and reply.
-    pub async fn call_typed<A, R>(&self, method: &str, args: &A) -> Result<R, RpcError>
-    where
-        A: serde::Serialize,
-        R: serde::de::DeserializeOwned,
-    {
-        let args = codec::encode(args).map_err(|source| RpcError::Encode {
-            method: method.to_owned(),
-            source,
-        })?;
-        let reply = self.call(method, args).await?;
-        codec::decode(&reply).map_err(|source| RpcError::Decode {
-            method: method.to_owned(),
-            source,
-        })
     }
 }
 

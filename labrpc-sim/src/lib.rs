@@ -9,6 +9,8 @@
 //! - [`codec`]: bincode helpers so typed callers do not repeat the encoding.
 //! - `error`: [`RpcError`], [`NetError`], [`CodecError`].
 //! - `observe`: [`CallEvent`] and [`Observer`], for a harness that records the network.
+//! - `transport`: [`Transport`], how an end reaches the network: the [`Network`] itself, or
+//!   (for a peer in a process of its own) a socket to the grader's process.
 //!
 //! Determinism: every random choice is drawn from one `ChaCha8Rng` seeded by [`Network::new`],
 //! under the network's lock, when the choice is made; on a current-thread runtime with a paused
@@ -42,6 +44,7 @@ mod error;
 mod network;
 mod observe;
 mod server;
+mod transport;
 
 pub use bytes::Bytes;
 pub use end::ClientEnd;
@@ -49,3 +52,4 @@ pub use error::{CodecError, NetError, RpcError};
 pub use network::{DEAD_END_DELAY_MS, DEAD_POLL, LONG_DELAY_MS, Network, SHORT_DELAY_MS};
 pub use observe::{CallEvent, CallStage, Observer};
 pub use server::{HandlerError, HandlerFuture, Server, Service};
+pub use transport::Transport;

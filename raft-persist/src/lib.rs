@@ -19,4 +19,4 @@
 mod persister;
 
 pub use bytes::Bytes;
-pub use persister::Persister;
+pub use persister::{Persister, SaveHook};

@@ -4,6 +4,7 @@
 //! `kv-grader`.
 
 use grader::cli::{Implementation, main_builtin};
+use grader::harness::ProcessRaft;
 
 fn main() {
     let implementations = [Implementation::with_suite(
@@ -11,6 +12,9 @@ fn main() {
         "student",
         "your Raft (the raft-student crate) and your Lab 4 layer (the kv-student crate)",
         kv_grader::suites::catalogue::<raft_student::Raft, kv_student::Student>,
+    )
+    .with_process::<raft_student::Raft>(
+        kv_grader::suites::catalogue::<ProcessRaft, kv_student::Student>,
     )];
     std::process::exit(main_builtin(&implementations));
 }

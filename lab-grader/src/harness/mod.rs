@@ -9,6 +9,7 @@
 //! - `checkers`: check_one_leader, check_terms, check_no_leader, n_committed, wait, one.
 //! - `appliers`: the apply-channel readers, checkLogs, ingestSnap, the 2D snapshot bytes.
 //! - `looks`: one look at a peer at a time, observed in the order read (real time).
+//! - `process`: [`ProcessRaft`], process mode: every peer in a process of its own.
 
 mod appliers;
 mod checkers;
@@ -16,6 +17,7 @@ mod cluster;
 mod config;
 mod context;
 mod looks;
+pub mod process;
 
 pub use appliers::{SNAPSHOT_INTERVAL, decode_snapshot, encode_snapshot};
 pub use checkers::Waited;
@@ -27,3 +29,4 @@ pub use config::{
 pub(crate) use context::lock;
 pub use context::{Cleanup, Figures, Sink, TestContext};
 pub use looks::LookGate;
+pub use process::{PeerLauncher, ProcessRaft};

@@ -1,0 +1,592 @@
+//! Process mode: every peer in a process of its own. [`ProcessRaft`] is a [`LabRaft`] that
+//! stands in the grader's process for a peer running in a child process (started by
+//! [`PeerLauncher::peer_command`], one process per start and restart), so the harness, the
+//! suites and the checks run unchanged: the network, the persister, the apply channel's reader,
+//! the checks, the record and the verdict stay here.
+//!
+//! What crosses the socket (frames of the `lab-peer` crate): the peer's RPCs go to this
+//! process's network through its real client ends, so counts, bytes, losses and delays are the
+//! network's as in process; requests the network dispatches to the peer's server are run by
+//! the child's service; every save of the child's persister is applied here, in order, before
+//! anything the child sent after it; what the child sends on its apply channel is handed to
+//! the harness's applier one message at a time; and the harness's calls (start, get_state,
+//! snapshot, inspect) are answered by the child. A crash is SIGKILL: [`LabRaft::kill`] kills
+//! the process, then takes in every frame it sent before it died, so the persister holds
+//! exactly what the peer saved.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Sender, SyncSender};
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use bytes::Bytes;
+use lab_api::{ApplySender, LabRaft, LogMark, PeerArgs, RaftChange, RaftView, Started};
+use lab_peer::wire::{
+    Answer, Control, FrameReader, FromPeer, HandlerFailure, Read1, ToPeer, WireRpcError,
+    write_frame,
+};
+use labrpc_sim::{ClientEnd, HandlerError, RpcError, Service};
+use raft_persist::Persister;
+use tokio::sync::oneshot;
+
+use super::context::{TestContext, lock};
+use crate::panics::{self, PanicRecord};
+
+/// How long a peer process may take to connect and make its peer.
+pub const PEER_START_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// What renders a peer's RPC messages for the record (see [`LabRaft::describe`]).
+pub type Describe = fn(&str, &[u8], bool) -> Option<String>;
+
+/// A wrapper around every peer's command (a sandbox, for example: it may return a new
+/// command that runs the given one).
+pub type CommandWrapper = Arc<dyn Fn(Command) -> Command + Send + Sync>;
+
+/// How peer processes are started: `PROGRAM ARGS... SOCKET`.
+#[derive(Clone)]
+pub struct PeerLauncher {
+    /// The executable.
+    pub program: PathBuf,
+    /// Its arguments before the socket's path.
+    pub args: Vec<OsString>,
+    /// How the peer type renders its messages, when the grader knows it.
+    pub describe: Option<Describe>,
+    /// Applied to every peer command last (see [`CommandWrapper`]).
+    pub wrap: Option<CommandWrapper>,
+}
+
+impl std::fmt::Debug for PeerLauncher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeerLauncher")
+            .field("program", &self.program)
+            .field("args", &self.args)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PeerLauncher {
+    /// Peers run as `PROGRAM peer SOCKET`: a peer binary of `lab_peer::main`, or a grader.
+    pub fn binary(program: impl Into<PathBuf>) -> Self {
+        PeerLauncher {
+            program: program.into(),
+            args: vec!["peer".into()],
+            describe: None,
+            wrap: None,
+        }
+    }
+
+    /// Peers run as this very executable's hidden subcommand `peer --impl NAME SOCKET`.
+    pub fn this_grader(implementation: &str, describe: Describe) -> std::io::Result<Self> {
+        Ok(PeerLauncher {
+            program: std::env::current_exe()?,
+            args: vec!["peer".into(), "--impl".into(), implementation.into()],
+            describe: Some(describe),
+            wrap: None,
+        })
+    }
+
+    /// The one place a peer's command is made: `PROGRAM ARGS... SOCKET`, standard input
+    /// closed, output inherited (the grader's capture), then [`PeerLauncher::wrap`].
+    pub fn peer_command(&self, socket: &Path) -> Command {
+        let mut command = Command::new(&self.program);
+        command.args(&self.args).arg(socket).stdin(Stdio::null());
+        match &self.wrap {
+            Some(wrap) => wrap(command),
+            None => command,
+        }
+    }
+}
+
+/// The launcher of this process's peers ([`set_launcher`]).
+static LAUNCHER: RwLock<Option<PeerLauncher>> = RwLock::new(None);
+
+/// Sets how [`ProcessRaft`] starts its peers, for every test of this process from now on.
+pub fn set_launcher(launcher: Option<PeerLauncher>) {
+    *LAUNCHER
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = launcher;
+}
+
+fn launcher() -> Option<PeerLauncher> {
+    LAUNCHER
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
+}
+
+/// Why a peer process could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    /// No [`set_launcher`] before the first peer.
+    #[error("process mode is not set up (no peer launcher)")]
+    NoLauncher,
+    /// Setting up or starting failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// What failed.
+        source: std::io::Error,
+    },
+    /// The process ended before it made its peer.
+    #[error("the peer process {program} ended before it made its peer ({status})")]
+    Exited {
+        /// Its program.
+        program: String,
+        /// How it ended.
+        status: std::process::ExitStatus,
+    },
+    /// The process did not connect and make its peer in time.
+    #[error("the peer process {program} did not make its peer within {PEER_START_TIMEOUT:?}")]
+    Timeout {
+        /// Its program.
+        program: String,
+    },
+}
+
+/// Everything both this process's threads and the peer's stand-in share.
+struct Link {
+    /// The writer thread's queue; `None` once the connection is over.
+    out: Mutex<Option<Sender<ToPeer>>>,
+    next: AtomicU64,
+    /// Harness calls waiting for their answer; `None` once the connection is over.
+    answers: Mutex<Option<BTreeMap<u64, SyncSender<Answer>>>>,
+    /// Requests to the peer's service waiting for their reply.
+    replies: Mutex<Option<BTreeMap<u64, oneshot::Sender<Result<Bytes, HandlerFailure>>>>>,
+    /// The peer was killed (its end of the socket may close at any time).
+    killed: AtomicBool,
+}
+
+impl Link {
+    fn send(&self, frame: ToPeer) -> bool {
+        lock(&self.out)
+            .as_ref()
+            .is_some_and(|out| out.send(frame).is_ok())
+    }
+
+    fn close(&self) {
+        *lock(&self.out) = None;
+        *lock(&self.answers) = None;
+        *lock(&self.replies) = None;
+    }
+
+    /// One call of the lab API on the peer; `None` when the peer is gone.
+    fn control(&self, request: Control) -> Option<Answer> {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        lock(&self.answers).as_mut()?.insert(id, tx);
+        if !self.send(ToPeer::Control { id, request }) {
+            return None;
+        }
+        rx.recv().ok()
+    }
+
+    /// One request to the peer's service (run as the network's handler).
+    async fn handle(self: Arc<Self>, method: String, args: Bytes) -> Result<Bytes, HandlerError> {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        let registered = lock(&self.replies)
+            .as_mut()
+            .map(|r| r.insert(id, tx))
+            .is_some();
+        if !registered || !self.send(ToPeer::Handle { id, method, args }) {
+            // A dead process never replies (the network gives up on a dead server).
+            return std::future::pending().await;
+        }
+        match rx.await {
+            Ok(Ok(reply)) => Ok(reply),
+            Ok(Err(HandlerFailure::Error(message))) => Err(message.into()),
+            Ok(Err(HandlerFailure::NoMethod)) => {
+                Err("the peer's service has no such method".into())
+            }
+            // The peer reported the panic itself; here it is the lost reply it is in process.
+            Ok(Err(HandlerFailure::Panicked)) => {
+                std::panic::resume_unwind(Box::new("the peer's handler panicked"))
+            }
+            Err(_) => std::future::pending().await,
+        }
+    }
+}
+
+/// What the peer told at its start.
+struct Hello {
+    service: String,
+    methods: Vec<String>,
+    missing: Vec<&'static str>,
+}
+
+/// A peer running in a process of its own, as the harness sees it (see the module's doc).
+pub struct ProcessRaft {
+    link: Arc<Link>,
+    hello: Hello,
+    child: Mutex<Option<Child>>,
+    reader: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// `missing()` strings, each kept once for the process's life.
+fn intern(s: String) -> &'static str {
+    static KEPT: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut kept = lock(&KEPT);
+    if let Some(k) = kept.get(s.as_str()) {
+        return k;
+    }
+    let leaked: &'static str = Box::leak(s.into_boxed_str());
+    kept.insert(leaked);
+    leaked
+}
+
+#[allow(clippy::disallowed_methods)] // how long a process takes to start: wall time by nature
+fn wall_now() -> std::time::Instant {
+    std::time::Instant::now()
+}
+
+/// Everything the reader thread needs.
+struct ReaderCtx {
+    me: usize,
+    link: Arc<Link>,
+    persister: Persister,
+    ends: Vec<ClientEnd>,
+    runtime: tokio::runtime::Handle,
+    applies: tokio::sync::mpsc::UnboundedSender<lab_api::ApplyMsg>,
+    hello: Option<SyncSender<Hello>>,
+    test: Option<TestContext>,
+}
+
+impl ReaderCtx {
+    fn run(mut self, mut reader: FrameReader<UnixStream>) {
+        loop {
+            match reader.read::<FromPeer>() {
+                Ok(Read1::Frame(frame)) => self.take(frame),
+                Ok(Read1::TimedOut) if self.link.killed.load(Ordering::SeqCst) => break,
+                Ok(Read1::TimedOut) => {}
+                Err(e) => {
+                    if !self.link.killed.load(Ordering::SeqCst) {
+                        self.report(
+                            "its process",
+                            format!("peer {}'s process ended by itself ({e})", self.me),
+                        );
+                    }
+                    break;
+                }
+            }
+        }
+        self.link.close();
+    }
+
+    fn report(&self, location: &str, message: String) {
+        if let Some(t) = &self.test {
+            let record = PanicRecord {
+                peer: Some(self.me),
+                location: location.to_owned(),
+                message,
+                backtrace: String::new(),
+            };
+            panics::record_elsewhere(t, record);
+        }
+    }
+
+    fn take(&mut self, frame: FromPeer) {
+        match frame {
+            FromPeer::Save {
+                raft_state,
+                snapshot,
+            } => self.persister.save(raft_state, snapshot),
+            FromPeer::Apply(msg) => {
+                let _ = self.applies.send(msg);
+            }
+            FromPeer::Call {
+                id,
+                peer,
+                method,
+                args,
+            } => {
+                let end = self.ends.get(peer).cloned();
+                let link = Arc::clone(&self.link);
+                self.runtime.spawn(async move {
+                    let result = match end {
+                        Some(end) => end.call(&method, args).await,
+                        None => Err(RpcError::NoReply),
+                    };
+                    let result = result.map_err(|e| match e {
+                        RpcError::UnknownMethod { method, valid } => {
+                            WireRpcError::UnknownMethod { method, valid }
+                        }
+                        RpcError::Handler { method, source } => WireRpcError::Handler {
+                            method,
+                            message: source.to_string(),
+                        },
+                        _ => WireRpcError::NoReply,
+                    });
+                    link.send(ToPeer::CallReply { id, result });
+                });
+            }
+            FromPeer::Reply { id, result } => {
+                let waiter = lock(&self.link.replies)
+                    .as_mut()
+                    .and_then(|r| r.remove(&id));
+                if let Some(tx) = waiter {
+                    let _ = tx.send(result);
+                }
+            }
+            FromPeer::Answer { id, answer } => {
+                let waiter = lock(&self.link.answers)
+                    .as_mut()
+                    .and_then(|a| a.remove(&id));
+                if let Some(tx) = waiter {
+                    let _ = tx.send(answer);
+                }
+            }
+            FromPeer::Hello {
+                service,
+                methods,
+                missing,
+            } => {
+                if let Some(tx) = self.hello.take() {
+                    let missing = missing.into_iter().map(intern).collect();
+                    let _ = tx.send(Hello {
+                        service,
+                        methods,
+                        missing,
+                    });
+                }
+            }
+            FromPeer::Panic {
+                location,
+                message,
+                backtrace,
+            } => {
+                if let Some(t) = &self.test {
+                    let record = PanicRecord {
+                        peer: Some(self.me),
+                        location,
+                        message,
+                        backtrace,
+                    };
+                    panics::record_elsewhere(t, record);
+                }
+            }
+        }
+    }
+}
+
+/// The writer thread: writes every queued frame, in order.
+fn spawn_writer(stream: UnixStream) -> Sender<ToPeer> {
+    let (tx, rx) = std::sync::mpsc::channel::<ToPeer>();
+    std::thread::spawn(move || {
+        let mut out = std::io::BufWriter::new(stream);
+        while let Ok(frame) = rx.recv() {
+            if write_frame(&mut out, &frame).is_err() {
+                return;
+            }
+            while let Ok(frame) = rx.try_recv() {
+                if write_frame(&mut out, &frame).is_err() {
+                    return;
+                }
+            }
+            if std::io::Write::flush(&mut out).is_err() {
+                return;
+            }
+        }
+    });
+    tx
+}
+
+impl ProcessRaft {
+    /// Starts peer `args.me`'s process and makes the peer there.
+    pub fn spawn(args: PeerArgs) -> Result<Arc<Self>, ProcessError> {
+        let launcher = launcher().ok_or(ProcessError::NoLauncher)?;
+        let io = |what| move |source| ProcessError::Io { what, source };
+        let program = launcher.program.display().to_string();
+        let dir = tempfile::Builder::new()
+            .prefix("raft-lab-peer")
+            .tempdir()
+            .map_err(io("cannot make the socket's directory"))?;
+        let path = dir.path().join("socket");
+        let listener = UnixListener::bind(&path).map_err(io("cannot bind the socket"))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(io("cannot set up the socket"))?;
+        let mut child = launcher
+            .peer_command(&path)
+            .spawn()
+            .map_err(io("cannot start the peer process"))?;
+        let started = wall_now();
+        let stream = loop {
+            match listener.accept() {
+                Ok((stream, _)) => break stream,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if let Ok(Some(status)) = child.try_wait() {
+                        return Err(ProcessError::Exited { program, status });
+                    }
+                    if started.elapsed() > PEER_START_TIMEOUT {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        return Err(ProcessError::Timeout { program });
+                    }
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+                Err(e) => return Err(io("cannot accept the peer's connection")(e)),
+            }
+        };
+        drop(listener);
+        drop(dir);
+        let setup = io("cannot set up the peer's connection");
+        stream.set_nonblocking(false).map_err(setup)?;
+        stream
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .map_err(setup)?;
+        let (raft_state, snapshot) = args.persister.read_state_and_snapshot();
+        let init = ToPeer::Init {
+            me: args.me,
+            ends: args.peers.iter().map(|e| e.name().to_owned()).collect(),
+            seed: args.seed,
+            raft_state,
+            snapshot,
+        };
+        let writer = stream.try_clone().map_err(setup)?;
+        let out = spawn_writer(writer);
+        let _ = out.send(init);
+        let link = Arc::new(Link {
+            out: Mutex::new(Some(out)),
+            next: AtomicU64::new(0),
+            answers: Mutex::new(Some(BTreeMap::new())),
+            replies: Mutex::new(Some(BTreeMap::new())),
+            killed: AtomicBool::new(false),
+        });
+        let (applies, apply_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (hello_tx, hello_rx) = std::sync::mpsc::sync_channel(1);
+        let ctx = ReaderCtx {
+            me: args.me,
+            link: Arc::clone(&link),
+            persister: args.persister,
+            ends: args.peers,
+            runtime: tokio::runtime::Handle::current(),
+            applies,
+            hello: Some(hello_tx),
+            test: panics::current_test_and_peer().map(|(t, _)| t),
+        };
+        let reader = std::thread::spawn(move || ctx.run(FrameReader::new(stream)));
+        tokio::spawn(forward_applies(apply_rx, args.apply_ch, Arc::clone(&link)));
+        let Ok(hello) = hello_rx.recv_timeout(PEER_START_TIMEOUT) else {
+            link.killed.store(true, Ordering::SeqCst);
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(ProcessError::Timeout { program });
+        };
+        Ok(Arc::new(ProcessRaft {
+            link,
+            hello,
+            child: Mutex::new(Some(child)),
+            reader: Mutex::new(Some(reader)),
+        }))
+    }
+}
+
+/// Hands what the peer applies to the harness, one message at a time: the peer sends the
+/// next only once the harness took this one (the channel is a rendezvous, as in process).
+async fn forward_applies(
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<lab_api::ApplyMsg>,
+    apply_ch: ApplySender,
+    link: Arc<Link>,
+) {
+    while let Some(msg) = rx.recv().await {
+        if apply_ch.send(msg).await.is_err() {
+            return;
+        }
+        link.send(ToPeer::ApplyTaken);
+    }
+}
+
+impl LabRaft for ProcessRaft {
+    fn make(args: PeerArgs) -> Arc<Self> {
+        let me = args.me;
+        match ProcessRaft::spawn(args) {
+            Ok(peer) => peer,
+            // In `as_peer`: the test fails with this as peer me's panic.
+            Err(e) => panic!("peer {me}: cannot start its process: {e}"),
+        }
+    }
+
+    fn service(self: Arc<Self>) -> Service {
+        let mut service = Service::new(&self.hello.service);
+        for name in &self.hello.methods {
+            let full = format!("{}.{name}", self.hello.service);
+            let link = Arc::clone(&self.link);
+            service = service.method(name, move |args| {
+                Arc::clone(&link).handle(full.clone(), args)
+            });
+        }
+        service
+    }
+
+    fn start(self: &Arc<Self>, command: Bytes) -> Option<Started> {
+        match self.link.control(Control::Start(command)) {
+            Some(Answer::Started(started)) => started,
+            _ => None,
+        }
+    }
+
+    fn get_state(&self) -> (u64, bool) {
+        match self.link.control(Control::GetState) {
+            Some(Answer::State(term, leader)) => (term, leader),
+            _ => (0, false),
+        }
+    }
+
+    fn snapshot(self: &Arc<Self>, index: u64, snapshot: Bytes) {
+        let _ = self.link.control(Control::Snapshot {
+            index,
+            data: snapshot,
+        });
+    }
+
+    /// SIGKILL, then every frame the process sent before it died is taken in.
+    fn kill(&self) {
+        self.link.killed.store(true, Ordering::SeqCst);
+        if let Some(mut child) = lock(&self.child).take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if let Some(reader) = lock(&self.reader).take() {
+            let _ = reader.join();
+        }
+    }
+
+    fn missing(&self) -> Vec<&'static str> {
+        self.hello.missing.clone()
+    }
+
+    fn inspect(&self) -> Option<RaftView> {
+        match self.link.control(Control::Inspect) {
+            Some(Answer::View(view)) => view,
+            _ => None,
+        }
+    }
+
+    fn inspect_since(&self, mark: Option<LogMark>) -> Option<RaftChange> {
+        match self.link.control(Control::InspectSince(mark)) {
+            Some(Answer::Change(change)) => change,
+            _ => None,
+        }
+    }
+
+    fn describe(method: &str, bytes: &[u8], reply: bool) -> Option<String> {
+        launcher()?.describe?(method, bytes, reply)
+    }
+}
+
+impl Drop for ProcessRaft {
+    fn drop(&mut self) {
+        self.link.killed.store(true, Ordering::SeqCst);
+        if let Some(mut child) = lock(&self.child).take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

@@ -68,8 +68,11 @@ struct SocketTransport {
     out: Out,
     ends: BTreeMap<String, usize>,
     next: AtomicU64,
-    pending: Arc<Mutex<BTreeMap<u64, oneshot::Sender<Result<Bytes, WireRpcError>>>>>,
+    pending: Pending,
 }
+
+/// The peer's calls waiting for their replies, by number.
+type Pending = Arc<Mutex<BTreeMap<u64, oneshot::Sender<Result<Bytes, WireRpcError>>>>>;
 
 #[async_trait]
 impl Transport for SocketTransport {
@@ -137,7 +140,7 @@ pub fn serve<R: LabRaft>(socket: &Path) -> Result<(), PeerError> {
         .enable_all()
         .build()
         .map_err(PeerError::Runtime)?;
-    let pending = Arc::new(Mutex::new(BTreeMap::new()));
+    let pending: Pending = Arc::new(Mutex::new(BTreeMap::new()));
     let transport = Arc::new(SocketTransport {
         out: out.clone(),
         ends: ends.iter().cloned().zip(0..).collect(),

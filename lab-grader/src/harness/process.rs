@@ -158,7 +158,7 @@ struct Link {
     /// Harness calls waiting for their answer; `None` once the connection is over.
     answers: Mutex<Option<BTreeMap<u64, SyncSender<Answer>>>>,
     /// Requests to the peer's service waiting for their reply.
-    replies: Mutex<Option<BTreeMap<u64, oneshot::Sender<Result<Bytes, HandlerFailure>>>>>,
+    replies: Mutex<Option<BTreeMap<u64, ReplyWaiter>>>,
     /// The peer was killed (its end of the socket may close at any time).
     killed: AtomicBool,
 }
@@ -213,6 +213,9 @@ impl Link {
         }
     }
 }
+
+/// Where the reply of a request to the peer's service goes.
+type ReplyWaiter = oneshot::Sender<Result<Bytes, HandlerFailure>>;
 
 /// What the peer told at its start.
 struct Hello {

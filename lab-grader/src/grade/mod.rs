@@ -4,7 +4,7 @@
 //! run passes, and scores its points all-or-nothing ([`points`]). The result is a
 //! [`record::GradeRecord`], shown as text or JSON and written as JUnit XML ([`junit`]) or
 //! Gradescope's `results.json` ([`gradescope`]). [`submission`] grades a workspace or crate
-//! that lives elsewhere, in a child process with a time limit.
+//! that lives elsewhere, built and run in a [`sandbox`] with a time limit.
 //!
 //! The runs go through the ordinary runner ([`crate::runner::run_cases`]), one test at a
 //! time: its virtual-time runs (`--jobs` at a time), then its real-time run(s), one at a time
@@ -13,12 +13,14 @@
 //!
 //! Exit status: 0 when a grade was produced, whatever the score (a submission that does not
 //! build, crashes or times out is a zero, still exit 0); 2 for a usage error (bad flags, a bad
-//! points file); 1 when the grader cannot write an output file.
+//! points file); 1 when the grader cannot write an output file, or cannot make the sandbox
+//! for a `--submission`.
 
 pub mod gradescope;
 pub mod junit;
 pub mod points;
 pub mod record;
+pub mod sandbox;
 pub mod submission;
 
 use std::io::{self, Write};
@@ -135,11 +137,16 @@ pub struct GradeCli {
     /// process under --timeout; a build failure, crash, hang or garbage output scores zero.
     #[arg(long, value_name = "PATH")]
     pub submission: Option<PathBuf>,
-    /// Cargo's target directory for building a --submission (default: CARGO_TARGET_DIR, or
-    /// the submission's own `target`). A class loop shares one to compile the dependencies
-    /// once.
+    /// Where a class's --submission grades keep a template of the dependencies, compiled once
+    /// (in the sandbox) from this grader's own sources; each submission is built in a copy
+    /// of its own, never in DIR itself nor in the grader's target directory. Default: no
+    /// template (each submission compiles everything).
     #[arg(long, value_name = "DIR")]
     pub target_dir: Option<PathBuf>,
+    /// Build and run a --submission without the sandbox (bubblewrap: no network, no file
+    /// system beyond its own, limits), only on a machine you trust with the submission.
+    #[arg(long)]
+    pub no_sandbox: bool,
     /// Wall-clock limit in seconds for a --submission, build included.
     #[arg(long, value_name = "SECS", default_value_t = 1800)]
     pub timeout: u64,
@@ -447,7 +454,13 @@ pub fn main_with_suite(suite: fn() -> Vec<TestCase>, args: &[String], out: &mut 
     };
     let seed = cli.seed.unwrap_or_else(random_seed);
     let record = match &cli.submission {
-        Some(path) => submission::grade(path, &cases, &points, &cli, seed),
+        Some(path) => match submission::grade(path, &cases, &points, &cli, seed) {
+            Ok(record) => record,
+            Err(e) => {
+                crate::capture::eprint_line(&format!("error: {e}"));
+                return 1;
+            }
+        },
         None => grade_cases(&cases, &points, &cli, seed),
     };
     emit(&record, &cli, out)

@@ -1,37 +1,50 @@
-//! `grader grade --submission PATH`: grades a submission that lives elsewhere, in a child
-//! process, so that nothing it does can crash the grader.
+//! `grader grade --submission PATH`: grades a submission that lives elsewhere, with nothing
+//! of its own trusted (issue 27; docs/GRADING.md has the threat model).
 //!
-//! PATH is either a workspace with a `grader` binary package (a class handout, or a copy of
-//! this repository), graded as it is, or a single crate (a student's `raft-student`
-//! directory, any package name, exporting `Raft: LabRaft` from its library), which is put in
-//! a fresh handout of this workspace in place of the skeleton (so this needs the raft-lab
-//! sources this grader was built from). Then:
+//! PATH is either a workspace (a class handout with the student's code, or a copy of this
+//! repository) or a single crate (a student's `raft-student` directory, any package name,
+//! exporting `Raft: LabRaft` from its library). Either way only the student's crates are
+//! taken: the crate itself, or a workspace's `raft-student` (and `kv-student`, when there is
+//! one), copied into a fresh handout of the sources this grader was built from; a workspace's
+//! own grader, network or harness is never built. Then:
 //!
-//! 1. `cargo build -p grader` in the workspace (cargo from `$CARGO` or the path; it honours
-//!    `CARGO_TARGET_DIR`, so a class can share one target directory, and
-//!    `CARGO_NET_OFFLINE=true`);
-//! 2. the built grader runs `grade --json FILE` with this grade's flags (the seed resolved
-//!    here, the points file made absolute), and its record is read back from FILE.
+//! 1. `cargo build -p grader` there, **in the sandbox** ([`super::sandbox`]): offline, no
+//!    network, read-only sources, a target directory of this submission's own (never the
+//!    grader's, never another submission's: with `--target-dir DIR`, DIR holds only a
+//!    template of the dependencies, compiled once from the grader's own sources and copied
+//!    into each submission's directory);
+//! 2. the built grader runs `grade --json FILE` with this grade's flags, in the sandbox too,
+//!    and its record is read back from FILE.
 //!
-//! Both steps share one wall-clock limit (`--timeout`); on expiry the child's whole process
-//! group is killed. Output is drained and capped (the first and last [`KEEP`] bytes of each
-//! stream are kept), so a peer that prints megabytes is harmless, and stdout is never parsed.
-//! A build failure, a timeout, an exit without a record, or a record that does not parse
-//! each give every selected test a zero and a status that says which
-//! ([`super::record::Status`]), with the build errors or the last output in its message.
+//! Both steps share one wall-clock limit (`--timeout`); at the end of each step, by exit or
+//! by a kill at the deadline, every process of the submission is gone (the sandbox's PID
+//! namespace), and its output pipes are read with the deadline too, so no process left
+//! behind can hold them or rewrite anything afterwards. Output is drained and capped (the
+//! first and last [`KEEP`] bytes of each stream are kept), and stdout is never parsed. A build
+//! failure, a timeout, an exit without a record, or a record that does not parse each give
+//! every selected test a zero and a status that says which ([`super::record::Status`]), with
+//! the build errors or the last output in its message.
 //!
-//! A submission's build scripts and tests run with the grader's rights: grade untrusted code
-//! in a container or a throwaway account.
+//! Step 2 still runs the verdict in a process that runs the student's code: the sandbox keeps
+//! the submission from everything outside it, but a submission can still write its own
+//! record. Process mode (every peer a process of its own, the verdict in this process) closes
+//! that; see docs/GRADING.md.
+//!
+//! `--no-sandbox` grades without the sandbox (a machine you trust): the steps run in a
+//! process group of their own, killed at the deadline.
 
 use std::collections::VecDeque;
+use std::ffi::OsString;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::points::Points;
 use super::record::{GradeRecord, Status};
+use super::sandbox::{Bind, Limits, Sandbox, SandboxError, Spec};
 use super::{GradeCli, zero_record};
 use crate::cli::PartArg;
 use crate::suites::TestCase;
@@ -77,24 +90,53 @@ impl Captured {
     }
 }
 
-fn drain(mut stream: impl Read + Send + 'static) -> JoinHandle<Captured> {
-    std::thread::spawn(move || {
-        let mut c = Captured::default();
+/// A stream read by a thread of its own into a shared [`Captured`], so that what was read
+/// can be taken at any time: a reader is never waited for past the deadline.
+struct Drain {
+    captured: Arc<Mutex<Captured>>,
+    thread: JoinHandle<()>,
+}
+
+fn drain(mut stream: impl Read + Send + 'static) -> Drain {
+    let captured = Arc::new(Mutex::new(Captured::default()));
+    let into = Arc::clone(&captured);
+    let thread = std::thread::spawn(move || {
         let mut buf = [0u8; 8192];
         while let Ok(n) = stream.read(&mut buf) {
             if n == 0 {
                 break;
             }
-            c.push(&buf[..n]);
+            into.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(&buf[..n]);
         }
-        c
-    })
+    });
+    Drain { captured, thread }
+}
+
+impl Drain {
+    /// What was read, once the stream ended or `until` passed (a pipe some process still
+    /// holds open is then left to its thread, which ends when the pipe does).
+    fn text(self, until: Instant) -> String {
+        while !self.thread.is_finished() && wall_now() < until {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.captured
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .text()
+    }
 }
 
 #[allow(clippy::disallowed_methods)] // the time limit is on the wall clock, by design
 fn wall_now() -> Instant {
     Instant::now()
 }
+
+/// How long the output pipes are read after the child ended (at most until the deadline):
+/// in the sandbox every process is gone with its first one and the pipes close at once;
+/// without it, a process left behind may hold them.
+const PIPE_GRACE: Duration = Duration::from_secs(2);
 
 /// How a child ended: its status (`None` when killed at the deadline) and its output.
 struct Ran {
@@ -103,21 +145,19 @@ struct Ran {
     stderr: String,
 }
 
-/// Kills `child` and every process of its group (cargo's rustc children, say).
+/// Kills `child` and every process of its group (cargo's rustc children, say); in the
+/// sandbox, killing its first process (bwrap) kills every process in it.
 fn kill_group(child: &mut Child) {
-    #[cfg(unix)]
-    {
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", child.id())])
-            .stderr(Stdio::null())
-            .status();
-    }
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", child.id())])
+        .stderr(Stdio::null())
+        .status();
     let _ = child.kill();
 }
 
-/// Runs `cmd` in its own process group until it exits or `deadline` passes.
+/// Runs `cmd` in its own process group until it exits or `deadline` passes; then kills the
+/// group whatever happened (a normal exit leaves nothing behind either).
 fn run_until(mut cmd: Command, deadline: Instant) -> io::Result<Ran> {
-    #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -130,17 +170,14 @@ fn run_until(mut cmd: Command, deadline: Instant) -> io::Result<Ran> {
             break Some(s);
         }
         if wall_now() >= deadline {
-            kill_group(&mut child);
-            let _ = child.wait();
             break None;
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(20));
     };
-    let text = |h: Option<JoinHandle<Captured>>| {
-        h.and_then(|h| h.join().ok())
-            .map(|c| c.text())
-            .unwrap_or_default()
-    };
+    kill_group(&mut child);
+    let _ = child.wait();
+    let until = deadline.min(wall_now() + PIPE_GRACE);
+    let text = |d: Option<Drain>| d.map(|d| d.text(until)).unwrap_or_default();
     Ok(Ran {
         status,
         stdout: text(out),
@@ -148,12 +185,40 @@ fn run_until(mut cmd: Command, deadline: Instant) -> io::Result<Ran> {
     })
 }
 
-fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
+/// Where a submission is built and run.
+enum Jail {
+    /// In the sandbox.
+    Sandbox(Sandbox),
+    /// Without it (`--no-sandbox`).
+    Trusted,
 }
 
-/// A workspace to build for the submission at `path` (see the module doc).
-fn workspace_for(path: &Path, scratch: &Path) -> Result<PathBuf, String> {
+/// The paths the sandbox sees (the same for every submission, so a template's fingerprints
+/// hold): the workspace and its target directory.
+const WS: &str = "/submission";
+const TARGET: &str = "/target";
+const OUT: &str = "/out";
+
+/// File times of the copied handout (all but the student's crates): the same in every
+/// workspace, so cargo finds a template's artifacts fresh (2020-01-01).
+const HANDOUT_MTIME: u64 = 1_577_836_800;
+
+/// The student's crates a workspace submission contributes.
+const STUDENT_CRATES: &[&str] = &["raft-student", "kv-student"];
+
+/// A workspace to build for the submission at `path`: a fresh handout with the student's
+/// crates (see the module doc). `None` for `path` makes the untouched handout (the template).
+fn workspace_for(path: Option<&Path>, scratch: &Path) -> Result<PathBuf, String> {
+    let ws = scratch.join("workspace");
+    let handout = || -> Result<(), String> {
+        crate::handout::export(&crate::handout::default_source(), &ws)
+            .map_err(|e| format!("cannot make a workspace for the submission: {e}"))?;
+        set_times(&ws).map_err(|e| format!("{}: {e}", ws.display()))
+    };
+    let Some(path) = path else {
+        handout()?;
+        return Ok(ws);
+    };
     let manifest = path.join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest).map_err(|e| {
         format!(
@@ -165,7 +230,24 @@ fn workspace_for(path: &Path, scratch: &Path) -> Result<PathBuf, String> {
         .parse()
         .map_err(|e| format!("{}: {e}", manifest.display()))?;
     if doc.get("workspace").is_some() {
-        return Ok(path.to_path_buf());
+        handout()?;
+        let mut found = false;
+        for name in STUDENT_CRATES {
+            let from = path.join(name);
+            if from.join("Cargo.toml").is_file() {
+                found = true;
+                let to = ws.join(name);
+                std::fs::remove_dir_all(&to).map_err(|e| format!("{}: {e}", to.display()))?;
+                copy_crate(&from, &to)?;
+            }
+        }
+        if !found {
+            return Err(format!(
+                "{}: a workspace without a raft-student crate",
+                path.display()
+            ));
+        }
+        return Ok(ws);
     }
     let name = doc
         .get("package")
@@ -178,9 +260,7 @@ fn workspace_for(path: &Path, scratch: &Path) -> Result<PathBuf, String> {
             )
         })?
         .to_string();
-    let ws = scratch.join("workspace");
-    crate::handout::export(&crate::handout::default_source(), &ws)
-        .map_err(|e| format!("cannot make a workspace for the crate: {e}"))?;
+    handout()?;
     let student = ws.join("raft-student");
     std::fs::remove_dir_all(&student).map_err(|e| format!("{}: {e}", student.display()))?;
     copy_crate(path, &student)?;
@@ -200,8 +280,27 @@ fn workspace_for(path: &Path, scratch: &Path) -> Result<PathBuf, String> {
     Ok(ws)
 }
 
-/// Copies a crate's files, leaving out `target` and `.git`.
+/// Gives every file under `dir` the same modification time ([`HANDOUT_MTIME`]).
+fn set_times(dir: &Path) -> io::Result<()> {
+    let when = std::time::UNIX_EPOCH + Duration::from_secs(HANDOUT_MTIME);
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            set_times(&entry.path())?;
+        } else {
+            std::fs::File::options()
+                .write(true)
+                .open(entry.path())?
+                .set_modified(when)?;
+        }
+    }
+    Ok(())
+}
+
+/// Copies a crate's regular files and directories (readable by the sandbox's user; links and
+/// other special files left out), leaving out `target` and `.git`.
 fn copy_crate(from: &Path, to: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
     let io = |p: &Path, e: io::Error| format!("{}: {e}", p.display());
     std::fs::create_dir_all(to).map_err(|e| io(to, e))?;
     for entry in std::fs::read_dir(from).map_err(|e| io(from, e))? {
@@ -211,37 +310,92 @@ fn copy_crate(from: &Path, to: &Path) -> Result<(), String> {
             continue;
         }
         let (src, dst) = (entry.path(), to.join(&name));
-        if src.is_dir() {
+        let kind = entry.file_type().map_err(|e| io(&src, e))?;
+        if kind.is_dir() {
             copy_crate(&src, &dst)?;
-        } else {
+        } else if kind.is_file() {
             std::fs::copy(&src, &dst).map_err(|e| io(&src, e))?;
+            std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o644))
+                .map_err(|e| io(&dst, e))?;
         }
     }
     Ok(())
 }
 
-/// Builds the workspace's `grader` binary; its path, or why not.
-fn build(
-    ws: &Path,
-    target_dir: Option<&Path>,
-    deadline: Instant,
-) -> Result<PathBuf, (Status, String)> {
-    let mut cmd = Command::new(cargo());
-    if let Some(dir) = target_dir {
-        cmd.env(
-            "CARGO_TARGET_DIR",
-            std::path::absolute(dir).unwrap_or(dir.to_path_buf()),
-        );
+/// Copies the directory `from` to `to` (file times kept), with `cp`.
+fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
+    let out = Command::new("cp")
+        .args(["-a", "--reflink=auto"])
+        .arg(from)
+        .arg(to)
+        .output()
+        .map_err(|e| format!("cannot run cp: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "cp {} {}: {}",
+            from.display(),
+            to.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
     }
-    cmd.args([
+}
+
+/// `cargo build -p grader` of the workspace `ws` into `target` (sandboxed unless trusted).
+fn build_command(jail: &Jail, ws: &Path, target: &Path) -> Result<Command, String> {
+    let args: Vec<OsString> = [
         "build",
         "-p",
         "grader",
+        "--offline",
         "--color",
         "never",
         "--message-format=json-render-diagnostics",
-    ])
-    .current_dir(ws);
+    ]
+    .map(OsString::from)
+    .to_vec();
+    match jail {
+        Jail::Trusted => {
+            let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or("cargo".into()));
+            cmd.args(&args)
+                .env("CARGO_TARGET_DIR", target)
+                .current_dir(ws);
+            Ok(cmd)
+        }
+        Jail::Sandbox(sandbox) => {
+            let lock = ws.join("Cargo.lock");
+            let mine = |e: io::Error| format!("cannot prepare the sandbox: {e}");
+            sandbox.own(target).map_err(mine)?;
+            if lock.is_file() {
+                sandbox.own_file(&lock).map_err(mine)?;
+            }
+            let mut spec = Spec::new(sandbox.cargo());
+            spec.args = args;
+            spec.env = sandbox.build_env();
+            spec.env.push(("CARGO_TARGET_DIR".into(), TARGET.into()));
+            spec.binds = vec![Bind::ro(ws, WS), Bind::rw(target, TARGET)];
+            if lock.is_file() {
+                // Cargo may rewrite the lock file (the handout's lists fewer crates).
+                spec.binds
+                    .push(Bind::rw(&lock, Path::new(WS).join("Cargo.lock")));
+            }
+            spec.chdir = Some(WS.into());
+            spec.toolchain = true;
+            Ok(sandbox.command(&spec))
+        }
+    }
+}
+
+/// Builds the workspace's `grader` binary into `target`; its path on this machine, or why
+/// not.
+fn build(
+    jail: &Jail,
+    ws: &Path,
+    target: &Path,
+    deadline: Instant,
+) -> Result<PathBuf, (Status, String)> {
+    let cmd = build_command(jail, ws, target).map_err(|m| (Status::Crashed, m))?;
     let ran = run_until(cmd, deadline)
         .map_err(|e| (Status::BuildFailed, format!("cannot run cargo: {e}")))?;
     match ran.status {
@@ -253,23 +407,55 @@ fn build(
             Status::BuildFailed,
             format!("cargo build failed ({s}):\n{}", ran.stderr),
         )),
-        Some(_) => ran
-            .stdout
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "grader")
-            .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-            .ok_or_else(|| {
-                (
-                    Status::BuildFailed,
-                    "the build made no `grader` binary".to_string(),
-                )
-            }),
+        Some(_) => {
+            let exe = ran
+                .stdout
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "grader")
+                .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+                .ok_or_else(|| {
+                    (
+                        Status::BuildFailed,
+                        "the build made no `grader` binary".to_string(),
+                    )
+                })?;
+            // Where the sandbox's path is on this machine.
+            let on_host = match (jail, exe.strip_prefix(TARGET)) {
+                (Jail::Sandbox(_), Ok(rest)) => target.join(rest),
+                _ => exe,
+            };
+            Ok(on_host)
+        }
     }
 }
 
-/// The flags of this grade, for the submission's grader.
-fn forwarded(cli: &GradeCli, seed: u64, json: &Path) -> Vec<String> {
+/// The template of a class's target directory under `dir`: the dependencies and the
+/// handout's crates compiled once from this grader's own sources (made if missing).
+fn template(jail: &Jail, dir: &Path, deadline: Instant) -> Result<PathBuf, (Status, String)> {
+    let template = dir.join("template");
+    if template.join(".complete").is_file() {
+        return Ok(template);
+    }
+    let fail = |m: String| (Status::Crashed, format!("cannot make the template: {m}"));
+    let scratch = dir.join(format!("template-src-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).map_err(|e| fail(e.to_string()))?;
+    let made = workspace_for(None, &scratch).map_err(fail).and_then(|ws| {
+        let fresh = dir.join(format!("template-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&fresh);
+        build(jail, &ws, &fresh, deadline)?;
+        std::fs::write(fresh.join(".complete"), b"").map_err(|e| fail(e.to_string()))?;
+        let _ = std::fs::remove_dir_all(&template);
+        std::fs::rename(&fresh, &template).map_err(|e| fail(e.to_string()))
+    });
+    let _ = std::fs::remove_dir_all(&scratch);
+    made.map(|()| template)
+}
+
+/// The flags of this grade, for the submission's grader (`json` and `points` are paths as
+/// it sees them).
+fn forwarded(cli: &GradeCli, seed: u64, json: &Path, points: Option<&Path>) -> Vec<String> {
     let mut args = vec!["grade".to_string()];
     for p in &cli.parts {
         args.push(match p {
@@ -288,9 +474,8 @@ fn forwarded(cli: &GradeCli, seed: u64, json: &Path) -> Vec<String> {
     if let Some(t) = &cli.test {
         flag("--test", t.clone());
     }
-    if let Some(p) = &cli.points {
-        let abs = std::path::absolute(p).unwrap_or_else(|_| p.clone());
-        flag("--points", abs.display().to_string());
+    if let Some(p) = points {
+        flag("--points", p.display().to_string());
     }
     if let Some(j) = cli.jobs {
         flag("--jobs", j.to_string());
@@ -307,25 +492,53 @@ fn forwarded(cli: &GradeCli, seed: u64, json: &Path) -> Vec<String> {
     args
 }
 
-/// Grades the submission at `path`: a record, whatever happens to it.
+/// The sandbox for a grade, or why there is none; `Ok(None)` with `--no-sandbox`.
+pub fn sandbox_for(cli: &GradeCli) -> Result<Option<Sandbox>, SandboxError> {
+    if cli.no_sandbox {
+        return Ok(None);
+    }
+    // A user of its own per grader process: its processes count against the limit alone.
+    let uid = 200_000 + std::process::id() % 100_000;
+    let sandbox = Sandbox::new(Limits::default(), uid)?;
+    sandbox.probe()?;
+    Ok(Some(sandbox))
+}
+
+/// Grades the submission at `path`: a record, whatever the submission does; an error only
+/// when the sandbox cannot be made (nothing of the submission ran).
 pub fn grade(
     path: &Path,
     cases: &[TestCase],
     points: &Points,
     cli: &GradeCli,
     seed: u64,
-) -> GradeRecord {
+) -> Result<GradeRecord, SandboxError> {
+    let jail = match sandbox_for(cli)? {
+        Some(s) => Jail::Sandbox(s),
+        None => Jail::Trusted,
+    };
     let t0 = wall_now();
     let deadline = t0 + Duration::from_secs(cli.timeout);
-    let scratch =
-        std::env::temp_dir().join(format!("raft-lab-grade-{}-{seed}", std::process::id()));
+    static GRADES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = GRADES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let scratch = std::env::temp_dir().join(format!("raft-lab-grade-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     let outcome = std::fs::create_dir_all(&scratch)
         .map_err(|e| (Status::Crashed, format!("{}: {e}", scratch.display())))
         .and_then(|()| {
-            let ws = workspace_for(path, &scratch).map_err(|m| (Status::BuildFailed, m))?;
-            let exe = build(&ws, cli.target_dir.as_deref(), deadline)?;
-            run_grader(&exe, &ws, &scratch, cli, seed, deadline)
+            let ws = workspace_for(Some(path), &scratch).map_err(|m| (Status::BuildFailed, m))?;
+            let target = scratch.join("target");
+            if let Some(dir) = &cli.target_dir {
+                let template = template(&jail, dir, deadline)?;
+                copy_tree(&template, &target).map_err(|m| (Status::Crashed, m))?;
+                if let Jail::Sandbox(sandbox) = &jail {
+                    sandbox
+                        .own_tree(&target)
+                        .map_err(|e| (Status::Crashed, e.to_string()))?;
+                }
+            }
+            let exe = build(&jail, &ws, &target, deadline)?;
+            run_grader(&jail, &exe, &ws, &target, &scratch, cli, seed, deadline)
         });
     let _ = std::fs::remove_dir_all(&scratch);
     let mut record = match outcome {
@@ -334,20 +547,68 @@ pub fn grade(
     };
     record.submission = Some(path.display().to_string());
     record.wall_secs = t0.elapsed().as_secs_f64();
-    record
+    Ok(record)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_grader(
+    jail: &Jail,
     exe: &Path,
     ws: &Path,
+    target: &Path,
     scratch: &Path,
     cli: &GradeCli,
     seed: u64,
     deadline: Instant,
 ) -> Result<GradeRecord, (Status, String)> {
-    let json = scratch.join("record.json");
-    let mut cmd = Command::new(exe);
-    cmd.args(forwarded(cli, seed, &json)).current_dir(ws);
+    let out = scratch.join("out");
+    let json = out.join("record.json");
+    let points_abs = cli
+        .points
+        .as_ref()
+        .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()));
+    let cmd = match jail {
+        Jail::Trusted => {
+            std::fs::create_dir_all(&out).map_err(|e| (Status::Crashed, e.to_string()))?;
+            let mut cmd = Command::new(exe);
+            cmd.args(forwarded(cli, seed, &json, points_abs.as_deref()))
+                .current_dir(ws);
+            cmd
+        }
+        Jail::Sandbox(sandbox) => {
+            sandbox
+                .own(&out)
+                .map_err(|e| (Status::Crashed, format!("cannot prepare the sandbox: {e}")))?;
+            let inside = |p: &Path| p.strip_prefix(target).map(|r| Path::new(TARGET).join(r));
+            let exe_inside = inside(exe).map_err(|_| {
+                (
+                    Status::Crashed,
+                    format!("{} is not in {}", exe.display(), target.display()),
+                )
+            })?;
+            let points_inside = Path::new(OUT).join("points.toml");
+            let mut spec = Spec::new(&exe_inside);
+            spec.binds = vec![
+                Bind::ro(ws, WS),
+                Bind::ro(target, TARGET),
+                Bind::rw(&out, OUT),
+            ];
+            if let Some(p) = &points_abs {
+                spec.binds.push(Bind::ro(p, &points_inside));
+            }
+            spec.args = forwarded(
+                cli,
+                seed,
+                &Path::new(OUT).join("record.json"),
+                points_abs.as_ref().map(|_| points_inside.as_path()),
+            )
+            .into_iter()
+            .map(OsString::from)
+            .collect();
+            spec.chdir = Some(WS.into());
+            sandbox.command(&spec)
+        }
+    };
     let ran = run_until(cmd, deadline).map_err(|e| {
         (
             Status::Crashed,
@@ -414,7 +675,7 @@ mod tests {
     #[test]
     fn not_a_crate_is_a_build_failure_with_a_reason() {
         let dir = tempfile::tempdir().unwrap();
-        let e = workspace_for(dir.path(), dir.path()).unwrap_err();
+        let e = workspace_for(Some(dir.path()), dir.path()).unwrap_err();
         assert!(e.contains("expected a workspace or a crate"), "{e}");
     }
 }

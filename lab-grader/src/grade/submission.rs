@@ -431,26 +431,62 @@ fn build(
 }
 
 /// The template of a class's target directory under `dir`: the dependencies and the
-/// handout's crates compiled once from this grader's own sources (made if missing).
+/// handout's crates compiled once from this grader's own sources (made if missing), named by
+/// a hash of those sources, so a grader built from other sources never takes it for its own
+/// (the handout's file times are fixed, so cargo alone would not see the difference).
 fn template(jail: &Jail, dir: &Path, deadline: Instant) -> Result<PathBuf, (Status, String)> {
-    let template = dir.join("template");
-    if template.join(".complete").is_file() {
-        return Ok(template);
-    }
     let fail = |m: String| (Status::Crashed, format!("cannot make the template: {m}"));
     let scratch = dir.join(format!("template-src-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch).map_err(|e| fail(e.to_string()))?;
     let made = workspace_for(None, &scratch).map_err(fail).and_then(|ws| {
-        let fresh = dir.join(format!("template-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&fresh);
+        let key = tree_hash(&ws).map_err(|e| fail(e.to_string()))?;
+        let template = dir.join(format!("template-{key:016x}"));
+        if template.join(".complete").is_file() {
+            return Ok(template);
+        }
+        // A build cut short by its deadline is taken up again by the next grade (cargo locks
+        // the directory against a second grader's build meanwhile).
+        let fresh = dir.join(format!("template-{key:016x}.partial"));
+        if let (Jail::Sandbox(sandbox), true) = (jail, fresh.is_dir()) {
+            sandbox.own_tree(&fresh).map_err(|e| fail(e.to_string()))?;
+        }
         build(jail, &ws, &fresh, deadline)?;
         std::fs::write(fresh.join(".complete"), b"").map_err(|e| fail(e.to_string()))?;
         let _ = std::fs::remove_dir_all(&template);
-        std::fs::rename(&fresh, &template).map_err(|e| fail(e.to_string()))
+        std::fs::rename(&fresh, &template).map_err(|e| fail(e.to_string()))?;
+        Ok(template)
     });
     let _ = std::fs::remove_dir_all(&scratch);
-    made.map(|()| template)
+    made
+}
+
+/// A hash (FNV-1a, 64 bits) of the names and contents of the files under `dir`, in order.
+fn tree_hash(dir: &Path) -> io::Result<u64> {
+    fn walk(dir: &Path, root: &Path, h: &mut u64) -> io::Result<()> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+        entries.sort_by_key(std::fs::DirEntry::file_name);
+        for e in entries {
+            let path = e.path();
+            let name = path.strip_prefix(root).unwrap_or(&path).to_string_lossy();
+            fnv(h, name.as_bytes());
+            if e.file_type()?.is_dir() {
+                walk(&path, root, h)?;
+            } else {
+                fnv(h, &std::fs::read(&path)?);
+            }
+        }
+        Ok(())
+    }
+    fn fnv(h: &mut u64, bytes: &[u8]) {
+        for &b in bytes.iter().chain(&[0xff]) {
+            *h ^= u64::from(b);
+            *h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    let mut h = 0xcbf2_9ce4_8422_2325;
+    walk(dir, dir, &mut h)?;
+    Ok(h)
 }
 
 /// The flags of this grade, for the submission's grader (`json` and `points` are paths as
@@ -605,7 +641,8 @@ fn run_grader(
             .into_iter()
             .map(OsString::from)
             .collect();
-            spec.chdir = Some(WS.into());
+            // Its failing runs' bundles go to `target/grader` under its working directory.
+            spec.chdir = Some(OUT.into());
             sandbox.command(&spec)
         }
     };

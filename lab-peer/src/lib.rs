@@ -31,4 +31,4 @@
 mod serve;
 pub mod wire;
 
-pub use serve::{PeerError, main, main_with_args, serve, socket_arg};
+pub use serve::{PeerError, main, main_with_args, serve, socket_arg, transport_over};

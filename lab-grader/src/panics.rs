@@ -90,6 +90,10 @@ pub(crate) struct PanicScope {
     seen: Mutex<BTreeMap<u64, Instant>>,
     entries: AtomicU64,
     polls: AtomicU64,
+    /// The Linux id of the thread that drives the test's virtual-time runtime, while it does
+    /// (0 otherwise, and where it cannot be known): the watchdog reads what that thread waits
+    /// on (see `crate::stuck`).
+    runtime_thread: AtomicU64,
 }
 
 /// What the grader knows of a task.
@@ -149,6 +153,14 @@ impl fmt::Display for Doing {
 #[allow(clippy::disallowed_methods)] // how long a poll has run: wall time by nature
 fn wall_now() -> Instant {
     Instant::now()
+}
+
+/// The calling thread's Linux id (0 where `/proc/thread-self` does not say).
+fn linux_thread_id() -> u64 {
+    std::fs::read_link("/proc/thread-self")
+        .ok()
+        .and_then(|p| p.file_name()?.to_str()?.parse().ok())
+        .unwrap_or(0)
 }
 
 thread_local! {
@@ -363,6 +375,24 @@ impl PanicScope {
         }
         seen.retain(|n, _| numbers.contains(n));
         (out, self.polls.load(Ordering::Relaxed))
+    }
+
+    /// How far the test has come: a count of the polls of its tasks and the calls of the
+    /// harness into its peers begun so far (the watchdog's measure of progress).
+    pub(crate) fn steps(&self) -> u64 {
+        self.entries.load(Ordering::Relaxed)
+    }
+
+    /// The calling thread starts (`true`) or stops driving the test's virtual-time runtime.
+    pub(crate) fn drive_runtime(&self, driving: bool) {
+        let tid = if driving { linux_thread_id() } else { 0 };
+        self.runtime_thread.store(tid, Ordering::Relaxed);
+    }
+
+    /// The Linux id of the thread that drives the test's virtual-time runtime now, if one
+    /// does and it is known.
+    pub(crate) fn runtime_thread(&self) -> Option<u64> {
+        Some(self.runtime_thread.load(Ordering::Relaxed)).filter(|&tid| tid != 0)
     }
 
     /// The handler of `peer` panicked (the network says so right after the panic): the

@@ -229,6 +229,9 @@ struct Slot {
     deadline: Option<Instant>,
     result: Option<TestRun>,
     t: Option<TestContext>,
+    /// The hung-runtime watchdog of a virtual-time test, and whether it found it hung.
+    watch: stuck::Watch,
+    hung: bool,
 }
 
 #[allow(clippy::disallowed_methods)] // the watchdog needs the wall clock, by design
@@ -287,8 +290,9 @@ impl Coordinator<'_> {
         self.bar.inc(1);
     }
 
-    /// Gives up the tests past their budget, and in virtual time those whose only thread is
-    /// blocked in one poll for [`STUCK_POLL`].
+    /// Gives up the tests past their budget, and in virtual time those whose runtime is hung
+    /// (see [`stuck::Watch`]) or whose only thread is blocked in one poll for [`STUCK_POLL`]
+    /// (where the watchdog cannot read the thread's state).
     fn expire(&mut self, budget: Duration) {
         let now = wall_now();
         let blocked = |slot: &Slot| {
@@ -305,7 +309,7 @@ impl Coordinator<'_> {
             .filter(|&i| self.slots[i].result.is_none())
             .filter(|&i| {
                 let slot = &self.slots[i];
-                slot.deadline.is_some_and(|d| d <= now) || blocked(slot)
+                slot.deadline.is_some_and(|d| d <= now) || slot.hung || blocked(slot)
             })
             .collect();
         for id in expired {
@@ -319,7 +323,11 @@ impl Coordinator<'_> {
                 .map(|t| {
                     // Its thread is abandoned: what it prints from now on is no test's.
                     crate::panics::register_test(t, false);
-                    stuck::what_is_known(t, self.opts.real_time)
+                    if slot.hung {
+                        stuck::what_hangs(t, &slot.watch)
+                    } else {
+                        stuck::what_is_known(t, self.opts.real_time)
+                    }
                 })
                 .unwrap_or_default();
             let fail = Fail::Stuck {
@@ -468,8 +476,11 @@ pub(crate) fn execute(
         // even while other tests keep sending output.
         if wall_now().saturating_duration_since(last_look) >= Duration::from_secs(1) {
             last_look = wall_now();
-            for t in c.slots.iter().filter_map(|s| s.t.as_ref()) {
-                t.panics().doing_now();
+            for slot in c.slots.iter_mut().filter(|s| s.result.is_none()) {
+                if let Some(t) = &slot.t {
+                    t.panics().doing_now();
+                    slot.hung = slot.watch.look(t);
+                }
             }
             c.expire(budget);
         }
@@ -477,7 +488,10 @@ pub(crate) fn execute(
             .saturating_duration_since(wall_now())
             .min(Duration::from_secs(1));
         match rx.recv_timeout(wait) {
-            Ok(Event::Started(id, t)) => c.slots[id].t = Some(t),
+            Ok(Event::Started(id, t)) => {
+                c.slots[id].t = Some(t);
+                c.slots[id].watch = stuck::Watch::default();
+            }
             Ok(Event::Output(id, text)) => {
                 if c.slots[id].result.is_none() {
                     c.slots[id].buf.push_str(&text);

@@ -191,10 +191,14 @@ fn run_on_runtime(
 ) -> (f64, Outcome) {
     let result = catch_unwind(AssertUnwindSafe(|| {
         let rt = runtime(real_time, t, level, workers)?;
+        // A virtual-time runtime runs on this thread alone: the watchdog follows it.
+        t.panics().drive_runtime(!real_time);
         let r = rt.block_on(drive(case, t.clone()));
+        t.panics().drive_runtime(false);
         rt.shutdown_background();
         Ok::<_, std::io::Error>(r)
     }));
+    t.panics().drive_runtime(false);
     match result {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => (

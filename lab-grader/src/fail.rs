@@ -52,6 +52,23 @@ pub enum ApplyError {
         /// The server.
         server: usize,
     },
+    /// Not in Go: the peer delivered a snapshot behind what it had already applied since it
+    /// last started (an older InstallSnapshot installed): the service's state went back in
+    /// time, though the commands after it pass Go's order checks.
+    #[error(
+        "server {server} delivered a snapshot at index {index} after it had applied index \
+         {applied}: the service's state went back in time (a snapshot that does not go past \
+         what a peer applied must be ignored, section 7); a key/value service would serve \
+         stale reads"
+    )]
+    SnapshotBehind {
+        /// The server.
+        server: usize,
+        /// The snapshot's index.
+        index: u64,
+        /// The last index it had applied (this incarnation, its restart snapshot included).
+        applied: u64,
+    },
     /// Not in Go (its commands are values): the peer applied bytes that are not a command the
     /// harness submitted.
     #[error("server {server} applied undecodable command bytes at index {index}")]

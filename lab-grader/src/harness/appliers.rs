@@ -212,11 +212,29 @@ impl Applied {
 
     /// Go's 2023 `applierSnap` for one message: the error, if any, and the snapshot to hand
     /// the peer (every [`SNAPSHOT_INTERVAL`] commands), which the caller does outside the
-    /// lock.
-    fn apply_snap(&mut self, i: usize, m: ApplyMsg) -> (Option<ApplyError>, Option<(u64, Bytes)>) {
+    /// lock. `beyond_go`: also fail a snapshot behind what the server applied since it last
+    /// started ([`ApplyError::SnapshotBehind`]; Go's applier accepts it).
+    fn apply_snap(
+        &mut self,
+        i: usize,
+        m: ApplyMsg,
+        beyond_go: bool,
+    ) -> (Option<ApplyError>, Option<(u64, Bytes)>) {
         match m {
             ApplyMsg::Snapshot { index, data, .. } => {
                 self.snapshots[i] += 1;
+                let applied = self.last_applied[i];
+                if beyond_go && index < applied {
+                    let server = i;
+                    return (
+                        Some(ApplyError::SnapshotBehind {
+                            server,
+                            index,
+                            applied,
+                        }),
+                        None,
+                    );
+                }
                 (self.ingest_snap(i, &data, Some(index)).err(), None)
             }
             ApplyMsg::Command { index, command } => {
@@ -302,7 +320,7 @@ pub(crate) async fn run_applier<R: LabRaft>(
             },
         });
         let err = if snapshots {
-            let (err, snapshot) = lock(&applied).apply_snap(i, m);
+            let (err, snapshot) = lock(&applied).apply_snap(i, m, t.invariants());
             if let Some((index, snapshot)) = snapshot {
                 as_peer(i, || rf.snapshot(index, snapshot));
             }
@@ -345,6 +363,54 @@ mod tests {
         assert_eq!(map.len() as u64, FAR + 4);
         assert_eq!(map.get(&u64::MAX), Some(&Some(Cmd::Int(9))));
         assert!(!map.contains_key(&(FAR + 1)));
+    }
+
+    fn snapshot_msg(index: u64) -> ApplyMsg {
+        let entries: Vec<Option<Cmd>> = (0..=index).map(|k| Some(Cmd::Int(k as i64))).collect();
+        ApplyMsg::Snapshot {
+            index,
+            term: 1,
+            data: encode_snapshot(index, &entries),
+        }
+    }
+
+    fn command(index: u64) -> ApplyMsg {
+        ApplyMsg::Command {
+            index,
+            command: Cmd::Int(index as i64).to_bytes(),
+        }
+    }
+
+    #[test]
+    fn a_snapshot_behind_what_was_applied_fails_but_not_one_after_a_restart() {
+        let applied = Applied::new(1);
+        let mut a = applied.lock().unwrap();
+        for k in 1..=12 {
+            assert!(a.apply_snap(0, command(k), true).0.is_none());
+        }
+        // At or past what was applied: fine.
+        assert!(a.apply_snap(0, snapshot_msg(12), true).0.is_none());
+        assert!(a.apply_snap(0, snapshot_msg(15), true).0.is_none());
+        // Behind it: the state went back in time.
+        let (err, _) = a.apply_snap(0, snapshot_msg(9), true);
+        assert!(
+            matches!(
+                err,
+                Some(ApplyError::SnapshotBehind {
+                    server: 0,
+                    index: 9,
+                    applied: 15
+                })
+            ),
+            "{err:?}"
+        );
+        // Go's applier alone accepts it.
+        assert!(a.apply_snap(0, snapshot_msg(9), false).0.is_none());
+        // After a restart from the snapshot at 9, a later one at 12 and then commands go on.
+        let nine: Vec<Option<Cmd>> = (0..10).map(|_| None).collect();
+        a.restart(0, &encode_snapshot(9, &nine)).unwrap();
+        assert!(a.apply_snap(0, snapshot_msg(12), true).0.is_none());
+        assert!(a.apply_snap(0, command(13), true).0.is_none());
     }
 
     #[test]

@@ -43,6 +43,8 @@ Examples:
                                                  tracing; DEBUG and up; topic vote only)
   cargo run -p grader -- --test backup_2b --seed 7 --trace
                                                  write the run's bundle even if it passes
+  cargo run -p grader -- explore --seeds 1000    random fault schedules past the 28 tests, one
+                                                 per seed (see explore --help)
   cargo run -p grader -- view target/grader/backup_2b-seed7
                                                  show a bundle's events (see view --help)
   cargo run -p grader -- handout ../lab          write a starter workspace for a class
@@ -283,7 +285,7 @@ impl Cli {
 }
 
 /// A fresh run seed from the OS (the one place the grader is not seeded by its caller).
-fn random_seed() -> u64 {
+pub(crate) fn random_seed() -> u64 {
     // The run seed itself must come from somewhere when the user gives none; it is printed,
     // so the run is still replayable.
     #[allow(clippy::disallowed_methods)]
@@ -422,6 +424,9 @@ pub fn main_with_suites(
     if args.get(1).map(String::as_str) == Some("grade") {
         return crate::grade::main_with_suite(suite, &args[1..], out);
     }
+    if args.get(1).map(String::as_str) == Some("explore") {
+        return crate::explore::cli::main_with_suite(suite, &args[1..], out);
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -548,6 +553,10 @@ fn chosen_implementation(args: &[String]) -> (Option<String>, Option<String>) {
             .filter(|g| g.submission.is_none())
             .map(|g| (g.implementation, g.kv))
             .unwrap_or_default();
+    }
+    if args.get(1).map(String::as_str) == Some("explore") {
+        let explore = crate::explore::cli::ExploreCli::try_parse_from(&args[1..]).ok();
+        return (explore.and_then(|e| e.implementation), None);
     }
     Cli::try_parse_from(args)
         .ok()

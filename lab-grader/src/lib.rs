@@ -14,6 +14,7 @@
 //! - [`grade`]: `grader grade` for course staff: many seeded runs and a real-time run per
 //!   test, points, JSON, JUnit and Gradescope output, submissions graded from outside.
 //! - [`cmd`], [`fail`], [`seed`]: commands, failure messages (Go's exact text), seeds.
+//! - [`explore`]: `grader explore`, random fault schedules beyond the 28 tests, seed by seed.
 //! - [`cpu`]: the CPU time of each test, and when a virtual-time verdict needs a warning.
 //! - [`invariants`]: [`invariants::Monitor`] checks Raft's safety properties (Figure 3) on
 //!   every look at a peer's state, and names the first one broken, with its paper section.
@@ -46,6 +47,7 @@ pub mod capture;
 pub mod cli;
 pub mod cmd;
 pub mod cpu;
+pub mod explore;
 pub mod fail;
 pub mod grade;
 pub mod handout;

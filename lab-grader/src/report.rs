@@ -80,6 +80,9 @@ impl TestRun {
 /// The command that replays a test run exactly.
 /// `flags` are the run's other replay-relevant flags (see [`crate::Options::replay_flags`]).
 pub fn replay_command(name: &str, run_seed: u64, flags: &str) -> String {
+    if name == crate::explore::NAME {
+        return crate::explore::cli::replay_command(run_seed, flags);
+    }
     format!("cargo run -p grader -- --test {name} --seed {run_seed}{flags}")
 }
 

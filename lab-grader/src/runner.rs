@@ -38,6 +38,10 @@ impl Selection {
         // No part means the lab's 28 (`all`); the extra suite only when named, or when a
         // pattern (a replay command) asks for one of its tests.
         let in_parts = |c: &&TestCase| {
+            // The explore test runs only when named (`explore`, `--test explore`).
+            if c.name == crate::explore::NAME {
+                return self.pattern.as_deref() == Some(c.name);
+            }
             if self.parts.is_empty() {
                 c.part != Part::Extra || self.pattern.is_some()
             } else {

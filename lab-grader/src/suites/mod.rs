@@ -113,10 +113,12 @@ macro_rules! case {
     };
 }
 
-/// Every test: the 28 of the lab, then the extra suite.
+/// Every test: the 28 of the lab, then the extra suite, then the explore test (which runs
+/// only when named: `explore`, or `--test explore`; see [`crate::explore`]).
 pub fn suite<R: LabRaft>() -> Vec<TestCase> {
     let mut tests = all_tests::<R>();
     tests.extend(extra_tests::<R>());
+    tests.push(crate::explore::case::<R>());
     tests
 }
 

@@ -79,7 +79,11 @@ fn the_reference_passes_200_seeds() {
 #[test]
 fn seeds_cover_every_fault() {
     let profiles: Vec<Profile> = (0..200).map(Profile::of).collect();
-    assert!(profiles.iter().any(|p| p.partitions && p.unreliable && p.snapshots));
+    assert!(
+        profiles
+            .iter()
+            .any(|p| p.partitions && p.unreliable && p.snapshots)
+    );
     assert!(profiles.iter().any(|p| !p.partitions && !p.unreliable));
     assert!(profiles.iter().any(|p| p.reordering && p.long_delays));
 }

@@ -131,10 +131,7 @@ fn failure(s: &Summary, k: usize) -> &str {
 /// blocked poll), naming the peer's task, where it was spawned, and the futex it sleeps on.
 #[test]
 fn a_peer_that_sends_on_the_apply_channel_under_its_lock_is_reported_hung() {
-    let s = run(
-        &cases::<LockedApply>(Part::B, Some("basic_agree_2b")),
-        1,
-    );
+    let s = run(&cases::<LockedApply>(Part::B, Some("basic_agree_2b")), 1);
     let message = failure(&s, 0);
     assert!(message.starts_with("no result after "), "{message}");
     assert!(message.contains("the test is hung"), "{message}");
@@ -156,7 +153,10 @@ fn a_peer_that_sends_on_the_apply_channel_under_its_lock_is_reported_hung() {
 /// runtime that keeps stepping.
 #[test]
 fn the_same_peer_passes_what_does_not_commit() {
-    let s = run(&cases::<LockedApply>(Part::A, Some("initial_election_2a")), 1);
+    let s = run(
+        &cases::<LockedApply>(Part::A, Some("initial_election_2a")),
+        1,
+    );
     assert_eq!((s.passed, s.failed), (1, 0), "{:?}", s.runs[0].outcome);
 }
 

@@ -58,7 +58,9 @@ Examples:
 impl ExploreCli {
     /// The options of the run, from `seed` (the first seed).
     pub fn options(&self, seed: u64) -> Options {
-        let runs = self.seeds.unwrap_or(if self.seed.is_some() { 1 } else { 100 });
+        let runs = self
+            .seeds
+            .unwrap_or(if self.seed.is_some() { 1 } else { 100 });
         Options {
             seed,
             runs,
@@ -75,11 +77,7 @@ impl ExploreCli {
 }
 
 /// Runs `explore` (args from `explore` on) on the suite's explore test; the exit status.
-pub fn main_with_suite(
-    suite: fn() -> Vec<TestCase>,
-    args: &[String],
-    out: &mut dyn Write,
-) -> i32 {
+pub fn main_with_suite(suite: fn() -> Vec<TestCase>, args: &[String], out: &mut dyn Write) -> i32 {
     let cli = match ExploreCli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {

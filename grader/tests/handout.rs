@@ -1,6 +1,7 @@
 //! The class handout: it holds nothing of the reference Raft, it builds and grades the student
 //! skeleton out of the box, and with the student crate replaced by a thin wrapper around the
-//! reference peer it passes 2A — the path from handout to a passing grade works.
+//! reference peer it passes 2A — the path from handout to a passing grade works — and the
+//! prebuilt reference it ships grades each half of Lab 4 on the other half's reference.
 //!
 //! These tests run cargo on the exported workspace, offline (every crate it needs is already
 //! in the local registry cache, since this workspace was built), sharing this workspace's
@@ -217,4 +218,39 @@ fn a_handout_whose_student_crate_wraps_the_reference_peer_passes_2a() {
     let (code, stdout, stderr) = grade(tmp.path(), &["2A", "--seed", "3"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("3 passed, 0 failed"), "{stdout}");
+
+    // The two halves of Lab 4 graded apart, through the prebuilt reference grader shipped
+    // as bin/raft-lab-reference, each Raft peer a process of its own. First the student's
+    // Raft (here the wrapper) under the reference key/value layer: the reference grader
+    // runs the handout's grader as its peers.
+    let reference = Path::new(env!("CARGO_BIN_EXE_grader"));
+    grader::handout::ship_reference(reference, tmp.path()).expect("ship the reference");
+    let handout_grader = target_dir().join("debug/grader");
+    assert!(handout_grader.is_file(), "{}", handout_grader.display());
+    let out = Command::new(tmp.path().join(grader::handout::REFERENCE_BIN))
+        .args(["4A", "--test", "basic_4a", "--real-time", "--peer-bin"])
+        .arg(&handout_grader)
+        .current_dir(tmp.path())
+        .output()
+        .expect("run the shipped reference grader");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("1 passed, 0 failed"), "{stdout}");
+
+    // Then the student's key/value layer (the skeleton) on the reference Raft: the peers
+    // work, so the only hint is the key/value layer's.
+    let (code, stdout, stderr) = grade(
+        tmp.path(),
+        &[
+            "4A",
+            "--test",
+            "basic_4a",
+            "--real-time",
+            "--peer-bin",
+            grader::handout::REFERENCE_BIN,
+        ],
+    );
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(stdout.contains("4A: the rsm is not written yet"), "{stdout}");
+    assert!(!stdout.contains("2A:"), "the reference Raft peers did not run: {stdout}");
 }

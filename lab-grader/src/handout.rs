@@ -6,7 +6,10 @@
 //! linearizability checker they use (`linearize`), the guide and a README for students, plus
 //! the handout's own `grader` binary (`handout/grader` here), which grades only the student
 //! crates. It holds nothing of the reference Raft (`raft-core`, `raft-rpc`) or of the
-//! reference Lab 4 layer (`kv-ref`). In the new directory `cargo run -p grader -- 2A` (and
+//! reference Lab 4 layer (`kv-ref`) in source: the reference comes only as a prebuilt
+//! executable, `bin/raft-lab-reference` (this grader, copied), which process mode runs as
+//! Raft peers under the student's key/value layer, or which runs the reference key/value
+//! layer over the student's Raft peers. In the new directory `cargo run -p grader -- 2A` (and
 //! `-- 4A`) works out of the box (and fails until the student writes the code).
 //!
 //! The one manifest edited is the workspace's: its member list and its dependency table lose
@@ -100,7 +103,19 @@ pub struct HandoutCli {
     /// The raft-lab workspace to export (default: the one this grader was built from).
     #[arg(long, value_name = "DIR")]
     pub from: Option<PathBuf>,
+    /// The prebuilt reference grader to ship as `bin/raft-lab-reference` (default: this
+    /// grader's own executable). With it students run their key/value layer on the reference
+    /// Raft, and their Raft under the reference key/value layer, without the reference's
+    /// sources (each Raft peer is a process of its own; see the handout's README).
+    #[arg(long, value_name = "PATH", conflicts_with = "no_reference_bin")]
+    pub reference_bin: Option<PathBuf>,
+    /// Ship no prebuilt reference grader.
+    #[arg(long)]
+    pub no_reference_bin: bool,
 }
+
+/// Where the handout keeps the prebuilt reference grader.
+pub const REFERENCE_BIN: &str = "bin/raft-lab-reference";
 
 /// The workspace this grader was built from.
 pub fn default_source() -> PathBuf {
@@ -119,7 +134,26 @@ pub fn main_with_args(args: &[String], out: &mut dyn Write) -> i32 {
         }
     };
     let source = cli.from.unwrap_or_else(default_source);
-    match export(&source, &cli.dir) {
+    let reference = if cli.no_reference_bin {
+        None
+    } else {
+        match cli.reference_bin.map_or_else(std::env::current_exe, Ok) {
+            Ok(path) => Some(path),
+            Err(e) => {
+                eprintln!(
+                    "error: cannot find this grader's executable to ship as {REFERENCE_BIN} \
+                     ({e}); pass --reference-bin PATH or --no-reference-bin"
+                );
+                return 1;
+            }
+        }
+    };
+    match export(&source, &cli.dir).and_then(|mut files| {
+        if let Some(bin) = &reference {
+            files.push(ship_reference(bin, &cli.dir)?);
+        }
+        Ok(files)
+    }) {
         Ok(files) => {
             let _ = writeln!(
                 out,
@@ -162,6 +196,21 @@ pub fn export(source: &Path, dest: &Path) -> Result<Vec<PathBuf>, HandoutError> 
     w.copy_file_to(STUDENT_README, "README.md")?;
     w.write_manifest("Cargo.toml", workspace_manifest)?;
     Ok(w.written)
+}
+
+/// Copies the prebuilt reference grader `bin` into the handout `dest` as [`REFERENCE_BIN`]
+/// (a copy keeps its permission to run); the path written, relative to `dest`.
+pub fn ship_reference(bin: &Path, dest: &Path) -> Result<PathBuf, HandoutError> {
+    let to = dest.join(REFERENCE_BIN);
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| HandoutError::Io { path, source }
+    };
+    if let Some(parent) = to.parent() {
+        fs::create_dir_all(parent).map_err(io(parent))?;
+    }
+    fs::copy(bin, &to).map_err(io(bin))?;
+    Ok(PathBuf::from(REFERENCE_BIN))
 }
 
 fn check_source(source: &Path) -> Result<(), HandoutError> {

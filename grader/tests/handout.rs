@@ -251,6 +251,12 @@ fn a_handout_whose_student_crate_wraps_the_reference_peer_passes_2a() {
         ],
     );
     assert_eq!(code, 1, "{stdout}\n{stderr}");
-    assert!(stdout.contains("4A: the rsm is not written yet"), "{stdout}");
-    assert!(!stdout.contains("2A:"), "the reference Raft peers did not run: {stdout}");
+    assert!(
+        stdout.contains("4A: the rsm is not written yet"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("2A:"),
+        "the reference Raft peers did not run: {stdout}"
+    );
 }

@@ -43,6 +43,16 @@ fn grade(dir: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// Held by a test while it builds a handout's grader and runs it: the handouts share one
+/// target directory, so without it one test's build replaces the `grader` executable another
+/// test is about to run as its peers.
+fn one_build_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    BUILD
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn files_below(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -127,6 +137,7 @@ fn the_handout_holds_nothing_of_the_reference_raft_and_refuses_a_non_empty_dir()
 
 #[test]
 fn a_fresh_handout_builds_and_grades_the_skeleton_with_hints() {
+    let _build = one_build_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     export_to(tmp.path());
     let (code, stdout, stderr) = grade(tmp.path(), &["2A", "--seed", "1"]);
@@ -179,6 +190,7 @@ fn copy_dir(from: &Path, to: &Path) {
 /// passing grade works.
 #[test]
 fn a_handout_whose_student_crate_wraps_the_reference_peer_passes_2a() {
+    let _build = one_build_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     export_to(tmp.path());
     let ws = workspace();

@@ -497,6 +497,12 @@ pub(crate) fn payload_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// the test fails.
 pub(crate) fn record_elsewhere(t: &TestContext, record: PanicRecord) {
     let handle = t.panics().remember(record);
+    fail_with_panic(t, handle);
+}
+
+/// Notes the panic `handle` holds in `t`'s record and fails the test with it (a panic seen by
+/// the hook, or one reported from a peer's own process).
+fn fail_with_panic(t: &TestContext, handle: PanicHandle) {
     let r = handle.record();
     t.try_note(crate::trace::Event::Panic {
         peer: r.peer,
@@ -517,13 +523,7 @@ fn install_hook() {
             match test {
                 Some(t) => {
                     let handle = t.panics().record(info);
-                    let r = handle.record();
-                    t.try_note(crate::trace::Event::Panic {
-                        peer: r.peer,
-                        location: r.location,
-                        message: r.message,
-                    });
-                    t.fail(Fail::PeerPanicked(handle));
+                    fail_with_panic(&t, handle);
                 }
                 None => previous(info),
             }

@@ -20,7 +20,7 @@ fn wall_now() -> Instant {
 }
 
 use bytes::Bytes;
-use lab_peer::wire::{FrameReader, FromPeer, ToPeer, WireRpcError, write_frame};
+use lab_peer::wire::{FrameReader, FromPeer, ToPeer, WireRpcError};
 use labrpc_sim::{ClientEnd, Network, RpcError, Server, Service};
 
 const CALLS: u32 = 20_000;
@@ -39,24 +39,8 @@ fn echo_network() -> (Network, ClientEnd) {
 
 /// The grader's side of the socket: call frames run on `end`, replies go back in order.
 fn grader_side(stream: UnixStream, end: ClientEnd, runtime: tokio::runtime::Handle) {
-    let (tx, rx) = std::sync::mpsc::channel::<ToPeer>();
-    let mut writer = stream.try_clone().expect("a second handle");
-    std::thread::spawn(move || {
-        let mut out = std::io::BufWriter::new(&mut writer);
-        while let Ok(frame) = rx.recv() {
-            if write_frame(&mut out, &frame).is_err() {
-                return;
-            }
-            while let Ok(frame) = rx.try_recv() {
-                if write_frame(&mut out, &frame).is_err() {
-                    return;
-                }
-            }
-            if std::io::Write::flush(&mut out).is_err() {
-                return;
-            }
-        }
-    });
+    let writer = stream.try_clone().expect("a second handle");
+    let tx = lab_peer::wire::spawn_writer::<ToPeer, _>(writer);
     std::thread::spawn(move || {
         let mut reader = FrameReader::new(stream);
         while let Ok(frame) = reader.read_blocking::<FromPeer>() {

@@ -25,7 +25,6 @@ use tokio::sync::oneshot;
 
 use crate::wire::{
     Answer, Control, FrameReader, FromPeer, HandlerFailure, ToPeer, WireError, WireRpcError,
-    write_frame,
 };
 
 /// Why a peer process stopped serving.
@@ -290,26 +289,8 @@ fn control<R: LabRaft>(rf: &Arc<R>, request: Control) -> Answer {
 
 /// The writer thread: writes every queued frame, in order, until the queue or the socket
 /// closes.
-fn spawn_writer(mut stream: UnixStream) -> Out {
-    let (tx, rx) = std::sync::mpsc::channel::<FromPeer>();
-    std::thread::spawn(move || {
-        let mut buffered = std::io::BufWriter::new(&mut stream);
-        while let Ok(frame) = rx.recv() {
-            if write_frame(&mut buffered, &frame).is_err() {
-                return;
-            }
-            // Write out what is queued together, then flush once.
-            while let Ok(frame) = rx.try_recv() {
-                if write_frame(&mut buffered, &frame).is_err() {
-                    return;
-                }
-            }
-            if std::io::Write::flush(&mut buffered).is_err() {
-                return;
-            }
-        }
-    });
-    tx
+fn spawn_writer(stream: UnixStream) -> Out {
+    crate::wire::spawn_writer(stream)
 }
 
 /// A panic anywhere in this process is reported to the grader (which fails the test, as it

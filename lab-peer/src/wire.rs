@@ -279,3 +279,31 @@ impl<R: Read> FrameReader<R> {
         }
     }
 }
+
+/// Starts the thread that writes every frame queued on the returned sender to `out`, in order:
+/// what is queued together is written together and flushed once. It ends when the senders are
+/// dropped or a write fails (the other side closed). Both sides of the socket use it.
+pub fn spawn_writer<T, W>(out: W) -> std::sync::mpsc::Sender<T>
+where
+    T: Serialize + Send + 'static,
+    W: Write + Send + 'static,
+{
+    let (tx, rx) = std::sync::mpsc::channel::<T>();
+    std::thread::spawn(move || {
+        let mut out = std::io::BufWriter::new(out);
+        while let Ok(frame) = rx.recv() {
+            if write_frame(&mut out, &frame).is_err() {
+                return;
+            }
+            while let Ok(frame) = rx.try_recv() {
+                if write_frame(&mut out, &frame).is_err() {
+                    return;
+                }
+            }
+            if out.flush().is_err() {
+                return;
+            }
+        }
+    });
+    tx
+}

@@ -29,7 +29,6 @@ use bytes::Bytes;
 use lab_api::{ApplySender, LabRaft, LogMark, PeerArgs, RaftChange, RaftView, Started};
 use lab_peer::wire::{
     Answer, Control, FrameReader, FromPeer, HandlerFailure, Read1, ToPeer, WireRpcError,
-    write_frame,
 };
 use labrpc_sim::{ClientEnd, HandlerError, RpcError, Service};
 use raft_persist::Persister;
@@ -380,24 +379,7 @@ impl ReaderCtx {
 
 /// The writer thread: writes every queued frame, in order.
 fn spawn_writer(stream: UnixStream) -> Sender<ToPeer> {
-    let (tx, rx) = std::sync::mpsc::channel::<ToPeer>();
-    std::thread::spawn(move || {
-        let mut out = std::io::BufWriter::new(stream);
-        while let Ok(frame) = rx.recv() {
-            if write_frame(&mut out, &frame).is_err() {
-                return;
-            }
-            while let Ok(frame) = rx.try_recv() {
-                if write_frame(&mut out, &frame).is_err() {
-                    return;
-                }
-            }
-            if std::io::Write::flush(&mut out).is_err() {
-                return;
-            }
-        }
-    });
-    tx
+    lab_peer::wire::spawn_writer(stream)
 }
 
 impl ProcessRaft {

@@ -4,9 +4,14 @@
 //! prebuilt reference it ships grades each half of Lab 4 on the other half's reference.
 //!
 //! These tests run cargo on the exported workspace, offline (every crate it needs is already
-//! in the local registry cache, since this workspace was built), sharing this workspace's
-//! target directory so the registry dependencies are not compiled again.
+//! in the local registry cache, since this workspace was built), in a target directory of the
+//! handouts' own (`target/handout`), never this workspace's: a handout's crates carry the
+//! same names as this workspace's, and tests run this workspace's `grader` while a handout
+//! builds. So that the registry dependencies are not compiled again (they were, for minutes),
+//! that directory is first seeded with a copy of this workspace's compiled registry
+//! dependencies ([`seed_from_workspace`]).
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -27,8 +32,105 @@ fn export_to(dir: &Path) -> Vec<PathBuf> {
     grader::handout::export(&workspace(), dir).expect("export")
 }
 
+/// The registry packages of this workspace's lock file (the handout's is a copy of it).
+fn registry_packages() -> BTreeSet<String> {
+    let lock = fs::read_to_string(workspace().join("Cargo.lock")).expect("read Cargo.lock");
+    let doc: toml_edit::DocumentMut = lock.parse().expect("parse Cargo.lock");
+    let packages = doc
+        .get("package")
+        .and_then(|p| p.as_array_of_tables())
+        .expect("packages in Cargo.lock");
+    packages
+        .iter()
+        .filter(|p| {
+            p.get("source")
+                .and_then(|s| s.as_str())
+                .is_some_and(|s| s.starts_with("registry+"))
+        })
+        .filter_map(|p| p.get("name").and_then(|n| n.as_str()))
+        .map(|n| n.replace('-', "_"))
+        .collect()
+}
+
+/// The package or crate a unit's file or directory in `deps`, `build` or `.fingerprint` is
+/// of (`libtokio-0123456789abcdef.rlib`, `tokio-0123456789abcdef`: `tokio`), with `-` as `_`;
+/// `None` for a name without a unit hash.
+fn unit_of(name: &str) -> Option<String> {
+    let stem = name.split('.').next()?;
+    let (krate, hash) = stem.rsplit_once('-')?;
+    if hash.len() != 16 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    Some(krate.replace('-', "_"))
+}
+
+/// Copies file `from` to `to`, keeping its modification time (cargo compares the times of a
+/// unit's outputs with its dependencies').
+fn copy_keeping_mtime(from: &Path, to: &Path) {
+    fs::copy(from, to).expect("copy a compiled dependency");
+    let mtime = fs::metadata(from)
+        .and_then(|m| m.modified())
+        .expect("read a modification time");
+    fs::File::options()
+        .write(true)
+        .open(to)
+        .and_then(|f| f.set_modified(mtime))
+        .expect("set a modification time");
+}
+
+/// Copies directory `from` to `to` (absent) recursively, keeping modification times.
+fn copy_tree_keeping_mtimes(from: &Path, to: &Path) {
+    for f in files_below(from) {
+        let dest = to.join(f.strip_prefix(from).expect("below"));
+        fs::create_dir_all(dest.parent().expect("a parent")).expect("make a directory");
+        copy_keeping_mtime(&f, &dest);
+    }
+}
+
+/// Seeds the handouts' target directory, once per test binary, with this workspace's
+/// compiled registry dependencies (`target/debug`'s `deps`, `build` and `.fingerprint` entries
+/// of the packages the lock file takes from a registry), copied with their modification
+/// times: cargo then finds fresh every dependency the handout compiles with the same version,
+/// features and profile (the same unit hash), and compiles only the others (a different
+/// feature set) and the handout's own crates. Nothing of this workspace's own crates is
+/// copied: a handout's crates have the same names and unit hashes, and their freshness rests
+/// on source times, which a copy must not decide. An entry the handout's directory already
+/// has is left as it is; copies are made, never links, so a build there never writes into
+/// this workspace's target directory.
+fn seed_from_workspace() {
+    static SEEDED: std::sync::Once = std::sync::Once::new();
+    SEEDED.call_once(|| {
+        let from = target_dir().with_file_name("debug");
+        let to = target_dir().join("debug");
+        let registry = registry_packages();
+        for sub in ["deps", "build", ".fingerprint"] {
+            let Ok(entries) = fs::read_dir(from.join(sub)) else {
+                continue;
+            };
+            fs::create_dir_all(to.join(sub)).expect("make the handouts' target directory");
+            for e in entries {
+                let e = e.expect("read a directory entry");
+                let name = e.file_name().to_string_lossy().into_owned();
+                let of = unit_of(name.strip_prefix("lib").unwrap_or(&name));
+                let of_registry = of.is_some_and(|k| registry.contains(&k))
+                    || unit_of(&name).is_some_and(|k| registry.contains(&k));
+                let dest = to.join(sub).join(&name);
+                if !of_registry || dest.exists() {
+                    continue;
+                }
+                if e.path().is_dir() {
+                    copy_tree_keeping_mtimes(&e.path(), &dest);
+                } else {
+                    copy_keeping_mtime(&e.path(), &dest);
+                }
+            }
+        }
+    });
+}
+
 /// Runs `cargo run -p grader -- <args>` in `dir`; returns (exit code, stdout, stderr).
 fn grade(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    seed_from_workspace();
     let out = Command::new(env!("CARGO"))
         .args(["run", "-q", "--offline", "-p", "grader", "--"])
         .args(args)

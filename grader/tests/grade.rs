@@ -81,6 +81,49 @@ fn the_reference_scores_full_marks_with_every_run_recorded() {
 }
 
 #[test]
+fn the_extra_suite_is_graded_as_a_part_of_its_own_only_when_named() {
+    let (code, r) = grade::<RaftPeer>(&[
+        "extra",
+        "--runs",
+        "1",
+        "--real-time-runs",
+        "0",
+        "--seed",
+        "2",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(r.tests.len(), 5, "{r:?}");
+    assert!(
+        r.tests.iter().all(|t| t.part == "extra" && t.passed),
+        "{r:?}"
+    );
+    assert_eq!(r.parts.len(), 1);
+    assert_eq!(r.parts[0].part, "extra");
+    assert!(
+        (r.score - 25.0).abs() < 1e-9 && (r.max_score - 25.0).abs() < 1e-9,
+        "{r:?}"
+    );
+    // A points file gives it points of its own.
+    let dir = tempfile::tempdir().unwrap();
+    let points = dir.path().join("points.toml");
+    std::fs::write(&points, "[parts]\nextra = 10\n").unwrap();
+    let (code, r) = grade::<RaftPeer>(&[
+        "extra",
+        "--test",
+        "vote_survives_restart_x",
+        "--runs",
+        "1",
+        "--real-time-runs",
+        "0",
+        "--points",
+        points.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    assert!((r.max_score - 2.0).abs() < 1e-9, "{r:?}");
+    assert!((r.score - 2.0).abs() < 1e-9, "{r:?}");
+}
+
+#[test]
 fn a_real_time_run_counts_too() {
     let (code, r) = grade::<RaftPeer>(&[
         "--test",

@@ -86,7 +86,8 @@ pub enum Format {
 #[command(name = "grader grade", about = ABOUT, after_long_help = EXAMPLES, after_help = "Run with --help for the defaults' reasons and examples.")]
 pub struct GradeCli {
     /// Parts to grade: 2A 2B 2C 2D (3A-3D are aliases), 4A 4B 4C (Lab 4, where the grader
-    /// has it), or `all` (every part the grader has). Default: all.
+    /// has it), `extra` (the extra suite, a part of its own: 25 points by default, only when
+    /// named), or `all` (every part of the labs the grader has). Default: all.
     #[arg(value_name = "PART", value_parser = parse_part)]
     pub parts: Vec<PartArg>,
     /// Only tests whose name or Go name contains PATTERN.
@@ -425,7 +426,8 @@ pub fn main_with_args<R: LabRaft>(args: &[String], out: &mut dyn Write) -> i32 {
     main_with_suite(crate::suites::suite::<R>, args, out)
 }
 
-/// Runs `grade` on the tests `suite` returns (the extra suite left out); the exit status.
+/// Runs `grade` on the tests `suite` returns (the extra suite only when named); the exit
+/// status.
 pub fn main_with_suite(suite: fn() -> Vec<TestCase>, args: &[String], out: &mut dyn Write) -> i32 {
     let cli = match GradeCli::try_parse_from(args) {
         Ok(cli) => cli,
@@ -434,9 +436,11 @@ pub fn main_with_suite(suite: fn() -> Vec<TestCase>, args: &[String], out: &mut 
             return e.exit_code();
         }
     };
+    // Every test a grade can select: the lab's parts and the extra suite (only when named,
+    // `grade extra`), not the explore test (a search of seeds, not a test with a verdict).
     let tests: Vec<TestCase> = suite()
         .into_iter()
-        .filter(|c| c.part != crate::suites::Part::Extra)
+        .filter(|c| c.name != crate::explore::NAME)
         .collect();
     let points = match load_points(&cli, &tests) {
         Ok(p) => p,

@@ -3,13 +3,15 @@
 //! part's points split equally among its tests), or a small TOML file:
 //!
 //! ```toml
-//! # Points of a part not listed under [parts] (default: 25 for 2A-2D, 100/3 for 4A-4C).
+//! # Points of a part not listed under [parts] (default: 25 for 2A-2D and extra, 100/3 for
+//! # 4A-4C).
 //! part_points = 25
 //!
 //! # A part's points, split equally among its tests (less the tests given below).
 //! [parts]
 //! 2A = 10
 //! 2B = 30
+//! extra = 10
 //!
 //! # A test's own points (by name or Go name); they count within its part's points, and the
 //! # part's other tests share the rest.
@@ -18,8 +20,9 @@
 //! TestSnapshotInit2D = 0
 //! ```
 //!
-//! Parts are `2A`-`2D` (or `3A`-`3D`) and `4A`-`4C`. An unknown key, part or test, a negative number, or
-//! tests whose points exceed their part's is an error, so a typo never grades silently.
+//! Parts are `2A`-`2D` (or `3A`-`3D`), `4A`-`4C` and `extra` (the extra suite, graded only
+//! when named). An unknown key, part or test, a negative number, or tests whose points exceed
+//! their part's is an error, so a typo never grades silently.
 
 use std::collections::BTreeMap;
 
@@ -32,14 +35,26 @@ use crate::suites::{Part, TestCase};
 pub const DEFAULT_PART_POINTS: f64 = 25.0;
 
 /// Points of a part not listed in the file: each lab's parts make 100 (25 for each of
-/// 2A-2D, 100/3 for each of 4A-4C).
+/// 2A-2D, 100/3 for each of 4A-4C); the extra suite, graded only when named (`grade extra`),
+/// is a part of 25 points of its own, on top of a lab's 100.
 pub fn default_part_points(part: Part) -> f64 {
     match part {
-        Part::A | Part::B | Part::C | Part::D => DEFAULT_PART_POINTS,
+        Part::A | Part::B | Part::C | Part::D | Part::Extra => DEFAULT_PART_POINTS,
         Part::KvA | Part::KvB | Part::KvC => 100.0 / 3.0,
-        Part::Extra => 0.0,
     }
 }
+
+/// Every part that has points: the labs' and the extra suite.
+const GRADED_PARTS: [Part; 8] = [
+    Part::A,
+    Part::B,
+    Part::C,
+    Part::D,
+    Part::KvA,
+    Part::KvB,
+    Part::KvC,
+    Part::Extra,
+];
 
 /// A points file that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -47,8 +62,10 @@ pub enum PointsError {
     /// Not valid TOML, or an unknown key.
     #[error("points file: {0}")]
     Toml(String),
-    /// A part name that is not 2A-2D (or 3A-3D) or 4A-4C.
-    #[error("points file: unknown part {0:?} under [parts]: expected 2A, 2B, 2C, 2D, 4A, 4B or 4C")]
+    /// A part name that is not 2A-2D (or 3A-3D), 4A-4C or extra.
+    #[error(
+        "points file: unknown part {0:?} under [parts]: expected 2A, 2B, 2C, 2D, 4A, 4B, 4C or extra"
+    )]
     UnknownPart(String),
     /// A test name that is no test's name or Go name.
     #[error("points file: unknown test {0:?} under [tests]: use a name from --list")]
@@ -123,7 +140,7 @@ impl Points {
             .part_points
             .map(|p| non_negative("part_points", p))
             .transpose()?;
-        let mut part_points: BTreeMap<Part, f64> = Part::ALL
+        let mut part_points: BTreeMap<Part, f64> = GRADED_PARTS
             .iter()
             .map(|p| (*p, default.unwrap_or_else(|| default_part_points(*p))))
             .collect();
@@ -143,7 +160,7 @@ impl Points {
             explicit.insert(case.name, non_negative(name, *points)?);
         }
         let mut by_test = BTreeMap::new();
-        for part in Part::ALL {
+        for part in GRADED_PARTS {
             let total = part_points[&part];
             let in_part: Vec<&TestCase> = tests.iter().filter(|c| c.part == part).collect();
             let given: f64 = in_part.iter().filter_map(|c| explicit.get(c.name)).sum();
@@ -179,7 +196,7 @@ impl Points {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::suites::all_tests;
+    use crate::suites::{all_tests, extra_tests};
 
     struct Never;
     impl lab_api::LabRaft for Never {
@@ -200,7 +217,9 @@ mod tests {
     }
 
     fn tests() -> Vec<TestCase> {
-        all_tests::<Never>()
+        let mut tests = all_tests::<Never>();
+        tests.extend(extra_tests::<Never>());
+        tests
     }
 
     fn part_total(p: &Points, part: Part) -> f64 {
@@ -231,6 +250,23 @@ mod tests {
         assert!((part_total(&p, Part::C) - 20.0).abs() < 1e-9);
         assert!((p.of("figure8_2c") - 8.0).abs() < 1e-9);
         assert!((p.of("persist1_2c") - 12.0 / 7.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_extra_suite_is_a_part_of_its_own() {
+        let p = Points::go_default(&tests());
+        assert!((part_total(&p, Part::Extra) - 25.0).abs() < 1e-9);
+        assert!((p.of("vote_survives_restart_x") - 5.0).abs() < 1e-9);
+        let p = Points::from_toml(
+            "[parts]\nextra = 10\n[tests]\nExtraVoteSurvivesRestart = 2\n",
+            &tests(),
+        )
+        .unwrap();
+        assert!((part_total(&p, Part::Extra) - 10.0).abs() < 1e-9);
+        assert!((p.of("vote_survives_restart_x") - 2.0).abs() < 1e-9);
+        assert!((p.of("leader_steps_down_on_reply_x") - 2.0).abs() < 1e-9);
+        // The labs' parts keep their points.
+        assert!((part_total(&p, Part::A) - 25.0).abs() < 1e-9);
     }
 
     #[test]

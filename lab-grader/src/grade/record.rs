@@ -70,7 +70,7 @@ pub struct RunRecord {
 /// One test's result: passed when every run passed; all its points or none.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TestResult {
-    /// The part: `2A`-`2D`.
+    /// The part: `2A`-`2D`, `4A`-`4C` or `extra`.
     pub part: String,
     /// The Rust name (`initial_election_2a`).
     pub name: String,
@@ -97,7 +97,7 @@ pub struct TestResult {
 /// A part's score.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PartScore {
-    /// `2A`-`2D`.
+    /// `2A`-`2D`, `4A`-`4C` or `extra`.
     pub part: String,
     /// Points scored.
     pub score: f64,

@@ -422,7 +422,7 @@ pub fn main_with_suites(
         return crate::trace::view::main_with_args(&args[1..], out);
     }
     if args.get(1).map(String::as_str) == Some("grade") {
-        return crate::grade::main_with_suite(suite, &args[1..], out);
+        return crate::grade::main_with_suites(suite, process.map(|p| p.suite), &args[1..], out);
     }
     if args.get(1).map(String::as_str) == Some("explore") {
         return crate::explore::cli::main_with_suite(suite, &args[1..], out);

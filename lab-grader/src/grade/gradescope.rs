@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use super::record::GradeRecord;
+use super::record::{GradeRecord, Isolation};
 
 /// One entry of `tests`.
 #[derive(Serialize, Debug)]
@@ -79,8 +79,28 @@ pub fn results(record: &GradeRecord) -> GradescopeResults {
          clock (seed {}); a test scores its points when every run passes.",
         record.score, record.max_score, record.virtual_runs, record.real_time_runs, record.seed
     );
+    match record.isolation {
+        Some(Isolation::Sandbox) => output.push_str(
+            "\nProcess mode: every peer a sandboxed process of the submission, real time only.",
+        ),
+        Some(Isolation::NoSandbox) => {
+            output.push_str("\nProcess mode, real time only, NOT SANDBOXED (--no-sandbox).")
+        }
+        None => {}
+    }
     if let Some(m) = &record.message {
         output.push_str(&format!("\nNot graded ({:?}):\n{m}", record.status));
+    }
+    let mut extra_data = serde_json::json!({
+        "max_score": record.max_score,
+        "seed": record.seed,
+        "virtual_runs": record.virtual_runs,
+        "real_time_runs": record.real_time_runs,
+        "status": record.status,
+        "schema": record.schema,
+    });
+    if let (Some(isolation), Some(map)) = (record.isolation, extra_data.as_object_mut()) {
+        map.insert("isolation".to_string(), serde_json::json!(isolation));
     }
     GradescopeResults {
         score: record.score,
@@ -88,14 +108,7 @@ pub fn results(record: &GradeRecord) -> GradescopeResults {
         output,
         visibility: "visible",
         stdout_visibility: "hidden",
-        extra_data: serde_json::json!({
-            "max_score": record.max_score,
-            "seed": record.seed,
-            "virtual_runs": record.virtual_runs,
-            "real_time_runs": record.real_time_runs,
-            "status": record.status,
-            "schema": record.schema,
-        }),
+        extra_data,
         tests,
     }
 }

@@ -122,6 +122,12 @@ pub fn to_junit(record: &GradeRecord) -> String {
             ("virtual_runs", record.virtual_runs.to_string()),
             ("real_time_runs", record.real_time_runs.to_string()),
             ("status", format!("{:?}", record.status)),
+            (
+                "isolation",
+                record
+                    .isolation
+                    .map_or_else(|| "builtin".to_string(), |i| format!("{i:?}")),
+            ),
         ] {
             let _ = writeln!(
                 s,

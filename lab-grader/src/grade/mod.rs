@@ -258,6 +258,7 @@ fn blank_record(cli: &GradeCli, seed: u64) -> GradeRecord {
         message: None,
         submission: cli.submission.as_ref().map(|p| p.display().to_string()),
         implementation: cli.implementation.clone(),
+        isolation: None,
         seed,
         virtual_runs: cli.runs,
         real_time_runs: cli.real_time_runs,
@@ -287,16 +288,36 @@ fn progress(cli: &GradeCli, total: u64) -> ProgressBar {
 
 /// Grades `cases` in this process: the runs, the decision, the points.
 pub fn grade_cases(cases: &[TestCase], points: &Points, cli: &GradeCli, seed: u64) -> GradeRecord {
+    grade_cases_with(cases, points, cli, seed, false)
+}
+
+/// [`grade_cases`]; in `process` mode (the peers are processes: `cases` run on
+/// [`crate::harness::ProcessRaft`]) only the real-time runs, since virtual time does not
+/// cross processes (the record says `virtual_runs: 0`, and real run k has seed + k).
+pub(crate) fn grade_cases_with(
+    cases: &[TestCase],
+    points: &Points,
+    cli: &GradeCli,
+    seed: u64,
+    process: bool,
+) -> GradeRecord {
     let wall0 = wall_now();
-    let opts = cli.options(seed);
-    let per_test = u64::from(cli.runs) + u64::from(cli.real_time_runs);
+    let mut opts = cli.options(seed);
+    let virtual_runs = if process { 0 } else { cli.runs };
+    if process {
+        opts.process = Some("--process".to_string());
+    }
+    let per_test = u64::from(virtual_runs) + u64::from(cli.real_time_runs);
     let bar = progress(cli, per_test * cases.len() as u64);
     let mut record = blank_record(cli, seed);
+    record.virtual_runs = virtual_runs;
     for case in cases {
         bar.set_message(format!("{} (virtual time)", case.name));
         let flags = opts.replay_flags();
         // The runner's own report is not shown: the record holds every run.
-        let mut runs: Vec<RunRecord> =
+        let mut runs: Vec<RunRecord> = if process {
+            Vec::new()
+        } else {
             match run_cases(std::slice::from_ref(case), &opts, &mut io::sink()) {
                 Ok(s) => s
                     .runs
@@ -304,8 +325,9 @@ pub fn grade_cases(cases: &[TestCase], points: &Points, cli: &GradeCli, seed: u6
                     .map(|r| run_record(r, Clock::Virtual, &flags))
                     .collect(),
                 Err(e) => vec![not_run(case, seed, &format!("cannot run: {e}"))],
-            };
-        bar.inc(u64::from(cli.runs));
+            }
+        };
+        bar.inc(u64::from(virtual_runs));
         let failed_already = runs.iter().any(|r| !r.passed);
         for k in 0..cli.real_time_runs {
             bar.set_message(format!("{} (real time)", case.name));
@@ -314,7 +336,7 @@ pub fn grade_cases(cases: &[TestCase], points: &Points, cli: &GradeCli, seed: u6
                 continue;
             }
             let real = Options {
-                seed: seed.wrapping_add(u64::from(cli.runs) + u64::from(k)),
+                seed: seed.wrapping_add(u64::from(virtual_runs) + u64::from(k)),
                 real_time: true,
                 runs: 1,
                 jobs: 1,
@@ -421,20 +443,68 @@ fn load_points(cli: &GradeCli, tests: &[TestCase]) -> Result<Points, String> {
     }
 }
 
-/// Runs `grade` for peer type `R` with `args` (args[0] is "grade"); the exit status.
+/// Runs `grade` for peer type `R` with `args` (args[0] is "grade"); the exit status. A
+/// `--submission` runs the Raft lab's tests on [`crate::harness::ProcessRaft`] peers.
 pub fn main_with_args<R: LabRaft>(args: &[String], out: &mut dyn Write) -> i32 {
-    main_with_suite(crate::suites::suite::<R>, args, out)
+    main_with_suites(
+        crate::suites::suite::<R>,
+        Some(crate::suites::suite::<crate::harness::ProcessRaft>),
+        args,
+        out,
+    )
 }
 
 /// Runs `grade` on the tests `suite` returns (the extra suite only when named); the exit
-/// status.
+/// status. This grader cannot grade a `--submission` (see [`main_with_suites`]).
 pub fn main_with_suite(suite: fn() -> Vec<TestCase>, args: &[String], out: &mut dyn Write) -> i32 {
+    main_with_suites(suite, None, args, out)
+}
+
+/// Why a `--submission` cannot be graded with these flags (a usage error), if it cannot.
+fn submission_usage(cli: &GradeCli, process_suite: bool) -> Option<&'static str> {
+    cli.submission.as_ref()?;
+    if !process_suite {
+        return Some("this grader cannot grade a --submission: it has no process mode");
+    }
+    if cli.implementation.is_some() || cli.kv.is_some() {
+        return Some(
+            "--impl and --kv do not apply to a --submission: its Raft is graded (under this \
+             grader's reference key/value layer for 4A-4C)",
+        );
+    }
+    if cli.real_time_runs == 0 {
+        return Some(
+            "a --submission is graded in process mode, on the real clock only (virtual time \
+             does not cross processes): --real-time-runs must be at least 1",
+        );
+    }
+    None
+}
+
+/// Runs `grade` on the tests `suite` returns (the extra suite left out); the exit status. A
+/// `--submission` is graded on the tests `process_suite` returns, the same tests on
+/// [`crate::harness::ProcessRaft`] peers: every peer a process of the submission's code, the
+/// tests and the verdict in this process ([`submission`]).
+pub fn main_with_suites(
+    suite: fn() -> Vec<TestCase>,
+    process_suite: Option<fn() -> Vec<TestCase>>,
+    args: &[String],
+    out: &mut dyn Write,
+) -> i32 {
     let cli = match GradeCli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             crate::capture::print_clap_error(&e, out);
             return e.exit_code();
         }
+    };
+    if let Some(e) = submission_usage(&cli, process_suite.is_some()) {
+        crate::capture::eprint_line(&format!("error: {e}"));
+        return 2;
+    }
+    let suite = match (&cli.submission, process_suite) {
+        (Some(_), Some(process_suite)) => process_suite,
+        _ => suite,
     };
     // Every test a grade can select: the lab's parts and the extra suite (only when named,
     // `grade extra`), not the explore test (a search of seeds, not a test with a verdict).

@@ -27,6 +27,20 @@ pub enum Status {
     BadOutput,
 }
 
+/// How a submission graded from outside (`--submission`) ran: in both, every peer is a
+/// process of the submission's own built code (process mode, real time only), and the tests,
+/// the checks, the verdict and this record are the grader's own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Isolation {
+    /// The build and every peer process ran in the sandbox (bubblewrap: no network, no file
+    /// system beyond its own, limits, a PID namespace per process).
+    Sandbox,
+    /// `--no-sandbox`: they ran with the grader's own rights (a machine trusted with the
+    /// submission).
+    NoSandbox,
+}
+
 /// The clock a run used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -123,6 +137,9 @@ pub struct GradeRecord {
     pub submission: Option<String>,
     /// The `--impl` graded (`None` for the binary's default).
     pub implementation: Option<String>,
+    /// How a `--submission` ran (absent for a grade of a peer built into the grader).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolation: Option<Isolation>,
     /// The run seed: virtual run k uses seed + k, real-time run k uses seed + virtual_runs + k.
     pub seed: u64,
     /// Virtual-time runs per test.
@@ -199,6 +216,25 @@ impl GradeRecord {
     /// the score per part and in total.
     pub fn to_text(&self) -> String {
         let mut s = String::new();
+        match self.isolation {
+            Some(Isolation::Sandbox) => {
+                let _ = writeln!(
+                    s,
+                    "process mode, real time only: every peer a process of the submission's \
+                     own code in a sandbox of its own; the tests, the verdict and this record \
+                     are the grader's"
+                );
+            }
+            Some(Isolation::NoSandbox) => {
+                let _ = writeln!(
+                    s,
+                    "process mode, real time only, NOT SANDBOXED (--no-sandbox): the submission \
+                     ran with the grader's rights; the tests, the verdict and this record are \
+                     the grader's"
+                );
+            }
+            None => {}
+        }
         let _ = writeln!(
             s,
             "grade: {}{} virtual-time run(s) and {} real-time run(s) per test, seed {}{}",

@@ -87,6 +87,21 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// The limits of one peer process of a submission (a Raft peer needs far less than a
+    /// build): 30 CPU minutes, 2 GiB of address space, 512 processes and threads of the
+    /// sandbox's user (all the submission's peers together), files of 64 MiB, a 64 MiB
+    /// `/tmp`.
+    pub fn peer() -> Self {
+        Limits {
+            address_space: 2 * GIB,
+            file_size: 64 << 20,
+            tmp_bytes: 64 << 20,
+            ..Limits::default()
+        }
+    }
+}
+
 /// A path of the host seen inside the sandbox.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bind {
@@ -191,9 +206,21 @@ impl Sandbox {
         self.uid
     }
 
+    /// Whether the sandbox's processes run as a user of their own ([`Sandbox::uid`], when the
+    /// grader is root): then [`processes_of`] that user lists exactly them.
+    pub fn own_user(&self) -> bool {
+        self.setpriv.is_some()
+    }
+
     /// The limits.
     pub fn limits(&self) -> Limits {
         self.limits
+    }
+
+    /// The same sandbox (the same user) with other limits.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Makes `path` (a directory the sandbox writes, made if missing) belong to the sandbox's
@@ -414,9 +441,10 @@ impl Sandbox {
 
 /// A wrapper for process mode's peer commands (`PROGRAM ARGS... SOCKET`): each peer
 /// process in a sandbox of its own, which sees its program and the directory of its socket
-/// (read-only: connecting to a socket needs no write access to its file system).
+/// (read-only: connecting to a socket needs no write access to its file system), and works
+/// in its private `/tmp`.
 pub fn peer_wrapper(sandbox: Sandbox) -> impl Fn(Command) -> Command + Send + Sync + 'static {
-    move |cmd| {
+    move |mut cmd| {
         let socket_dir = cmd
             .get_args()
             .last()
@@ -424,8 +452,28 @@ pub fn peer_wrapper(sandbox: Sandbox) -> impl Fn(Command) -> Command + Send + Sy
             .and_then(Path::parent)
             .map(Path::to_path_buf);
         let binds: Vec<Bind> = socket_dir.iter().map(|d| Bind::ro(d, d)).collect();
+        if cmd.get_current_dir().is_none() {
+            cmd.current_dir("/tmp");
+        }
         sandbox.wrap(&cmd, &binds)
     }
+}
+
+/// The processes of user `uid` on this machine (their ids), from `/proc`: with the sandbox
+/// run as a user of its own (the grader is root), every process of the submission.
+pub fn processes_of(uid: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut found: Vec<u32> = dir
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            (e.metadata().ok()?.uid() == uid).then_some(pid)
+        })
+        .collect();
+    found.sort_unstable();
+    found
 }
 
 /// The directories above `dest` that bwrap makes for it (outermost first): all but `/` and
@@ -479,14 +527,69 @@ mod tests {
 
     /// The sandbox, or `None` (and a note) on a machine that cannot make it: these tests
     /// check the sandbox where there is one; `grade --submission` refuses to run without it.
+    /// In CI (`CI=true`, as `.ci/run` runs, which installs bubblewrap) a missing sandbox fails
+    /// the test instead.
     fn sandbox(limits: Limits) -> Option<Sandbox> {
         match Sandbox::new(limits, 200_999).and_then(|s| s.probe().map(|()| s)) {
             Ok(s) => Some(s),
             Err(e) => {
+                assert!(
+                    !in_ci(),
+                    "CI must be able to make the sandbox (.ci/run installs bubblewrap): {e}"
+                );
                 eprintln!("no sandbox on this machine, test skipped: {e}");
                 None
             }
         }
+    }
+
+    /// Whether this runs in CI (`CI` set to anything but empty, `0` or `false`).
+    fn in_ci() -> bool {
+        std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+    }
+
+    #[test]
+    fn killing_the_sandbox_kills_everything_in_it() {
+        let Some(sb) = sandbox(Limits::default()) else {
+            return;
+        };
+        // A detached process inside, and the first one waiting: killed from outside (a peer
+        // at a crash, every peer at a grade's deadline).
+        let mut spec = Spec::new("sh");
+        spec.args = vec![
+            "-c".into(),
+            "(setsid sleep 61.2719 &) ; sleep 61.2720".into(),
+        ];
+        let mut child = sb
+            .command(&spec)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let seen = |marker: &str| {
+            std::fs::read_dir("/proc")
+                .unwrap()
+                .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+                .any(|c| String::from_utf8_lossy(&c).contains(marker))
+        };
+        // Counted sleeps (up to 20 s on a busy machine), not a clock.
+        for _ in 0..2000 {
+            if seen("61.2719") && seen("61.2720") {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(seen("61.2719"), "the detached process started");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let mut gone = false;
+        for _ in 0..2000 {
+            gone = !seen("61.2719") && !seen("61.2720");
+            if gone {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(gone, "a process of the killed sandbox is still there");
     }
 
     fn sh(sandbox: &Sandbox, script: &str, binds: Vec<Bind>) -> std::process::Output {

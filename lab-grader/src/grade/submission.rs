@@ -3,35 +3,36 @@
 //!
 //! PATH is either a workspace (a class handout with the student's code, or a copy of this
 //! repository) or a single crate (a student's `raft-student` directory, any package name,
-//! exporting `Raft: LabRaft` from its library). Either way only the student's crates are
-//! taken: the crate itself, or a workspace's `raft-student` (and `kv-student`, when there is
-//! one), copied into a fresh handout of the sources this grader was built from; a workspace's
-//! own grader, network or harness is never built. Then:
+//! exporting `Raft: LabRaft` from its library). Either way only the student's Raft is taken:
+//! the crate itself, or a workspace's `raft-student`, copied into a fresh handout of the
+//! sources this grader was built from, with one package added, a peer binary whose `main` is
+//! `lab_peer::main::<raft_student::Raft>()`; a workspace's own grader, network or harness is
+//! never built. Then:
 //!
-//! 1. `cargo build -p grader` there, **in the sandbox** ([`super::sandbox`]): offline, no
-//!    network, read-only sources, a target directory of this submission's own (never the
-//!    grader's, never another submission's: with `--target-dir DIR`, DIR holds only a
-//!    template of the dependencies, compiled once from the grader's own sources and copied
-//!    into each submission's directory);
-//! 2. the built grader runs `grade --json FILE` with this grade's flags, in the sandbox too,
-//!    and its record is read back from FILE.
+//! 1. `cargo build -p raft-lab-submission-peer` there, **in the sandbox**
+//!    ([`super::sandbox`]): offline, no network, read-only sources, a target directory of
+//!    this submission's own (never the grader's, never another submission's: with
+//!    `--target-dir DIR`, DIR holds only a template of the dependencies, compiled once from
+//!    the grader's own sources and copied into each submission's directory);
+//! 2. the tests run **in this process**, in process mode: every peer is a process of the
+//!    built binary (`BIN peer SOCKET`), each in a sandbox of its own
+//!    ([`super::sandbox::peer_wrapper`], [`Limits::peer`]); the network, the persister, the
+//!    checks, the verdict and the record stay here. Process mode has no virtual time: each
+//!    test runs `--real-time-runs` times on the wall clock (`--runs` does not apply). For
+//!    4A-4C, the key/value layer is this grader's reference one (in this process), on the
+//!    submission's Raft peers: the student's `kv-student` is not graded this way.
 //!
-//! Both steps share one wall-clock limit (`--timeout`); at the end of each step, by exit or
-//! by a kill at the deadline, every process of the submission is gone (the sandbox's PID
-//! namespace), and its output pipes are read with the deadline too, so no process left
-//! behind can hold them or rewrite anything afterwards. Output is drained and capped (the
-//! first and last [`KEEP`] bytes of each stream are kept), and stdout is never parsed. A build
-//! failure, a timeout, an exit without a record, or a record that does not parse each give
-//! every selected test a zero and a status that says which ([`super::record::Status`]), with
-//! the build errors or the last output in its message.
+//! Both steps share one wall-clock limit (`--timeout`). At the end, by the tests' end or at
+//! the deadline, every peer process is killed ([`close_peers`]: each sandbox's PID namespace
+//! goes with it) and, where the sandbox runs as a user of its own, no process of that user is
+//! left, before the record is made; the record and every file of it are written by this
+//! process only. The build's output is drained and capped (the first and last [`KEEP`] bytes
+//! of each stream are kept), read only until the deadline. A build failure or a timeout gives
+//! every selected test a zero and a status that says which ([`super::record::Status`]);
+//! whatever the peers do (crash, exit, hang, print) is a failure of the tests they were in.
 //!
-//! Step 2 still runs the verdict in a process that runs the student's code: the sandbox keeps
-//! the submission from everything outside it, but a submission can still write its own
-//! record. Process mode (every peer a process of its own, the verdict in this process) closes
-//! that; see docs/GRADING.md.
-//!
-//! `--no-sandbox` grades without the sandbox (a machine you trust): the steps run in a
-//! process group of their own, killed at the deadline.
+//! `--no-sandbox` grades without the sandbox (a machine you trust): the build in a process
+//! group killed at the deadline, the peers as plain child processes; the record says so.
 
 use std::collections::VecDeque;
 use std::ffi::OsString;
@@ -43,10 +44,12 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::points::Points;
+use super::record::Isolation;
 use super::record::{GradeRecord, Status};
-use super::sandbox::{Bind, Limits, Sandbox, SandboxError, Spec};
-use super::{GradeCli, zero_record};
-use crate::cli::PartArg;
+use super::sandbox::{Bind, Limits, Sandbox, SandboxError, Spec, peer_wrapper, processes_of};
+use super::{GradeCli, grade_cases_with, zero_record};
+use crate::harness::PeerLauncher;
+use crate::harness::process::{close_peers, set_launcher, take_peer_stats};
 use crate::suites::TestCase;
 
 /// Bytes kept from the start and from the end of each output stream of a child.
@@ -197,7 +200,6 @@ enum Jail {
 /// hold): the workspace and its target directory.
 const WS: &str = "/submission";
 const TARGET: &str = "/target";
-const OUT: &str = "/out";
 
 /// File times of the copied handout (all but the student's crates): the same in every
 /// workspace, so cargo finds a template's artifacts fresh (2020-01-01).
@@ -206,9 +208,57 @@ const HANDOUT_MTIME: u64 = 1_577_836_800;
 /// The student's crates a workspace submission contributes.
 const STUDENT_CRATES: &[&str] = &["raft-student", "kv-student"];
 
+/// The package of the peer binary added to a submission's workspace, and its binary.
+const PEER_PACKAGE: &str = "raft-lab-submission-peer";
+const PEER_BIN: &str = "peer";
+
+/// Adds the peer binary's package ([`PEER_PACKAGE`]) to the workspace `ws`: `main` is
+/// `lab_peer::main::<raft_student::Raft>()`, the student's Raft served as a process-mode
+/// peer (`peer SOCKET`).
+fn add_peer_package(ws: &Path) -> Result<(), String> {
+    let io = |p: &Path, e: io::Error| format!("{}: {e}", p.display());
+    let dir = ws.join(PEER_PACKAGE);
+    std::fs::create_dir_all(dir.join("src")).map_err(|e| io(&dir, e))?;
+    let manifest = format!(
+        "[package]\nname = \"{PEER_PACKAGE}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\
+         publish = false\n\n[[bin]]\nname = \"{PEER_BIN}\"\npath = \"src/main.rs\"\n\n\
+         [dependencies]\nlab-peer.workspace = true\nraft-student.workspace = true\n"
+    );
+    let main = "//! The submission's Raft as a process-mode peer (made by `grade --submission`).\n\
+                fn main() {\n    lab_peer::main::<raft_student::Raft>()\n}\n";
+    for (file, text) in [("Cargo.toml", manifest.as_str()), ("src/main.rs", main)] {
+        let path = dir.join(file);
+        std::fs::write(&path, text).map_err(|e| io(&path, e))?;
+    }
+    let root = ws.join("Cargo.toml");
+    let mut doc: toml_edit::DocumentMut = std::fs::read_to_string(&root)
+        .map_err(|e| io(&root, e))?
+        .parse()
+        .map_err(|e| format!("{}: {e}", root.display()))?;
+    let members = doc["workspace"]["members"]
+        .as_array_mut()
+        .ok_or_else(|| format!("{}: no workspace.members", root.display()))?;
+    members.push(PEER_PACKAGE);
+    std::fs::write(&root, doc.to_string()).map_err(|e| io(&root, e))?;
+    set_times(&dir).map_err(|e| io(&dir, e))?;
+    let when = std::time::UNIX_EPOCH + Duration::from_secs(HANDOUT_MTIME);
+    std::fs::File::options()
+        .write(true)
+        .open(&root)
+        .and_then(|f| f.set_modified(when))
+        .map_err(|e| io(&root, e))
+}
+
 /// A workspace to build for the submission at `path`: a fresh handout with the student's
-/// crates (see the module doc). `None` for `path` makes the untouched handout (the template).
+/// crates (see the module doc) and the peer binary's package ([`add_peer_package`]). `None`
+/// for `path` makes the untouched handout (the template).
 fn workspace_for(path: Option<&Path>, scratch: &Path) -> Result<PathBuf, String> {
+    let ws = workspace_of(path, scratch)?;
+    add_peer_package(&ws)?;
+    Ok(ws)
+}
+
+fn workspace_of(path: Option<&Path>, scratch: &Path) -> Result<PathBuf, String> {
     let ws = scratch.join("workspace");
     let handout = || -> Result<(), String> {
         crate::handout::export(&crate::handout::default_source(), &ws)
@@ -342,12 +392,12 @@ fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
     }
 }
 
-/// `cargo build -p grader` of the workspace `ws` into `target` (sandboxed unless trusted).
+/// `cargo build -p raft-lab-submission-peer` of the workspace `ws` into `target` (sandboxed unless trusted).
 fn build_command(jail: &Jail, ws: &Path, target: &Path) -> Result<Command, String> {
     let args: Vec<OsString> = [
         "build",
         "-p",
-        "grader",
+        PEER_PACKAGE,
         "--offline",
         "--color",
         "never",
@@ -387,8 +437,8 @@ fn build_command(jail: &Jail, ws: &Path, target: &Path) -> Result<Command, Strin
     }
 }
 
-/// Builds the workspace's `grader` binary into `target`; its path on this machine, or why
-/// not.
+/// Builds the workspace's peer binary ([`PEER_PACKAGE`]) into `target`; its path on this
+/// machine, or why not.
 fn build(
     jail: &Jail,
     ws: &Path,
@@ -412,12 +462,12 @@ fn build(
                 .stdout
                 .lines()
                 .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-                .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "grader")
+                .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == PEER_BIN)
                 .find_map(|m| m["executable"].as_str().map(PathBuf::from))
                 .ok_or_else(|| {
                     (
                         Status::BuildFailed,
-                        "the build made no `grader` binary".to_string(),
+                        "the build made no peer binary".to_string(),
                     )
                 })?;
             // Where the sandbox's path is on this machine.
@@ -489,45 +539,6 @@ fn tree_hash(dir: &Path) -> io::Result<u64> {
     Ok(h)
 }
 
-/// The flags of this grade, for the submission's grader (`json` and `points` are paths as
-/// it sees them).
-fn forwarded(cli: &GradeCli, seed: u64, json: &Path, points: Option<&Path>) -> Vec<String> {
-    let mut args = vec!["grade".to_string()];
-    for p in &cli.parts {
-        args.push(match p {
-            PartArg::One(p) => p.to_string(),
-            PartArg::All => "all".to_string(),
-        });
-    }
-    let mut flag = |name: &str, value: String| {
-        args.push(name.to_string());
-        args.push(value);
-    };
-    flag("--seed", seed.to_string());
-    flag("--runs", cli.runs.to_string());
-    flag("--real-time-runs", cli.real_time_runs.to_string());
-    flag("--json", json.display().to_string());
-    if let Some(t) = &cli.test {
-        flag("--test", t.clone());
-    }
-    if let Some(p) = points {
-        flag("--points", p.display().to_string());
-    }
-    if let Some(j) = cli.jobs {
-        flag("--jobs", j.to_string());
-    }
-    if let Some(i) = &cli.implementation {
-        flag("--impl", i.clone());
-    }
-    if let Some(k) = &cli.kv {
-        flag("--kv", k.clone());
-    }
-    if cli.no_invariants {
-        args.push("--no-invariants".to_string());
-    }
-    args
-}
-
 /// The sandbox for a grade, or why there is none; `Ok(None)` with `--no-sandbox`.
 pub fn sandbox_for(cli: &GradeCli) -> Result<Option<Sandbox>, SandboxError> {
     if cli.no_sandbox {
@@ -540,8 +551,11 @@ pub fn sandbox_for(cli: &GradeCli) -> Result<Option<Sandbox>, SandboxError> {
     Ok(Some(sandbox))
 }
 
-/// Grades the submission at `path`: a record, whatever the submission does; an error only
-/// when the sandbox cannot be made (nothing of the submission ran).
+/// Grades the submission at `path` on `cases` (tests on [`ProcessRaft`] peers): a record,
+/// whatever the submission does; an error only when the sandbox cannot be made (nothing of
+/// the submission ran).
+///
+/// [`ProcessRaft`]: crate::harness::ProcessRaft
 pub fn grade(
     path: &Path,
     cases: &[TestCase],
@@ -574,7 +588,7 @@ pub fn grade(
                 }
             }
             let exe = build(&jail, &ws, &target, deadline)?;
-            run_grader(&jail, &exe, &ws, &target, &scratch, cli, seed, deadline)
+            Ok(run_peers(&jail, &exe, cases, points, cli, seed, deadline))
         });
     let _ = std::fs::remove_dir_all(&scratch);
     let mut record = match outcome {
@@ -582,102 +596,142 @@ pub fn grade(
         Err((status, message)) => zero_record(cases, points, cli, seed, status, message),
     };
     record.submission = Some(path.display().to_string());
+    record.isolation = Some(match jail {
+        Jail::Sandbox(_) => Isolation::Sandbox,
+        Jail::Trusted => Isolation::NoSandbox,
+    });
+    record.virtual_runs = 0;
     record.wall_secs = t0.elapsed().as_secs_f64();
     Ok(record)
 }
 
+/// How long the processes of a sandbox's user may take to be gone after their sandboxes
+/// were killed (the kernel tears a PID namespace down asynchronously).
+const GONE_WITHIN: Duration = Duration::from_secs(5);
+
+/// Runs `cases` in this process with every peer a process of `exe` (`EXE peer SOCKET`, each in
+/// a sandbox of its own unless trusted), until they end or `deadline` passes; then every
+/// process of the submission is killed, and only then is the record made.
 #[allow(clippy::too_many_arguments)]
-fn run_grader(
+fn run_peers(
     jail: &Jail,
     exe: &Path,
-    ws: &Path,
-    target: &Path,
-    scratch: &Path,
+    cases: &[TestCase],
+    points: &Points,
     cli: &GradeCli,
     seed: u64,
     deadline: Instant,
-) -> Result<GradeRecord, (Status, String)> {
-    let out = scratch.join("out");
-    let json = out.join("record.json");
-    let points_abs = cli
-        .points
-        .as_ref()
-        .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()));
-    let cmd = match jail {
-        Jail::Trusted => {
-            std::fs::create_dir_all(&out).map_err(|e| (Status::Crashed, e.to_string()))?;
-            let mut cmd = Command::new(exe);
-            cmd.args(forwarded(cli, seed, &json, points_abs.as_deref()))
-                .current_dir(ws);
-            cmd
+) -> GradeRecord {
+    let mut launcher = PeerLauncher::binary(exe);
+    if let Jail::Sandbox(sandbox) = jail {
+        let peers = sandbox.clone().with_limits(Limits::peer());
+        if sandbox.own_user() {
+            launcher.socket_owner = Some(sandbox.uid());
         }
-        Jail::Sandbox(sandbox) => {
-            sandbox
-                .own(&out)
-                .map_err(|e| (Status::Crashed, format!("cannot prepare the sandbox: {e}")))?;
-            let inside = |p: &Path| p.strip_prefix(target).map(|r| Path::new(TARGET).join(r));
-            let exe_inside = inside(exe).map_err(|_| {
-                (
-                    Status::Crashed,
-                    format!("{} is not in {}", exe.display(), target.display()),
-                )
-            })?;
-            let points_inside = Path::new(OUT).join("points.toml");
-            let mut spec = Spec::new(&exe_inside);
-            spec.binds = vec![
-                Bind::ro(ws, WS),
-                Bind::ro(target, TARGET),
-                Bind::rw(&out, OUT),
-            ];
-            if let Some(p) = &points_abs {
-                spec.binds.push(Bind::ro(p, &points_inside));
-            }
-            spec.args = forwarded(
+        launcher.wrap = Some(Arc::new(peer_wrapper(peers)));
+    }
+    set_launcher(Some(launcher));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (cases_owned, points_owned, cli_owned) = (cases.to_vec(), points.clone(), cli.clone());
+    let spawned = std::thread::Builder::new()
+        .name("grade".to_string())
+        .spawn(move || {
+            let record = grade_cases_with(&cases_owned, &points_owned, &cli_owned, seed, true);
+            let _ = tx.send(record);
+        });
+    let finished = match spawned {
+        Ok(_) => rx
+            .recv_timeout(deadline.saturating_duration_since(wall_now()))
+            .ok(),
+        Err(e) => {
+            set_launcher(None);
+            return zero_record(
+                cases,
+                points,
                 cli,
                 seed,
-                &Path::new(OUT).join("record.json"),
-                points_abs.as_ref().map(|_| points_inside.as_path()),
-            )
-            .into_iter()
-            .map(OsString::from)
-            .collect();
-            // Its failing runs' bundles go to `target/grader` under its working directory.
-            spec.chdir = Some(OUT.into());
-            sandbox.command(&spec)
+                Status::Crashed,
+                format!("cannot start the grade's thread: {e}"),
+            );
         }
     };
-    let ran = run_until(cmd, deadline).map_err(|e| {
-        (
-            Status::Crashed,
-            format!("cannot run {}: {e}", exe.display()),
-        )
-    })?;
-    let last_words = || format!("stderr:\n{}\nstdout:\n{}", ran.stderr, ran.stdout);
-    let Some(status) = ran.status else {
-        return Err((
+    // Everything of the submission ends here, before anything is decided: the peers of a run
+    // the watchdog abandoned, of a grade past its deadline, and whatever they started.
+    let left_running = close_peers();
+    set_launcher(None);
+    let stats = take_peer_stats();
+    let mut note = format!(
+        "every peer a process of the submission ({}); peer processes: {} started, {} ended by \
+         themselves{}, {} killed by the tests (crashes) or at their end, {left_running} still \
+         running at the grade's end (killed)",
+        match jail {
+            Jail::Sandbox(_) => "each in a sandbox of its own",
+            Jail::Trusted => "NOT SANDBOXED: --no-sandbox",
+        },
+        stats.started,
+        stats.exited.values().sum::<usize>(),
+        if stats.exited.is_empty() {
+            String::new()
+        } else {
+            let each: Vec<String> = stats
+                .exited
+                .iter()
+                .map(|(how, n)| format!("{n} {how}"))
+                .collect();
+            format!(" ({})", each.join(", "))
+        },
+        stats.killed,
+    );
+    if let Jail::Sandbox(sandbox) = jail {
+        if sandbox.own_user() {
+            note.push_str(&format!(
+                "; {}",
+                make_gone(sandbox.uid(), wall_now() + GONE_WITHIN)
+            ));
+        }
+    }
+    match finished {
+        Some(mut record) => {
+            record.message = Some(note);
+            record
+        }
+        None => zero_record(
+            cases,
+            points,
+            cli,
+            seed,
             Status::TimedOut,
             format!(
-                "killed after the time limit of {} s\n{}",
-                cli.timeout,
-                last_words()
+                "the grade ran past the time limit of {} s (build included) and was stopped; \
+                 {note}",
+                cli.timeout
             ),
-        ));
-    };
-    let Ok(text) = std::fs::read_to_string(&json) else {
-        return Err((
-            Status::Crashed,
-            format!(
-                "the submission's grader exited ({status}) without a record\n{}",
-                last_words()
-            ),
-        ));
-    };
-    GradeRecord::from_json(&text).map_err(|e| {
-        (
-            Status::BadOutput,
-            format!("its record does not parse: {e}\n{}", last_words()),
-        )
-    })
+        ),
+    }
+}
+
+/// Waits until no process of user `uid` is left (SIGKILL to any still there after `until`);
+/// what it found, for the record.
+fn make_gone(uid: u32, until: Instant) -> String {
+    loop {
+        let left = processes_of(uid);
+        if left.is_empty() {
+            return "no process of the sandbox's user left".to_string();
+        }
+        if wall_now() >= until {
+            for pid in &left {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .stderr(Stdio::null())
+                    .status();
+            }
+            return format!(
+                "{} process(es) of the sandbox's user still there after {GONE_WITHIN:?}, killed",
+                left.len()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[cfg(test)]

@@ -58,6 +58,9 @@ pub struct PeerLauncher {
     pub describe: Option<Describe>,
     /// Applied to every peer command last (see [`CommandWrapper`]).
     pub wrap: Option<CommandWrapper>,
+    /// The user the peer processes run as, when not this process's (a sandbox's own user):
+    /// each socket and its directory are given to it, so that it alone can connect.
+    pub socket_owner: Option<u32>,
 }
 
 impl std::fmt::Debug for PeerLauncher {
@@ -77,6 +80,7 @@ impl PeerLauncher {
             args: vec!["peer".into()],
             describe: None,
             wrap: None,
+            socket_owner: None,
         }
     }
 
@@ -87,6 +91,7 @@ impl PeerLauncher {
             args: vec!["peer".into(), "--impl".into(), implementation.into()],
             describe: Some(describe),
             wrap: None,
+            socket_owner: None,
         })
     }
 
@@ -105,11 +110,113 @@ impl PeerLauncher {
 /// The launcher of this process's peers ([`set_launcher`]).
 static LAUNCHER: RwLock<Option<PeerLauncher>> = RwLock::new(None);
 
-/// Sets how [`ProcessRaft`] starts its peers, for every test of this process from now on.
+/// Sets how [`ProcessRaft`] starts its peers, for every test of this process from now on
+/// (and lets peers start again after [`close_peers`]).
 pub fn set_launcher(launcher: Option<PeerLauncher>) {
     *LAUNCHER
         .write()
         .unwrap_or_else(std::sync::PoisonError::into_inner) = launcher;
+    lock(&PEERS).closed = false;
+}
+
+/// A peer process, shared by its [`ProcessRaft`] and the registry of live peers (whichever
+/// kills it first takes it, so a process id is never signalled after it was waited for).
+type PeerChild = Arc<Mutex<Option<Child>>>;
+
+/// Every peer process this process started and has not waited for yet.
+struct Peers {
+    children: Vec<PeerChild>,
+    /// [`close_peers`] was called: a peer started now is killed at once.
+    closed: bool,
+    stats: PeerStats,
+}
+
+/// What became of the peer processes started since the last [`take_peer_stats`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PeerStats {
+    /// Processes started.
+    pub started: usize,
+    /// Processes that ended by themselves (an exit, a crash, a signal of their own), by how
+    /// they ended (`exit status: 0`, `signal: 6 (SIGABRT)`, ...), in that order.
+    pub exited: BTreeMap<String, usize>,
+    /// Processes killed (a crash of the test's, the test's end, [`close_peers`]).
+    pub killed: usize,
+}
+
+static PEERS: Mutex<Peers> = Mutex::new(Peers {
+    children: Vec::new(),
+    closed: false,
+    stats: PeerStats {
+        started: 0,
+        exited: BTreeMap::new(),
+        killed: 0,
+    },
+});
+
+/// What became of the peer processes started since the last call (and starts counting
+/// anew).
+pub fn take_peer_stats() -> PeerStats {
+    std::mem::take(&mut lock(&PEERS).stats)
+}
+
+/// Registers a peer process just started; `None` (the process killed) once peers are
+/// closed.
+fn register(child: Child) -> Option<PeerChild> {
+    let child = Arc::new(Mutex::new(Some(child)));
+    let mut peers = lock(&PEERS);
+    peers.stats.started += 1;
+    if peers.closed {
+        drop(peers);
+        end_child(&child);
+        return None;
+    }
+    peers.children.retain(|c| lock(c).is_some());
+    peers.children.push(Arc::clone(&child));
+    Some(child)
+}
+
+/// SIGKILL and wait, unless someone did already (or the process ended by itself: then how
+/// it ended is counted).
+fn end_child(child: &Mutex<Option<Child>>) {
+    let taken = lock(child).take();
+    let Some(mut child) = taken else {
+        return;
+    };
+    let ended = match child.try_wait() {
+        Ok(Some(status)) => Some(status),
+        _ => {
+            let _ = child.kill();
+            let _ = child.wait();
+            None
+        }
+    };
+    let mut peers = lock(&PEERS);
+    match ended {
+        Some(status) => *peers.stats.exited.entry(status.to_string()).or_default() += 1,
+        None => peers.stats.killed += 1,
+    }
+}
+
+/// Kills every peer process still running (a test abandoned by the watchdog leaves its peers
+/// running, a grade past its deadline all of them) and waits for each; peers started from now
+/// on are killed at once, until the next [`set_launcher`]. How many were running.
+///
+/// A peer started in a sandbox of its own ([`PeerLauncher::wrap`], bubblewrap's PID
+/// namespace with `--die-with-parent`) takes every process it started with it.
+pub fn close_peers() -> usize {
+    let children: Vec<PeerChild> = {
+        let mut peers = lock(&PEERS);
+        peers.closed = true;
+        std::mem::take(&mut peers.children)
+    };
+    let mut killed = 0;
+    for child in &children {
+        if lock(child).is_some() {
+            killed += 1;
+        }
+        end_child(child);
+    }
+    killed
 }
 
 fn launcher() -> Option<PeerLauncher> {
@@ -141,6 +248,9 @@ pub enum ProcessError {
         /// How it ended.
         status: std::process::ExitStatus,
     },
+    /// Peers were closed ([`close_peers`]): the grade is over.
+    #[error("peer processes are closed (the grade is over)")]
+    Closed,
     /// The process did not connect and make its peer in time.
     #[error("the peer process {program} did not make its peer within {PEER_START_TIMEOUT:?}")]
     Timeout {
@@ -227,7 +337,7 @@ struct Hello {
 pub struct ProcessRaft {
     link: Arc<Link>,
     hello: Hello,
-    child: Mutex<Option<Child>>,
+    child: PeerChild,
     reader: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -394,24 +504,36 @@ impl ProcessRaft {
             .map_err(io("cannot make the socket's directory"))?;
         let path = dir.path().join("socket");
         let listener = UnixListener::bind(&path).map_err(io("cannot bind the socket"))?;
+        if let Some(uid) = launcher.socket_owner {
+            let give = |p: &Path| std::os::unix::fs::chown(p, Some(uid), Some(uid));
+            give(dir.path())
+                .and_then(|()| give(&path))
+                .map_err(io("cannot give the socket to the peer's user"))?;
+        }
         listener
             .set_nonblocking(true)
             .map_err(io("cannot set up the socket"))?;
-        let mut child = launcher
+        let child = launcher
             .peer_command(&path)
             .spawn()
             .map_err(io("cannot start the peer process"))?;
+        let child = register(child).ok_or(ProcessError::Closed)?;
         let started = wall_now();
         let stream = loop {
             match listener.accept() {
                 Ok((stream, _)) => break stream,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    if let Ok(Some(status)) = child.try_wait() {
-                        return Err(ProcessError::Exited { program, status });
+                    let exited = lock(&child).as_mut().map(Child::try_wait);
+                    match exited {
+                        Some(Ok(Some(status))) => {
+                            end_child(&child);
+                            return Err(ProcessError::Exited { program, status });
+                        }
+                        None => return Err(ProcessError::Closed),
+                        _ => {}
                     }
                     if started.elapsed() > PEER_START_TIMEOUT {
-                        let _ = child.kill();
-                        let _ = child.wait();
+                        end_child(&child);
                         return Err(ProcessError::Timeout { program });
                     }
                     std::thread::sleep(Duration::from_micros(200));
@@ -460,14 +582,13 @@ impl ProcessRaft {
         tokio::spawn(forward_applies(apply_rx, args.apply_ch, Arc::clone(&link)));
         let Ok(hello) = hello_rx.recv_timeout(PEER_START_TIMEOUT) else {
             link.killed.store(true, Ordering::SeqCst);
-            let _ = child.kill();
-            let _ = child.wait();
+            end_child(&child);
             return Err(ProcessError::Timeout { program });
         };
         Ok(Arc::new(ProcessRaft {
             link,
             hello,
-            child: Mutex::new(Some(child)),
+            child,
             reader: Mutex::new(Some(reader)),
         }))
     }
@@ -534,10 +655,7 @@ impl LabRaft for ProcessRaft {
     /// SIGKILL, then every frame the process sent before it died is taken in.
     fn kill(&self) {
         self.link.killed.store(true, Ordering::SeqCst);
-        if let Some(mut child) = lock(&self.child).take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        end_child(&self.child);
         if let Some(reader) = lock(&self.reader).take() {
             let _ = reader.join();
         }
@@ -569,9 +687,6 @@ impl LabRaft for ProcessRaft {
 impl Drop for ProcessRaft {
     fn drop(&mut self) {
         self.link.killed.store(true, Ordering::SeqCst);
-        if let Some(mut child) = lock(&self.child).take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        end_child(&self.child);
     }
 }

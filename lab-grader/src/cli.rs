@@ -550,7 +550,7 @@ fn chosen_implementation(args: &[String]) -> (Option<String>, Option<String>) {
     if args.get(1).map(String::as_str) == Some("grade") {
         return crate::grade::GradeCli::try_parse_from(&args[1..])
             .ok()
-            .filter(|g| g.submission.is_none())
+            .filter(|g| !g.from_outside())
             .map(|g| (g.implementation, g.kv))
             .unwrap_or_default();
     }

@@ -136,8 +136,13 @@ pub struct GradeCli {
     /// Grade the submission at PATH from outside: a handout workspace (or a copy of this
     /// one), or a crate named like raft-student that exports `Raft`. Built and run in a child
     /// process under --timeout; a build failure, crash, hang or garbage output scores zero.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", conflicts_with = "peer_bin")]
     pub submission: Option<PathBuf>,
+    /// Grade a submission already built: PATH is an executable that serves a Raft peer as
+    /// `PATH peer SOCKET` (a crate's `src/bin/peer.rs` calling `lab_peer::main`), run as a
+    /// --submission's peers are (process mode, each peer in the sandbox), without a build.
+    #[arg(long, value_name = "PATH")]
+    pub peer_bin: Option<PathBuf>,
     /// Where a class's --submission grades keep a template of the dependencies, compiled once
     /// (in the sandbox) from this grader's own sources; each submission is built in a copy
     /// of its own, never in DIR itself nor in the grader's target directory. Default: no
@@ -148,12 +153,17 @@ pub struct GradeCli {
     /// system beyond its own, limits), only on a machine you trust with the submission.
     #[arg(long)]
     pub no_sandbox: bool,
-    /// Wall-clock limit in seconds for a --submission, build included.
+    /// Wall-clock limit in seconds for a --submission (or --peer-bin), build included.
     #[arg(long, value_name = "SECS", default_value_t = 1800)]
     pub timeout: u64,
 }
 
 impl GradeCli {
+    /// Whether this grades a submission from outside (`--submission` or `--peer-bin`).
+    pub fn from_outside(&self) -> bool {
+        self.submission.is_some() || self.peer_bin.is_some()
+    }
+
     /// The selection the arguments describe.
     pub fn selection(&self) -> Selection {
         crate::cli::selection_of(&self.parts, self.test.as_deref())
@@ -462,7 +472,9 @@ pub fn main_with_suite(suite: fn() -> Vec<TestCase>, args: &[String], out: &mut 
 
 /// Why a `--submission` cannot be graded with these flags (a usage error), if it cannot.
 fn submission_usage(cli: &GradeCli, process_suite: bool) -> Option<&'static str> {
-    cli.submission.as_ref()?;
+    if !cli.from_outside() {
+        return None;
+    }
     if !process_suite {
         return Some("this grader cannot grade a --submission: it has no process mode");
     }
@@ -502,8 +514,8 @@ pub fn main_with_suites(
         crate::capture::eprint_line(&format!("error: {e}"));
         return 2;
     }
-    let suite = match (&cli.submission, process_suite) {
-        (Some(_), Some(process_suite)) => process_suite,
+    let suite = match process_suite {
+        Some(process_suite) if cli.from_outside() => process_suite,
         _ => suite,
     };
     // Every test a grade can select: the lab's parts and the extra suite (only when named,
@@ -527,15 +539,17 @@ pub fn main_with_suites(
         }
     };
     let seed = cli.seed.unwrap_or_else(random_seed);
-    let record = match &cli.submission {
-        Some(path) => match submission::grade(path, &cases, &points, &cli, seed) {
-            Ok(record) => record,
-            Err(e) => {
-                crate::capture::eprint_line(&format!("error: {e}"));
-                return 1;
-            }
-        },
-        None => grade_cases(&cases, &points, &cli, seed),
+    let graded = match (&cli.submission, &cli.peer_bin) {
+        (Some(path), _) => submission::grade(path, &cases, &points, &cli, seed),
+        (None, Some(exe)) => submission::grade_binary(exe, &cases, &points, &cli, seed),
+        (None, None) => Ok(grade_cases(&cases, &points, &cli, seed)),
+    };
+    let record = match graded {
+        Ok(record) => record,
+        Err(e) => {
+            crate::capture::eprint_line(&format!("error: {e}"));
+            return 1;
+        }
     };
     emit(&record, &cli, out)
 }

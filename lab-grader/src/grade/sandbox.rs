@@ -560,11 +560,7 @@ mod tests {
             "-c".into(),
             "(setsid sleep 61.2719 &) ; sleep 61.2720".into(),
         ];
-        let mut child = sb
-            .command(&spec)
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = sb.command(&spec).stdout(Stdio::null()).spawn().unwrap();
         let seen = |marker: &str| {
             std::fs::read_dir("/proc")
                 .unwrap()

@@ -605,6 +605,43 @@ pub fn grade(
     Ok(record)
 }
 
+/// Grades the peer binary `exe` (a submission already built: `EXE peer SOCKET` serves its
+/// Raft) as [`grade`] does after its build: process mode, each peer in the sandbox, the
+/// record made here after every process of it is gone.
+pub fn grade_binary(
+    exe: &Path,
+    cases: &[TestCase],
+    points: &Points,
+    cli: &GradeCli,
+    seed: u64,
+) -> Result<GradeRecord, SandboxError> {
+    let jail = match sandbox_for(cli)? {
+        Some(s) => Jail::Sandbox(s),
+        None => Jail::Trusted,
+    };
+    let t0 = wall_now();
+    let deadline = t0 + Duration::from_secs(cli.timeout);
+    let mut record = match std::path::absolute(exe) {
+        Ok(abs) if abs.is_file() => run_peers(&jail, &abs, cases, points, cli, seed, deadline),
+        _ => zero_record(
+            cases,
+            points,
+            cli,
+            seed,
+            Status::Crashed,
+            format!("--peer-bin {}: no such file", exe.display()),
+        ),
+    };
+    record.submission = Some(exe.display().to_string());
+    record.isolation = Some(match jail {
+        Jail::Sandbox(_) => Isolation::Sandbox,
+        Jail::Trusted => Isolation::NoSandbox,
+    });
+    record.virtual_runs = 0;
+    record.wall_secs = t0.elapsed().as_secs_f64();
+    Ok(record)
+}
+
 /// How long the processes of a sandbox's user may take to be gone after their sandboxes
 /// were killed (the kernel tears a PID namespace down asynchronously).
 const GONE_WITHIN: Duration = Duration::from_secs(5);

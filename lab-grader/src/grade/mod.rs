@@ -4,7 +4,8 @@
 //! run passes, and scores its points all-or-nothing ([`points`]). The result is a
 //! [`record::GradeRecord`], shown as text or JSON and written as JUnit XML ([`junit`]) or
 //! Gradescope's `results.json` ([`gradescope`]). [`submission`] grades a workspace or crate
-//! that lives elsewhere, built and run in a [`sandbox`] with a time limit.
+//! that lives elsewhere: built in a [`sandbox`], then graded in this process in process mode
+//! (real time only), every peer a sandboxed process of its code, with a time limit.
 //!
 //! The runs go through the ordinary runner ([`crate::runner::run_cases`]), one test at a
 //! time: its virtual-time runs (`--jobs` at a time), then its real-time run(s), one at a time
@@ -67,6 +68,8 @@ Examples:
   cargo run -p grader -- grade 2A 2B --real-time-runs 0  quick: virtual time only
   cargo run -p grader -- grade --impl student --gradescope results.json --junit junit.xml
   cargo run -p grader -- grade --submission ../subs/alice --timeout 1200 --json alice.json
+                                                         every peer a sandboxed process of
+                                                         alice's Raft, real time only
   cargo run -p grader -- grade --format json             the record on stdout (docs/GRADING.md)
 
 Exit status: 0 when graded, whatever the score (a submission that does not build, crashes or
@@ -134,8 +137,11 @@ pub struct GradeCli {
     #[arg(long)]
     pub no_invariants: bool,
     /// Grade the submission at PATH from outside: a handout workspace (or a copy of this
-    /// one), or a crate named like raft-student that exports `Raft`. Built and run in a child
-    /// process under --timeout; a build failure, crash, hang or garbage output scores zero.
+    /// one; its raft-student crate is taken), or a crate named like raft-student that exports
+    /// `Raft`. Built in the sandbox, then graded here in process mode, real time only: every
+    /// peer a sandboxed process of its code, the verdict and the record this grader's. A
+    /// build failure or a timeout scores zero; 4A-4C run this grader's reference key/value
+    /// layer on its Raft.
     #[arg(long, value_name = "PATH", conflicts_with = "peer_bin")]
     pub submission: Option<PathBuf>,
     /// Grade a submission already built: PATH is an executable that serves a Raft peer as

@@ -307,8 +307,8 @@ impl Victim {
 
 /// The checks every hostile grade passes: a zero, graded by the grader in the sandbox, with
 /// the peers' figures in its message; no exit that shows a leak (3: read the reference, 5:
-/// reached the network).
-fn check_zero(name: &str, r: &GradeRecord) {
+/// reached the network); done within `max_wall` seconds (a build included).
+fn check_zero(name: &str, r: &GradeRecord, max_wall: f64) {
     eprintln!(
         "{name}: score {}/{}, status {:?}, {:.1} s: {}",
         r.score,
@@ -331,7 +331,7 @@ fn check_zero(name: &str, r: &GradeRecord) {
     for leak in ["exit status: 3", "exit status: 5"] {
         assert!(!message.contains(leak), "{name}: {message}");
     }
-    assert!(r.wall_secs < 120.0, "{name}: the grade was held");
+    assert!(r.wall_secs < max_wall, "{name}: the grade was held");
 }
 
 /// Writes `script` as an executable peer binary.
@@ -381,7 +381,7 @@ fn hostile_peer_binaries_score_zero_and_change_nothing() {
         let mut args = ONE_TEST.to_vec();
         args.extend(["--peer-bin", peer.to_str().unwrap()]);
         let r = grade(&args, &victim.json);
-        check_zero(act.name, &r);
+        check_zero(act.name, &r, 60.0);
         victim.check_untouched(act.name);
     }
 }
@@ -399,6 +399,10 @@ fn a_peer_past_the_deadline_is_killed_and_the_grade_is_a_timeout() {
     let mut args = ONE_TEST.to_vec();
     args.extend(["--timeout", "4", "--peer-bin", peer.to_str().unwrap()]);
     let r = grade(&args, &victim.json);
+    eprintln!(
+        "hangs: {:?} in {:.1} s: {:?}",
+        r.status, r.wall_secs, r.message
+    );
     assert_eq!(r.status, Status::TimedOut, "{:?}", r.message);
     assert_eq!(r.score, 0.0);
     assert!(r.wall_secs < 15.0, "{}", r.wall_secs);
@@ -474,7 +478,8 @@ fn hostile_crates_score_zero_and_change_nothing() {
         let sub = tmp.path().join(format!("hostile-{k}"));
         hostile_crate(&sub, &act.rust, None);
         let r = grade_crate(&sub, &victim.json);
-        check_zero(act.name, &r);
+        // The first grade builds the template of the dependencies.
+        check_zero(act.name, &r, 1200.0);
         victim.check_untouched(act.name);
     }
 }
@@ -508,7 +513,7 @@ fn a_build_script_writes_and_reads_nothing_outside_its_sandbox() {
     let sub = tmp.path().join("raft-student");
     hostile_crate(&sub, "", Some(&build_rs));
     let r = grade_crate(&sub, &victim.json);
-    check_zero("build script", &r);
+    check_zero("build script", &r, 1200.0);
     victim.check_untouched("build script");
     assert!(!sub.join("written.txt").exists() && !tmp.path().join("escaped.txt").exists());
 }

@@ -569,3 +569,21 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn flags_that_do_not_apply_to_a_submission_are_usage_errors() {
+    for extra in [
+        &["--real-time-runs", "0"][..],
+        &["--impl", "student"],
+        &["--kv", "reference"],
+    ] {
+        let mut argv: Vec<String> = ["grade", "2A", "--peer-bin", "/nonexistent/peer"]
+            .iter()
+            .chain(extra)
+            .map(|s| s.to_string())
+            .collect();
+        argv.shrink_to_fit();
+        let code = grader::grade::main_with_args::<RaftPeer>(&argv, &mut Vec::new());
+        assert_eq!(code, 2, "{extra:?}");
+    }
+}

@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use super::record::{GradeRecord, Isolation};
+use super::record::{GradeRecord, Isolation, Status};
 
 /// One entry of `tests`.
 #[derive(Serialize, Debug)]
@@ -88,8 +88,10 @@ pub fn results(record: &GradeRecord) -> GradescopeResults {
         }
         None => {}
     }
-    if let Some(m) = &record.message {
-        output.push_str(&format!("\nNot graded ({:?}):\n{m}", record.status));
+    match (&record.message, record.status) {
+        (Some(m), Status::Graded) => output.push_str(&format!("\n{m}")),
+        (Some(m), status) => output.push_str(&format!("\nNot graded ({status:?}):\n{m}")),
+        (None, _) => {}
     }
     let mut extra_data = serde_json::json!({
         "max_score": record.max_score,

@@ -125,6 +125,33 @@ fn every_classic_bug_is_caught() {
     });
 }
 
+/// Every injected bug still fails a test of the 28 or the extra suite in real time with
+/// eight tests at a time, as the grade's real-time pass runs tests side by side (`grade
+/// --real-time-jobs`): running beside others hides no bug.
+#[test]
+#[ignore = "a measurement in real time (about 7 minutes); run with --ignored --nocapture"]
+fn every_classic_bug_is_caught_in_real_time_side_by_side() {
+    each_bug(|bug, suite| {
+        let opts = Options {
+            real_time: true,
+            jobs: 8,
+            keep_going: true,
+            ..options(1, 1, true)
+        };
+        #[allow(clippy::disallowed_methods)] // wall time of a real-time measurement
+        let t0 = std::time::Instant::now();
+        let summary = run(suite, &opts, true);
+        let (_, by) = tally(&summary, 1);
+        println!(
+            "{bug:?}: {} of {} tests failed in real time, 8 at a time ({:.1} s): {by:?}",
+            summary.failed,
+            summary.runs.len(),
+            t0.elapsed().as_secs_f64()
+        );
+        assert!(summary.failed > 0, "{bug:?} passed every test in real time");
+    });
+}
+
 /// The measurement for the report: 20 runs of everything per bug, with and without the
 /// continuous checks (and without the extra suite, i.e. what Go's tester alone sees).
 #[test]

@@ -147,6 +147,47 @@ fn a_real_time_run_counts_too() {
     );
 }
 
+/// The real-time runs of different tests run side by side (`--real-time-jobs`), after every
+/// virtual-time run, each with its own seed (S + N + k), each recorded with its test.
+#[test]
+fn real_time_runs_of_different_tests_run_side_by_side() {
+    let (code, r) = grade::<RaftPeer>(&[
+        "2A",
+        "--runs",
+        "2",
+        "--real-time-runs",
+        "1",
+        "--real-time-jobs",
+        "3",
+        "--seed",
+        "30",
+    ]);
+    assert_eq!(code, 0);
+    assert!((r.score - 25.0).abs() < 1e-9, "{r:?}");
+    assert_eq!(r.tests.len(), 3);
+    for t in &r.tests {
+        let clocks: Vec<(grader::grade::record::Clock, u64, bool)> = t
+            .runs
+            .iter()
+            .map(|run| (run.clock, run.run_seed, run.passed))
+            .collect();
+        use grader::grade::record::Clock::{Real, Virtual};
+        assert_eq!(
+            clocks,
+            [(Virtual, 30, true), (Virtual, 31, true), (Real, 32, true)],
+            "{}",
+            t.name
+        );
+    }
+    // The three ran at once: the pass took about as long as the longest of them.
+    let real: f64 = r.tests.iter().map(|t| t.runs[2].secs).sum();
+    assert!(
+        r.wall_secs < real,
+        "wall {} s, real runs {real} s",
+        r.wall_secs
+    );
+}
+
 #[test]
 fn the_skeleton_scores_zero_with_its_hints() {
     let (code, r) = grade::<raft_student::Raft>(&[

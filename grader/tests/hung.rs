@@ -147,6 +147,26 @@ fn a_peer_that_sends_on_the_apply_channel_under_its_lock_is_reported_hung() {
     assert!(message.contains("what each peer did last:"), "{message}");
     // Reported well before the blocked-poll rule (30 s) or the budget (120 s) would.
     assert!(s.runs[0].secs < 25.0, "{}", s.runs[0].secs);
+
+    // The abandoned run leaves a bundle: its record up to the hang, the failure, the report.
+    let bundle = s.runs[0]
+        .bundle
+        .as_ref()
+        .expect("a bundle for the hung run");
+    let events = std::fs::read_to_string(bundle.join("events.jsonl")).expect("events.jsonl");
+    for kind in ["start", "rpc"] {
+        let needle = format!("\"kind\":\"{kind}\"");
+        assert!(events.contains(&needle), "no {kind} event before the hang");
+    }
+    let last = events.lines().last().unwrap_or("");
+    assert!(
+        last.contains("\"kind\":\"failure\"") && last.contains("the test is hung"),
+        "{last}"
+    );
+    let report = std::fs::read_to_string(bundle.join("report.txt")).expect("report.txt");
+    assert!(report.contains("--- FAIL: TestBasicAgree2B"), "{report}");
+    assert!(report.contains("asleep on a futex"), "{report}");
+    assert!(bundle.join("timeline.html").is_file());
 }
 
 /// Part 2A commits nothing, so the same peer passes it: the watchdog does not fire on a

@@ -75,3 +75,34 @@ fn lab4_parts_hold_the_course_tests() {
         );
     }
 }
+
+/// The linearizability checker's CPU, spent on the test's thread, is the grader's: it is
+/// counted apart, and the CPU warning of a stress run holds only the rest against the peers,
+/// so the reference (whose many-clients 4C test gave the checker most of its CPU) is not
+/// warned.
+#[test]
+fn the_checkers_cpu_is_not_held_against_the_peers() {
+    let cases: Vec<_> = kv_grader::suites::catalogue::<raft_rpc::RaftPeer, kv_ref::Reference>()
+        .into_iter()
+        .filter(|c| c.name == "snapshot_recover_many_clients_4c")
+        .collect();
+    let opts = Options {
+        seed: 5,
+        runs: 3,
+        jobs: 2,
+        ..Options::default()
+    };
+    let mut out = Vec::new();
+    let summary = run_cases(&cases, &opts, &mut out).expect("write the report");
+    let out = String::from_utf8(out).expect("utf-8");
+    assert_eq!(summary.failed, 0, "{out}");
+    for r in &summary.runs {
+        assert!(
+            r.check_cpu_secs > 0.0 && r.check_cpu_secs <= r.cpu_secs,
+            "{} of {} s",
+            r.check_cpu_secs,
+            r.cpu_secs
+        );
+    }
+    assert!(!out.contains("warning: CPU time"), "{out}");
+}

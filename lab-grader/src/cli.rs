@@ -172,6 +172,11 @@ pub struct Cli {
     /// Where bundles go (default: target/grader in the workspace, or $CARGO_TARGET_DIR/grader).
     #[arg(long, value_name = "DIR")]
     pub out: Option<std::path::PathBuf>,
+    /// At most N failing runs keep their bundle (0: none); the summary counts the others.
+    /// Each test's first failure comes first: a test's later failures take at most half the
+    /// places. Default: every failing run of a single run, 20 in a --runs stress run.
+    #[arg(long, value_name = "N")]
+    pub keep_bundles: Option<usize>,
     /// Print the peers' own lines live as they come, each with its time and peer: what they
     /// print (println!, eprintln!, dbg!, ...) and their tracing lines. Without it they are
     /// only recorded (in the bundle), and a failure shows each peer's last lines.
@@ -267,6 +272,9 @@ impl Cli {
             nocapture: self.nocapture,
             topics: self.topic.clone(),
             process: self.process_flags(),
+            keep_going: false,
+            keep_bundles: self.keep_bundles,
+            bundles: crate::options::BundleTally::default(),
         }
     }
 

@@ -4,7 +4,10 @@
 //! that thread's. A real-time test runs on the test thread (which drives `block_on`) and on a
 //! 2-worker runtime: every worker records its own thread CPU time whenever it parks and when
 //! it stops, and the test's CPU time is the sum. Threads a peer starts itself (outside tokio)
-//! are not counted.
+//! are not counted. The grader's own heavy checks on those threads (Lab 4's linearizability
+//! check of a whole history) are counted in it, and also apart
+//! ([`crate::harness::TestContext::grader_work`]): the warning below, and the grade's choice
+//! of which real-time runs run alone, hold only the rest against the peers.
 //!
 //! Why it matters: virtual time only moves when every task waits, so a peer that burns CPU is
 //! never late in virtual time, though it would be on the wall clock. The Go lab's guidance is

@@ -1,7 +1,13 @@
 //! How a grading run runs: seed, clock, repetitions, parallelism, watchdog.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// How many failing runs keep their bundle by default in a stress run (`runs` above 1) and in
+/// a grade (`--keep-bundles`); a single run keeps every failing run's.
+pub const DEFAULT_KEEP_BUNDLES: usize = 20;
 
 /// How to run them.
 #[derive(Clone, Debug)]
@@ -50,9 +56,71 @@ pub struct Options {
     /// Process mode's flags (`--process` or `--peer-bin PATH`) to repeat in replay commands;
     /// `None` when the peers run in the grader's process.
     pub process: Option<String>,
+    /// Start every test even after one ends with an apply error (the grade's mode: each
+    /// test's verdict is its own). Otherwise a single run (`runs` 1) starts no further test
+    /// then, as Go's harness exits the test binary.
+    pub keep_going: bool,
+    /// At most this many failing runs keep their bundle (`--keep-bundles N`; 0: none); the
+    /// others are counted ([`TestRun::bundle_not_kept`](crate::report::TestRun)). `None`:
+    /// every one in a single run, [`DEFAULT_KEEP_BUNDLES`] in a stress run. With `trace`,
+    /// every run keeps its bundle.
+    pub keep_bundles: Option<usize>,
+    /// The bundles kept so far, shared by every clone of these options (so a grade's many
+    /// runs of the runner share one cap).
+    pub bundles: BundleTally,
+}
+
+/// The failing runs' bundles kept so far under [`Options::keep_bundles`]. Each test's first
+/// failing run may take any place left; its later ones only the first half of the places,
+/// so that a test failing again and again leaves room for the first failure of the others.
+#[derive(Clone, Debug, Default)]
+pub struct BundleTally {
+    inner: Arc<Mutex<Tally>>,
+}
+
+#[derive(Debug, Default)]
+struct Tally {
+    kept: usize,
+    tests: BTreeSet<&'static str>,
+}
+
+impl BundleTally {
+    /// Whether a failing run of `test` keeps its bundle under a cap of `cap` (and counts it
+    /// if so).
+    pub fn claim(&self, test: &'static str, cap: usize) -> bool {
+        let mut t = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let places = if t.tests.contains(test) {
+            cap.div_ceil(2)
+        } else {
+            cap
+        };
+        if t.kept >= places {
+            return false;
+        }
+        t.kept += 1;
+        t.tests.insert(test);
+        true
+    }
 }
 
 impl Options {
+    /// Whether a run of `test` that `failed` writes its bundle: every run with `trace`, else
+    /// a failing one while [`Options::keep_bundles`] allows.
+    pub(crate) fn keeps_bundle(&self, test: &'static str, failed: bool) -> bool {
+        if self.trace {
+            return true;
+        }
+        let cap = self.keep_bundles.unwrap_or(if self.runs > 1 {
+            DEFAULT_KEEP_BUNDLES
+        } else {
+            usize::MAX
+        });
+        failed && self.bundles.claim(test, cap)
+    }
+
     /// The flags a replay command needs besides `--test` and `--seed`.
     pub fn replay_flags(&self) -> String {
         let mut flags = String::new();
@@ -101,6 +169,50 @@ impl Default for Options {
             nocapture: false,
             topics: Vec::new(),
             process: None,
+            keep_going: false,
+            keep_bundles: None,
+            bundles: BundleTally::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_leaves_room_for_each_tests_first_failure() {
+        let tally = BundleTally::default();
+        let kept: Vec<bool> = ["a", "a", "a", "a", "b", "c", "d", "e", "a"]
+            .iter()
+            .map(|t| tally.claim(t, 5))
+            .collect();
+        // a: its first, then two more (the first half of five places: 3); b, c: their
+        // first; d, e and a's fifth: no place left.
+        assert_eq!(
+            kept,
+            [true, true, true, false, true, true, false, false, false]
+        );
+        let none = BundleTally::default();
+        assert!(!none.claim("a", 0));
+    }
+
+    #[test]
+    fn a_single_run_keeps_every_failure_and_trace_every_run() {
+        let single = Options::default();
+        assert!((0..100).all(|_| single.keeps_bundle("a", true)));
+        assert!(!single.keeps_bundle("a", false));
+        let stress = Options {
+            runs: 2,
+            ..Options::default()
+        };
+        let kept = (0..100).filter(|_| stress.keeps_bundle("a", true)).count();
+        assert_eq!(kept, DEFAULT_KEEP_BUNDLES / 2);
+        let traced = Options {
+            trace: true,
+            keep_bundles: Some(0),
+            ..Options::default()
+        };
+        assert!(traced.keeps_bundle("a", false) && traced.keeps_bundle("a", true));
     }
 }

@@ -43,6 +43,9 @@ pub struct TestRun {
     /// CPU seconds of the threads that ran the test (see [`crate::cpu`]; zero for a test the
     /// watchdog abandoned).
     pub cpu_secs: f64,
+    /// Of `cpu_secs`, the grader's own checks' (Lab 4's linearizability check; see
+    /// [`crate::harness::TestContext::grader_work`]): the CPU warning leaves them out.
+    pub check_cpu_secs: f64,
     /// The outcome.
     pub outcome: Outcome,
     /// Whether it ran on the real clock (then it cannot be replayed).
@@ -57,6 +60,8 @@ pub struct TestRun {
     /// How many of its checks gave no verdict within their budget (Lab 4's linearizability
     /// check outside strict mode): a pass with such a check was not fully checked.
     pub unchecked: u32,
+    /// A failing run that kept no bundle: the run's cap (`--keep-bundles`) was reached.
+    pub bundle_not_kept: bool,
 }
 
 impl Outcome {
@@ -139,6 +144,8 @@ pub fn failure_block(run: &TestRun, flags: &str) -> String {
     let _ = writeln!(s, "    replay: {}", replay_line(run, flags));
     if let Some(b) = &run.bundle {
         let _ = writeln!(s, "    bundle: {}", bundle_path(b));
+    } else if run.bundle_not_kept {
+        s.push_str("    bundle: not kept (--keep-bundles)\n");
     }
     s
 }
@@ -179,6 +186,7 @@ pub fn summary_lines(runs: &[TestRun], seed: u64, real_time: bool, wall_secs: f6
         s.push_str(&cpu_warning(runs));
     }
     s.push_str(&unchecked_note(runs));
+    s.push_str(&bundles_note(runs));
     let _ = writeln!(s, "wall time {wall_secs:.1} s");
     let _ = writeln!(s, "seed {seed}");
     s
@@ -206,14 +214,31 @@ pub fn unchecked_note(runs: &[TestRun]) -> String {
     )
 }
 
-/// The warning for virtual-time runs whose CPU time is more than [`crate::cpu::HEAVY_SHARE`]
-/// of their virtual duration (empty when there are none): their verdict may not hold on the
-/// wall clock.
+/// The note for failing runs that kept no bundle (empty when there are none): how many, and
+/// how many did.
+pub fn bundles_note(runs: &[TestRun]) -> String {
+    let not_kept = runs.iter().filter(|r| r.bundle_not_kept).count();
+    if not_kept == 0 {
+        return String::new();
+    }
+    let kept = runs
+        .iter()
+        .filter(|r| !r.passed() && r.bundle.is_some())
+        .count();
+    format!(
+        "note: {not_kept} failing run(s) kept no bundle ({kept} did; --keep-bundles N sets \
+         how many may); each replays with its command\n"
+    )
+}
+
+/// The warning for virtual-time runs whose CPU time, less the grader's own checks', is more
+/// than [`crate::cpu::HEAVY_SHARE`] of their virtual duration (empty when there are none):
+/// their verdict may not hold on the wall clock.
 pub fn cpu_warning(runs: &[TestRun]) -> String {
     let mut heavy: Vec<&str> = Vec::new();
     for r in runs
         .iter()
-        .filter(|r| crate::cpu::is_heavy(r.secs, r.cpu_secs))
+        .filter(|r| crate::cpu::is_heavy(r.secs, r.cpu_secs - r.check_cpu_secs))
     {
         if !heavy.contains(&r.name) {
             heavy.push(r.name);
@@ -321,12 +346,14 @@ mod tests {
             test_seed: 7,
             secs: 4.5,
             cpu_secs: 0.25,
+            check_cpu_secs: 0.0,
             outcome,
             real_time: false,
             bundle: None,
             peer_lines: 0,
             printed: false,
             unchecked: 0,
+            bundle_not_kept: false,
         }
     }
 
@@ -424,6 +451,12 @@ mod tests {
         );
         assert!(!summary_lines(&runs, 1, true, 1.0).contains("warning"));
         assert!(stress_table(&["initial_election_2a"], &runs, false, "").contains("warning"));
+        // The grader's own checks are not the peers' CPU.
+        let checked = TestRun {
+            check_cpu_secs: 0.5,
+            ..runs[0].clone()
+        };
+        assert!(!summary_lines(&[checked], 1, false, 1.0).contains("warning"));
     }
 
     #[test]

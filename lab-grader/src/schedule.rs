@@ -64,6 +64,7 @@ fn test_thread(id: usize, job: Job, opts: &Options, exact: bool, tx: mpsc::Sende
     let finished = run_test(job.case, job.test_seed, opts, exact, sink, on_start);
     let mut run = test_run(job, opts, finished.secs, finished.outcome);
     run.cpu_secs = finished.cpu_secs;
+    run.check_cpu_secs = finished.t.grader_cpu_secs().min(run.cpu_secs);
     run.printed = finished.printed;
     run.unchecked = finished.t.unchecked();
     // The context the run prints through, and the one whose record is shown.
@@ -81,9 +82,11 @@ fn test_thread(id: usize, job: Job, opts: &Options, exact: bool, tx: mpsc::Sende
         // bundle); a passing run shows none.
         shown.print(&report::recent_lines(&recent, opts.real_time));
     }
-    if !run.passed() || opts.trace {
+    if opts.keeps_bundle(job.case.name, !run.passed()) {
         let printed = lock(&printed).clone();
         run.bundle = write_bundle(&run, opts, &record, &printed);
+    } else {
+        run.bundle_not_kept = !run.passed();
     }
     // Nothing reads the records from here on: their memory goes back on this thread.
     shown.trace().release();
@@ -150,12 +153,14 @@ fn test_run(job: Job, opts: &Options, secs: f64, outcome: Outcome) -> TestRun {
         test_seed: job.test_seed,
         secs,
         cpu_secs: 0.0,
+        check_cpu_secs: 0.0,
         outcome,
         real_time: opts.real_time,
         bundle: None,
         peer_lines: 0,
         printed: false,
         unchecked: 0,
+        bundle_not_kept: false,
     }
 }
 
@@ -232,6 +237,8 @@ struct Slot {
     /// The hung-runtime watchdog of a virtual-time test, and whether it found it hung.
     watch: stuck::Watch,
     hung: bool,
+    /// What the running test printed so far, for the bundle of a run the watchdog abandons.
+    printed: String,
 }
 
 #[allow(clippy::disallowed_methods)] // the watchdog needs the wall clock, by design
@@ -268,6 +275,7 @@ struct Coordinator<'a> {
 impl Coordinator<'_> {
     fn finish(&mut self, id: usize, run: TestRun) {
         if self.opts.runs <= 1
+            && !self.opts.keep_going
             && matches!(
                 run.outcome,
                 Outcome::Failed {
@@ -336,9 +344,32 @@ impl Coordinator<'_> {
             };
             // An abandoned thread's CPU time cannot be read from here: recorded as zero.
             let outcome = Outcome::failed(&fail.to_string());
-            let run = test_run(self.jobs[id], self.opts, waited.as_secs_f64(), outcome);
+            let mut run = test_run(self.jobs[id], self.opts, waited.as_secs_f64(), outcome);
+            self.abandoned_bundle(id, &mut run);
             self.finish(id, run);
         }
+    }
+
+    /// The bundle of a run the watchdog abandons (`run`, failed with the watchdog's report):
+    /// what its record holds up to now (the events up to the hang, then the failure) and what
+    /// it printed, written here since its own thread will not; counted under
+    /// `--keep-bundles` like any failing run's.
+    fn abandoned_bundle(&mut self, id: usize, run: &mut TestRun) {
+        let printed = std::mem::take(&mut self.slots[id].printed);
+        let Some(t) = self.slots[id].t.clone() else {
+            return;
+        };
+        if !self.opts.keeps_bundle(run.name, true) {
+            run.bundle_not_kept = true;
+            return;
+        }
+        if let Outcome::Failed { message, .. } = &run.outcome {
+            // Unless the record is busy (its thread may hang holding it).
+            t.try_note(crate::trace::Event::Failure {
+                message: message.clone(),
+            });
+        }
+        run.bundle = write_bundle(run, self.opts, &t, &printed);
     }
 
     /// Writes everything printable in job order (only in single-run mode).
@@ -394,6 +425,9 @@ pub(crate) fn replay_failures_alone(jobs: &[Job], runs: &mut [TestRun], opts: &O
             log: false,
             nocapture: false,
             out: Some(scratch.clone()),
+            // It replaces a bundle kept already.
+            keep_bundles: Some(usize::MAX),
+            bundles: crate::options::BundleTally::default(),
             ..opts.clone()
         };
         let replayed = execute(std::slice::from_ref(job), &alone, true, &mut io::sink());
@@ -495,10 +529,12 @@ pub(crate) fn execute(
             Ok(Event::Output(id, text)) => {
                 if c.slots[id].result.is_none() {
                     c.slots[id].buf.push_str(&text);
+                    c.slots[id].printed.push_str(&text);
                 }
             }
             Ok(Event::Done(id, run)) => {
                 c.slots[id].t = None;
+                c.slots[id].printed = String::new();
                 if c.slots[id].result.is_none() {
                     c.finish(id, *run);
                 }

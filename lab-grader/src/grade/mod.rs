@@ -7,10 +7,11 @@
 //! that lives elsewhere: built in a [`sandbox`], then graded in this process in process mode
 //! (real time only), every peer a sandboxed process of its code, with a time limit.
 //!
-//! The runs go through the ordinary runner ([`crate::runner::run_cases`]), one test at a
-//! time: its virtual-time runs (`--jobs` at a time), then its real-time run(s), one at a time
-//! as Go runs them, skipped when the test already failed in virtual time (the verdict cannot
-//! change, and a broken peer's real-time runs are the slowest part of a grade).
+//! The runs go through the ordinary runner ([`crate::runner::run_cases`]): each test's
+//! virtual-time runs (`--jobs` at a time), test by test; then the real-time runs of the tests
+//! that passed them (a test that already failed in virtual time skips its real-time runs: the
+//! verdict cannot change, and a broken peer's real-time runs are the slowest part of a
+//! grade), several tests at a time when their peers use little CPU (see `real_time_pass`).
 //!
 //! Exit status: 0 when a grade was produced, whatever the score (a submission that does not
 //! build, crashes or times out is a zero, still exit 0); 2 for a usage error (bad flags, a bad
@@ -46,9 +47,18 @@ use record::{Clock, GradeRecord, RunRecord, SCHEMA, Status, TestResult};
 pub const DEFAULT_VIRTUAL_RUNS: u32 = 30;
 
 /// Real-time runs per test by default: one, because virtual time cannot see a peer that
-/// burns CPU or races between threads, and one run of all 28 tests on the wall clock takes
-/// about 6 minutes, as in Go. `--real-time-runs 0` for a quick check.
+/// burns CPU or races between threads; one run of all 28 tests on the wall clock takes
+/// about 6 minutes one at a time, as in Go. `--real-time-runs 0` for a quick check.
 pub const DEFAULT_REAL_TIME_RUNS: u32 = 1;
+
+/// Real-time runs of different tests at a time by default (see [`real_time_pass`]).
+pub const DEFAULT_REAL_TIME_JOBS: u32 = 4;
+
+/// A test whose virtual-time runs kept more than this share of a core busy (CPU seconds per
+/// virtual second, the most of its runs) runs its real-time runs alone: half the Go lab's
+/// expectation of a sixth ([`crate::cpu::HEAVY_SHARE`]). The reference's tests stay far below
+/// it.
+pub const ALONE_SHARE: f64 = crate::cpu::HEAVY_SHARE / 2.0;
 
 const ABOUT: &str = "\
 Grade a submission: each selected test runs --runs times in virtual time (seeds S, S+1, ...)
@@ -129,10 +139,18 @@ pub struct GradeCli {
     /// Run seed (default: random, recorded). Virtual runs replay exactly with it.
     #[arg(long, value_name = "U64")]
     pub seed: Option<u64>,
-    /// Virtual-time runs at a time (default: the number of CPUs). Real-time runs always run
-    /// one at a time, as Go runs them.
+    /// Virtual-time runs at a time (default: the number of CPUs).
     #[arg(long, value_name = "J", value_parser = clap::value_parser!(u32).range(1..=256))]
     pub jobs: Option<u32>,
+    /// Real-time runs of different tests at a time, after every virtual-time run: a test
+    /// whose virtual-time runs kept more than 1/12 of a core busy runs alone, as Go runs
+    /// every test; 1 runs them all alone, in order.
+    #[arg(long, value_name = "K", default_value_t = DEFAULT_REAL_TIME_JOBS, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub real_time_jobs: u32,
+    /// At most N failing runs keep their bundle (under target/grader; 0: none); each test's
+    /// first failure comes first. The record counts the others.
+    #[arg(long, value_name = "N", default_value_t = crate::options::DEFAULT_KEEP_BUNDLES)]
+    pub keep_bundles: usize,
     /// Do not check Raft's safety properties continuously (Go's verdict alone).
     #[arg(long)]
     pub no_invariants: bool,
@@ -195,7 +213,9 @@ impl GradeCli {
             invariants: !self.no_invariants,
             // A linearizability check without a verdict never counts as a pass here.
             strict: true,
-            // Failing runs leave their bundles under target/grader, as in any other run.
+            // Failing runs leave their bundles under target/grader, as in any other run, up
+            // to --keep-bundles of them.
+            keep_bundles: Some(self.keep_bundles),
             ..Options::default()
         }
     }
@@ -225,6 +245,7 @@ fn run_record(run: &TestRun, clock: Clock, flags: &str) -> RunRecord {
         passed: run.passed(),
         secs: run.secs,
         cpu_secs: run.cpu_secs,
+        check_cpu_secs: run.check_cpu_secs,
         peers: figures.map(|f| f.peers),
         rpcs: figures.map(|f| f.rpcs),
         bytes: figures.map(|f| f.bytes),
@@ -285,6 +306,7 @@ fn blank_record(cli: &GradeCli, seed: u64) -> GradeRecord {
         tests: Vec::new(),
         cpu_secs: 0.0,
         wall_secs: 0.0,
+        bundles_not_kept: 0,
     }
 }
 
@@ -309,7 +331,8 @@ pub fn grade_cases(cases: &[TestCase], points: &Points, cli: &GradeCli, seed: u6
 
 /// [`grade_cases`]; in `process` mode (the peers are processes: `cases` run on
 /// [`crate::harness::ProcessRaft`]) only the real-time runs, since virtual time does not
-/// cross processes (the record says `virtual_runs: 0`, and real run k has seed + k).
+/// cross processes (the record says `virtual_runs: 0`, and real run k has seed + k), each
+/// alone (no virtual-time run measured the peers' CPU).
 pub(crate) fn grade_cases_with(
     cases: &[TestCase],
     points: &Points,
@@ -327,50 +350,165 @@ pub(crate) fn grade_cases_with(
     let bar = progress(cli, per_test * cases.len() as u64);
     let mut record = blank_record(cli, seed);
     record.virtual_runs = virtual_runs;
+    let flags = opts.replay_flags();
+    let mut runs_of: Vec<Vec<RunRecord>> = Vec::with_capacity(cases.len());
+    // Per test, the most CPU seconds per virtual second of its virtual-time runs; unknown in
+    // process mode (infinite: each real-time run alone).
+    let mut shares: Vec<f64> = Vec::with_capacity(cases.len());
     for case in cases {
-        bar.set_message(format!("{} (virtual time)", case.name));
-        let flags = opts.replay_flags();
-        // The runner's own report is not shown: the record holds every run.
-        let mut runs: Vec<RunRecord> = if process {
-            Vec::new()
-        } else {
-            match run_cases(std::slice::from_ref(case), &opts, &mut io::sink()) {
-                Ok(s) => s
-                    .runs
-                    .iter()
-                    .map(|r| run_record(r, Clock::Virtual, &flags))
-                    .collect(),
-                Err(e) => vec![not_run(case, seed, &format!("cannot run: {e}"))],
-            }
-        };
-        bar.inc(u64::from(virtual_runs));
-        let failed_already = runs.iter().any(|r| !r.passed);
-        for k in 0..cli.real_time_runs {
-            bar.set_message(format!("{} (real time)", case.name));
-            if failed_already {
-                bar.inc(1);
-                continue;
-            }
-            let real = Options {
-                seed: seed.wrapping_add(u64::from(virtual_runs) + u64::from(k)),
-                real_time: true,
-                runs: 1,
-                jobs: 1,
-                ..opts.clone()
-            };
-            let flags = real.replay_flags();
-            match run_cases(std::slice::from_ref(case), &real, &mut io::sink()) {
-                Ok(s) => runs.extend(s.runs.iter().map(|r| run_record(r, Clock::Real, &flags))),
-                Err(e) => runs.push(not_run(case, real.seed, &format!("cannot run: {e}"))),
-            }
-            bar.inc(1);
+        if process {
+            runs_of.push(Vec::new());
+            shares.push(f64::INFINITY);
+            continue;
         }
+        bar.set_message(format!("{} (virtual time)", case.name));
+        // The runner's own report is not shown: the record holds every run.
+        match run_cases(std::slice::from_ref(case), &opts, &mut io::sink()) {
+            Ok(s) => {
+                record.bundles_not_kept += s.runs.iter().filter(|r| r.bundle_not_kept).count();
+                runs_of.push(
+                    s.runs
+                        .iter()
+                        .map(|r| run_record(r, Clock::Virtual, &flags))
+                        .collect(),
+                );
+                shares.push(s.runs.iter().map(cpu_share).fold(0.0, f64::max));
+            }
+            Err(e) => {
+                runs_of.push(vec![not_run(case, seed, &format!("cannot run: {e}"))]);
+                shares.push(0.0);
+            }
+        }
+        bar.inc(u64::from(virtual_runs));
+    }
+    // Real run k: seed S + N + k (N virtual runs).
+    let real = Options {
+        seed: seed.wrapping_add(u64::from(virtual_runs)),
+        ..opts
+    };
+    record.bundles_not_kept += real_time_pass(cases, &shares, &mut runs_of, &real, cli, &bar);
+    for (case, runs) in cases.iter().zip(runs_of) {
         record.tests.push(decide(case, points.of(case.name), runs));
     }
     bar.finish_and_clear();
     record.wall_secs = wall0.elapsed().as_secs_f64();
     record.total();
     record
+}
+
+/// A virtual-time run's CPU seconds per virtual second, the grader's own checks left out
+/// (see [`crate::cpu`]).
+fn cpu_share(run: &TestRun) -> f64 {
+    if run.secs > 0.0 {
+        (run.cpu_secs - run.check_cpu_secs) / run.secs
+    } else {
+        0.0
+    }
+}
+
+/// What the real-time pass knows of a test from its virtual-time runs.
+#[derive(Clone, Copy, Debug)]
+struct Planned {
+    /// Every virtual-time run passed.
+    passed: bool,
+    /// The most CPU seconds per virtual second of its runs.
+    cpu_share: f64,
+    /// Its mean duration.
+    secs: f64,
+}
+
+/// The real-time pass's batches, in order: each a list of tests (indices into `tests`) and
+/// how many run at a time. The tests that failed in virtual time are in none; each test
+/// above [`ALONE_SHARE`] (every test, when `jobs` is 1) is a batch of its own, in the order
+/// given; then one batch of the others, `jobs` at a time, the longest first.
+fn plan_real_time(tests: &[Planned], jobs: usize) -> Vec<(Vec<usize>, usize)> {
+    let (mut alone, mut side_by_side) = (Vec::new(), Vec::new());
+    for (i, t) in tests.iter().enumerate().filter(|(_, t)| t.passed) {
+        if jobs <= 1 || t.cpu_share > ALONE_SHARE {
+            alone.push(i);
+        } else {
+            side_by_side.push(i);
+        }
+    }
+    // Longest first: the pass ends soon after its longest test.
+    side_by_side.sort_by(|&a, &b| tests[b].secs.total_cmp(&tests[a].secs));
+    alone
+        .into_iter()
+        .map(|i| (vec![i], 1))
+        .chain((!side_by_side.is_empty()).then_some((side_by_side, jobs)))
+        .collect()
+}
+
+/// The real-time runs (`--real-time-runs M` per test, run k with seed `opts.seed` + k) of the
+/// tests that passed every virtual-time run: a test that failed there skips them (its verdict
+/// cannot change). Those whose virtual-time runs kept at most [`ALONE_SHARE`] of a core busy
+/// (CPU seconds per virtual second) run side by side, `--real-time-jobs` tests at a time,
+/// the longest first: a real-time run of a correct Raft spends most of its wall time
+/// waiting (the reference: about 8 s of CPU in the 28 tests' 340 s), so a few at once do
+/// not slow one another. The others, whose peers keep a core busier, each run alone first,
+/// as Go runs every test, since tests beside them could make them late. `--real-time-jobs 1`
+/// runs every test alone, in the order given.
+fn real_time_pass(
+    cases: &[TestCase],
+    shares: &[f64],
+    runs_of: &mut [Vec<RunRecord>],
+    opts: &Options,
+    cli: &GradeCli,
+    bar: &ProgressBar,
+) -> usize {
+    let mut bundles_not_kept = 0;
+    if cli.real_time_runs == 0 {
+        return bundles_not_kept;
+    }
+    let jobs = usize::try_from(cli.real_time_jobs).unwrap_or(1).max(1);
+    let tests: Vec<Planned> = runs_of
+        .iter()
+        .zip(shares)
+        .map(|(runs, &cpu_share)| Planned {
+            passed: runs.iter().all(|r| r.passed),
+            cpu_share,
+            secs: runs.iter().map(|r| r.secs).sum::<f64>() / runs.len().max(1) as f64,
+        })
+        .collect();
+    let skipped = tests.iter().filter(|t| !t.passed).count() as u64;
+    bar.inc(u64::from(cli.real_time_runs) * skipped);
+    let real = Options {
+        real_time: true,
+        runs: cli.real_time_runs,
+        // Every test's verdict is its own: an apply error in one does not stop the others.
+        keep_going: true,
+        ..opts.clone()
+    };
+    let flags = real.replay_flags();
+    for (batch, jobs) in plan_real_time(&tests, jobs) {
+        let chosen: Vec<TestCase> = batch.iter().map(|&i| cases[i]).collect();
+        bar.set_message(if chosen.len() == 1 {
+            format!("{} (real time)", chosen[0].name)
+        } else {
+            format!("{} tests in real time, {jobs} at a time", chosen.len())
+        });
+        let batch_opts = Options {
+            jobs,
+            ..real.clone()
+        };
+        match run_cases(&chosen, &batch_opts, &mut io::sink()) {
+            Ok(s) => {
+                bundles_not_kept += s.runs.iter().filter(|r| r.bundle_not_kept).count();
+                for r in &s.runs {
+                    if let Some(&i) = batch.iter().find(|&&i| cases[i].name == r.name) {
+                        runs_of[i].push(run_record(r, Clock::Real, &flags));
+                    }
+                }
+            }
+            Err(e) => {
+                for &i in &batch {
+                    runs_of[i].push(not_run(&cases[i], real.seed, &format!("cannot run: {e}")));
+                }
+            }
+        }
+        bar.inc(u64::from(cli.real_time_runs) * batch.len() as u64);
+    }
+    bundles_not_kept
 }
 
 /// A run that could not happen, recorded as a failure.
@@ -382,6 +520,7 @@ fn not_run(case: &TestCase, seed: u64, message: &str) -> RunRecord {
         passed: false,
         secs: 0.0,
         cpu_secs: 0.0,
+        check_cpu_secs: 0.0,
         peers: None,
         rpcs: None,
         bytes: None,
@@ -558,4 +697,39 @@ pub fn main_with_suites(
         }
     };
     emit(&record, &cli, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn planned(passed: bool, cpu_share: f64, secs: f64) -> Planned {
+        Planned {
+            passed,
+            cpu_share,
+            secs,
+        }
+    }
+
+    #[test]
+    fn light_tests_run_side_by_side_longest_first_and_heavy_ones_alone_first() {
+        let tests = [
+            planned(true, 0.001, 3.0),
+            planned(false, 0.001, 50.0),
+            planned(true, 0.2, 10.0),
+            planned(true, 0.002, 40.0),
+            planned(true, ALONE_SHARE, 5.0),
+        ];
+        assert_eq!(
+            plan_real_time(&tests, 8),
+            vec![(vec![2], 1), (vec![3, 4, 0], 8)],
+            "the failed test runs nothing, the heavy one alone first"
+        );
+        assert_eq!(
+            plan_real_time(&tests, 1),
+            vec![(vec![0], 1), (vec![2], 1), (vec![3], 1), (vec![4], 1)],
+            "one at a time: every test alone, in order"
+        );
+        assert!(plan_real_time(&[planned(false, 0.0, 1.0)], 4).is_empty());
+    }
 }

@@ -67,6 +67,9 @@ struct Inner {
     invariants: std::sync::atomic::AtomicBool,
     strict: std::sync::atomic::AtomicBool,
     unchecked: std::sync::atomic::AtomicU32,
+    /// CPU nanoseconds of the grader's own checks on the test's threads (see
+    /// [`TestContext::grader_work`]).
+    grader_cpu_ns: std::sync::atomic::AtomicU64,
     exact_capture: std::sync::atomic::AtomicBool,
     sink: Sink,
     state: Mutex<State>,
@@ -96,6 +99,7 @@ impl TestContext {
             invariants: std::sync::atomic::AtomicBool::new(true),
             strict: std::sync::atomic::AtomicBool::new(false),
             unchecked: std::sync::atomic::AtomicU32::new(0),
+            grader_cpu_ns: std::sync::atomic::AtomicU64::new(0),
             exact_capture: std::sync::atomic::AtomicBool::new(true),
             sink,
             state: Mutex::default(),
@@ -210,6 +214,29 @@ impl TestContext {
         self.inner
             .unchecked
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Runs `f`, work of the grader's own that runs on the test's thread and takes CPU (a
+    /// check of a whole history for linearizability), and counts its CPU time apart: it is
+    /// in the run's CPU time, but not in what the CPU warning holds against the peers (see
+    /// [`crate::cpu`]). `f` must not await (it is timed on this thread).
+    pub fn grader_work<T>(&self, f: impl FnOnce() -> T) -> T {
+        let cpu0 = crate::cpu::thread_now();
+        let out = f();
+        let spent = crate::cpu::thread_now().saturating_sub(cpu0);
+        self.inner.grader_cpu_ns.fetch_add(
+            u64::try_from(spent.as_nanos()).unwrap_or(u64::MAX),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        out
+    }
+
+    /// CPU seconds of the grader's own work counted so far (see [`TestContext::grader_work`]).
+    pub fn grader_cpu_secs(&self) -> f64 {
+        self.inner
+            .grader_cpu_ns
+            .load(std::sync::atomic::Ordering::Relaxed) as f64
+            / 1e9
     }
 
     /// How many checks of this run gave no verdict (see [`TestContext::note_unchecked`]).

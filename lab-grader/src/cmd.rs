@@ -51,7 +51,10 @@ pub(crate) fn decode<T: serde::de::DeserializeOwned>(
         len: bytes.len(),
         reason,
     };
-    let (v, used) = bincode::serde::decode_from_slice::<T, _>(bytes, config())
+    // What peers apply comes from untrusted code in process mode: a claimed length past the
+    // limit is an error, never an allocation of that size.
+    let limited = config().with_limit::<{ labrpc_sim::codec::DECODE_LIMIT }>();
+    let (v, used) = bincode::serde::decode_from_slice::<T, _>(bytes, limited)
         .map_err(|e| err(e.to_string()))?;
     if used != bytes.len() {
         return Err(err(format!("{} trailing bytes", bytes.len() - used)));

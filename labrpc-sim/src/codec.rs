@@ -33,6 +33,12 @@ impl Writer for VecWriter {
     }
 }
 
+/// The most bytes one decode may claim (bincode's limit): a length in the input beyond it is
+/// a decode error, never an allocation of that size. Inputs come from peers, which in
+/// process mode are processes of untrusted code: without a limit, eight bytes claiming a
+/// string of 2^60 bytes would abort the grader in the allocator.
+pub const DECODE_LIMIT: usize = 1 << 30;
+
 /// Decodes a value; trailing bytes are an error.
 pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
     // An owned type decodes from a borrowed input too (it copies what it keeps).
@@ -47,9 +53,11 @@ pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecEr
 /// the message's buffer ([`Bytes::slice_ref`]), with no allocation or copy per field.
 pub fn decode_borrowed<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, CodecError> {
     let type_name = std::any::type_name::<T>();
-    let (value, consumed) =
-        bincode::serde::borrow_decode_from_slice::<T, _>(bytes, bincode::config::standard())
-            .map_err(|source| CodecError::Decode { type_name, source })?;
+    let (value, consumed) = bincode::serde::borrow_decode_from_slice::<T, _>(
+        bytes,
+        bincode::config::standard().with_limit::<DECODE_LIMIT>(),
+    )
+    .map_err(|source| CodecError::Decode { type_name, source })?;
     if consumed != bytes.len() {
         return Err(CodecError::TrailingBytes {
             type_name,
@@ -59,4 +67,22 @@ pub fn decode_borrowed<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Result
         });
     }
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_claimed_length_is_an_error_not_an_allocation() {
+        // A varint length of 2^60 for a string, then three bytes.
+        let mut input = vec![253];
+        input.extend_from_slice(&(1u64 << 60).to_le_bytes());
+        input.extend_from_slice(&[1, 2, 3]);
+        assert!(decode::<String>(&input).is_err());
+        assert!(decode::<Vec<u8>>(&input).is_err());
+        assert!(decode::<Bytes>(&input).is_err());
+        let ok = encode(&"fine".to_string()).expect("encodes");
+        assert_eq!(decode::<String>(&ok).expect("decodes"), "fine");
+    }
 }

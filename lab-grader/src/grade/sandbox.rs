@@ -561,11 +561,13 @@ mod tests {
             "(setsid sleep 61.2719 &) ; sleep 61.2720".into(),
         ];
         let mut child = sb.command(&spec).stdout(Stdio::null()).spawn().unwrap();
+        // The sleep processes themselves (the sandbox's own command lines name them too).
         let seen = |marker: &str| {
+            let sleep = format!("sleep\0{marker}\0");
             std::fs::read_dir("/proc")
                 .unwrap()
                 .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
-                .any(|c| String::from_utf8_lossy(&c).contains(marker))
+                .any(|c| c == sleep.as_bytes())
         };
         // Counted sleeps (up to 20 s on a busy machine), not a clock.
         for _ in 0..2000 {

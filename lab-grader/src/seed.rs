@@ -2,6 +2,8 @@
 //! function name, so `--test <name> --seed <s>` replays exactly the run that failed. Stable
 //! means: FNV-1a and splitmix64, never std's randomly keyed hasher.
 
+use labrpc_sim::{Choices, Recorded, Stream};
+
 /// splitmix64's finaliser: a bijective mix of 64 bits.
 pub fn splitmix64(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -30,6 +32,28 @@ pub fn test_seed(run_seed: u64, fn_name: &str) -> u64 {
 /// The seed of the simulated network of a test.
 pub fn network_seed(test_seed: u64) -> u64 {
     mix(test_seed, fnv1a("labrpc network"))
+}
+
+/// The seed of `stream`'s RNG in a test with seed `test_seed`: the network's is
+/// [`network_seed`], the test's the test seed itself, the explore schedule's a mix of it (peer
+/// seeds are not drawn from an RNG: see [`choices`]).
+pub fn stream_seed(test_seed: u64, stream: Stream) -> u64 {
+    match stream {
+        Stream::Network => network_seed(test_seed),
+        Stream::Test | Stream::PeerSeed => test_seed,
+        Stream::Explore => test_seed ^ 0x5c4e_d01e_0000_0002,
+    }
+}
+
+/// The choice source of a test with seed `test_seed`: its seeded streams, recording; or
+/// `replay`'s recorded choices. A peer incarnation's seed is one choice of
+/// [`Stream::PeerSeed`], recorded as [`peer_seed`] gives it.
+pub fn choices(test_seed: u64, replay: Option<&Recorded>) -> Choices {
+    let seed = move |s| stream_seed(test_seed, s);
+    match replay {
+        Some(r) => Choices::replaying(seed, r),
+        None => Choices::recording(seed),
+    }
 }
 
 /// The seed of incarnation `incarnation` (0 for the first start) of peer `peer`.

@@ -12,9 +12,13 @@
 //! - `transport`: [`Transport`], how an end reaches the network: the [`Network`] itself, or
 //!   (for a peer in a process of its own) a socket to the grader's process.
 //!
-//! Determinism: every random choice is drawn from one `ChaCha8Rng` seeded by [`Network::new`],
-//! under the network's lock, when the choice is made; on a current-thread runtime with a paused
-//! clock a run's outcomes depend only on the seed.
+//! - [`choices`]: [`Choices`], a run's random choices as recorded sequences (one per stream),
+//!   drawn from seeded RNGs or replayed.
+//!
+//! Determinism: every random choice is drawn from the network stream of one [`Choices`]
+//! (a `ChaCha8Rng` seeded by [`Network::new`], or a recorded sequence with
+//! [`Network::with_choices`]) when the choice is made; on a current-thread runtime with a
+//! paused clock a run's outcomes depend only on the seed (or the replayed choices).
 //!
 //! ```
 //! use labrpc_sim::{Network, Server, Service};
@@ -38,6 +42,7 @@
 //! # }).unwrap();
 //! ```
 
+pub mod choices;
 pub mod codec;
 mod end;
 mod error;
@@ -47,6 +52,7 @@ mod server;
 mod transport;
 
 pub use bytes::Bytes;
+pub use choices::{Choices, Recorded, Stream};
 pub use end::ClientEnd;
 pub use error::{CodecError, NetError, RpcError};
 pub use network::{DEAD_END_DELAY_MS, DEAD_POLL, LONG_DELAY_MS, Network, SHORT_DELAY_MS};

@@ -1,17 +1,18 @@
 //! The switchboard: ends, servers, the reliability flags, the one seeded RNG and the
 //! statistics, all under one mutex (spec 1.1, 1.2, 1.5).
 //!
-//! Every random number is drawn here, under the lock, at the moment a decision is made, so on
-//! a current-thread runtime with a paused clock the outcomes are a function of the seed.
+//! Every random number is drawn here, at the moment a decision is made, from the run's
+//! [`Choices`] (its network stream), so on a current-thread runtime with a paused clock the
+//! outcomes are a function of the seed, or of the recorded choices being replayed.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::Rng;
 
+use crate::choices::{Choices, Stream};
 use crate::end::ClientEnd;
 use crate::{NetError, Observer, Server};
 
@@ -38,13 +39,13 @@ struct State {
     long_reordering: bool,
     ends: BTreeMap<String, EndEntry>,
     servers: BTreeMap<String, Arc<Server>>,
-    rng: ChaCha8Rng,
     closed: bool,
 }
 
 /// The shared part of every `Network` clone.
 struct Shared {
     state: Mutex<State>,
+    choices: Choices,
     total_count: AtomicU64,
     total_bytes: AtomicU64,
     observer: Mutex<Option<Observer>>,
@@ -96,6 +97,14 @@ impl Network {
     /// A new network whose every random choice comes from `seed`. Reliable, no long delays,
     /// no long reordering (labrpc's defaults).
     pub fn new(seed: u64) -> Self {
+        Self::with_choices(Choices::recording(|_| seed))
+    }
+
+    /// A new network whose every random choice is drawn from `choices`'s network stream (a
+    /// seeded RNG, or a recorded sequence replayed). The encodings: a drop or a reordering is
+    /// a [`Choices::chance`] (0: delivered, not reordered); a delay is its length in ms (0:
+    /// none; a reordering's delay is 200 ms plus a draw bounded by another draw).
+    pub fn with_choices(choices: Choices) -> Self {
         let state = State {
             reliable: true,
             latency: Duration::ZERO,
@@ -103,11 +112,11 @@ impl Network {
             long_reordering: false,
             ends: BTreeMap::new(),
             servers: BTreeMap::new(),
-            rng: ChaCha8Rng::seed_from_u64(seed),
             closed: false,
         };
         let shared = Shared {
             state: Mutex::new(state),
+            choices,
             total_count: AtomicU64::new(0),
             total_bytes: AtomicU64::new(0),
             observer: Mutex::new(None),
@@ -298,30 +307,43 @@ impl Network {
 
     /// The unreliable short delay, U[0, 26] ms.
     pub(crate) fn short_delay(&self) -> Duration {
-        Duration::from_millis(self.lock().rng.random_range(0..SHORT_DELAY_MS))
+        let ms = self.shared.choices.draw(
+            Stream::Network,
+            |r| r.random_range(0..SHORT_DELAY_MS),
+            SHORT_DELAY_MS - 1,
+        );
+        Duration::from_millis(ms)
     }
 
-    /// True with probability `numerator / denominator` (labrpc's `rand.Int() % d < n`).
+    /// True with probability `numerator / denominator` (labrpc's `rand.Int() % d < n`): a
+    /// fault (a drop, a reordering); see [`Choices::chance`].
     pub(crate) fn chance(&self, numerator: u32, denominator: u32) -> bool {
-        self.lock().rng.random_range(0..denominator) < numerator
+        self.shared
+            .choices
+            .chance(Stream::Network, numerator, denominator)
     }
 
     /// The long-reordering delay, 200 + U[0, r] ms with r uniform in [0, 1999].
     pub(crate) fn reorder_delay(&self) -> Duration {
-        let mut state = self.lock();
-        let r = state.rng.random_range(0..2000u64);
-        Duration::from_millis(200 + state.rng.random_range(0..=r))
+        let choices = &self.shared.choices;
+        let r = choices.draw(Stream::Network, |rng| rng.random_range(0..2000u64), 1999);
+        let extra = choices.draw(Stream::Network, |rng| rng.random_range(0..=r), r);
+        Duration::from_millis(200 + extra)
     }
 
     /// How long a call to a dead end takes to fail: U[0, 6999] ms with long delays on,
     /// U[0, 99] ms otherwise (the flag as it is now, as in labrpc).
     pub(crate) fn dead_end_delay(&self) -> Duration {
-        let mut state = self.lock();
-        let bound = if state.long_delays {
+        let bound = if self.lock().long_delays {
             LONG_DELAY_MS
         } else {
             DEAD_END_DELAY_MS
         };
-        Duration::from_millis(state.rng.random_range(0..bound))
+        let ms = self.shared.choices.draw(
+            Stream::Network,
+            |r| r.random_range(0..bound),
+            bound - 1,
+        );
+        Duration::from_millis(ms)
     }
 }

@@ -15,8 +15,6 @@ use grader::trace::{Action, Event, Rpc, StateKey};
 use kv_api::Clnt;
 use lab_api::LabRaft;
 use labrpc_sim::{CallEvent, CallStage, NetError, Network, Observer};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use tokio::time::Instant;
 
 use super::group::{Boot, Group, Instance, server_index, server_name};
@@ -44,7 +42,6 @@ pub struct Config<I: Instance> {
     start: Instant,
     begun: Mutex<Begun>,
     ops: AtomicU64,
-    rng: Mutex<ChaCha8Rng>,
     next_client: AtomicU64,
     clients: Mutex<Vec<Clnt>>,
     monitor: Option<Mutex<Monitor>>,
@@ -72,12 +69,12 @@ pub fn make_config<I: Instance>(
     hints: fn() -> Vec<&'static str>,
 ) -> Result<Arc<Config<I>>, Fail> {
     t.record_peers(n, <I::Raft as LabRaft>::describe);
-    let net = Network::new(grader::seed::network_seed(t.seed()));
+    let net = Network::with_choices(t.choices().clone());
     net.set_latency(HOP_LATENCY);
     let cfg = Arc::new(Config {
         t: t.clone(),
         net: net.clone(),
-        group: Group::new(net, n, max_raft_state, t.seed(), boot),
+        group: Group::new(net, n, max_raft_state, (t.seed(), t.choices().clone()), boot),
         start: Instant::now(),
         begun: Mutex::new(Begun {
             t0: Instant::now(),
@@ -86,7 +83,6 @@ pub fn make_config<I: Instance>(
             begun: false,
         }),
         ops: AtomicU64::new(0),
-        rng: Mutex::new(ChaCha8Rng::seed_from_u64(t.seed())),
         next_client: AtomicU64::new(0),
         clients: Mutex::new(Vec::new()),
         monitor: t.invariants().then(|| Mutex::new(Monitor::new(n))),
@@ -178,9 +174,15 @@ impl<I: Instance> Config<I> {
         &self.net
     }
 
-    /// Go's `rand.Int()`, from the test's seeded RNG.
+    /// Go's `rand.Int()`: one choice of the test's stream (the value itself; see
+    /// `grader::seed::choices`).
     pub fn rand_int(&self) -> i64 {
-        grader::cmd::rand_int(&mut *lock(&self.rng))
+        let v = self.t.choices().draw(
+            labrpc_sim::Stream::Test,
+            |r| rand::RngCore::next_u64(r) >> 1,
+            u64::MAX >> 1,
+        );
+        i64::try_from(v).unwrap_or(i64::MAX)
     }
 
     /// Records a harness action.

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use grader::panics::as_peer;
 use kv_api::ServerArgs;
 use lab_api::LabRaft;
-use labrpc_sim::{NetError, Network, Server, Service};
+use labrpc_sim::{Choices, NetError, Network, Server, Service, Stream};
 use raft_persist::Persister;
 use tokio::sync::watch;
 
@@ -79,6 +79,8 @@ pub struct Group<I> {
     net: Network,
     max_raft_state: Option<usize>,
     test_seed: u64,
+    /// The test's choices: each server incarnation's seed is one (see `grader::seed`).
+    choices: Choices,
     boot: Boot<I>,
     slots: Mutex<Vec<Slot<I>>>,
     /// Every server-to-server end ever made: (from, to).
@@ -86,12 +88,13 @@ pub struct Group<I> {
 }
 
 impl<I: Instance> Group<I> {
-    /// `n` servers, none started yet, made by `boot`.
+    /// `n` servers, none started yet, made by `boot`; their seeds are choices of `choices`
+    /// (recorded as `grader::seed::peer_seed` of `test_seed` gives them).
     pub fn new(
         net: Network,
         n: usize,
         max_raft_state: Option<usize>,
-        test_seed: u64,
+        (test_seed, choices): (u64, Choices),
         boot: Boot<I>,
     ) -> Self {
         let slots = (0..n)
@@ -108,6 +111,7 @@ impl<I: Instance> Group<I> {
             net,
             max_raft_state,
             test_seed,
+            choices,
             boot,
             slots: Mutex::new(slots),
             end_owner: Mutex::new(BTreeMap::new()),
@@ -165,7 +169,11 @@ impl<I: Instance> Group<I> {
             me: i,
             persister: persister.clone(),
             max_raft_state: self.max_raft_state,
-            seed: grader::seed::peer_seed(self.test_seed, i, incarnation),
+            seed: self.choices.draw(
+                Stream::PeerSeed,
+                |_| grader::seed::peer_seed(self.test_seed, i, incarnation),
+                u64::MAX,
+            ),
         };
         let instance = as_peer(i, || (self.boot)(args));
         let mut server = Server::new();
@@ -396,7 +404,13 @@ mod tests {
             fn kill(&self) {}
         }
         let g =
-            |n| Group::<Nothing>::new(Network::new(1), n, None, 1, Box::new(|_| Arc::new(Nothing)));
+            |n| Group::<Nothing>::new(
+                Network::new(1),
+                n,
+                None,
+                (1, grader::seed::choices(1, None)),
+                Box::new(|_| Arc::new(Nothing)),
+            );
         assert_eq!(g(5).make_partition(0), (vec![1, 2, 3], vec![4, 0]));
         assert_eq!(g(3).make_partition(0), (vec![1, 2], vec![0]));
         assert_eq!(g(5).make_partition(2), (vec![0, 1, 3], vec![4, 2]));

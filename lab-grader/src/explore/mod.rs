@@ -166,7 +166,7 @@ pub async fn explore<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     cfg.net().set_long_delays(p.long_delays);
     cfg.begin();
     t.print(&format!("  profile: {p}\n"));
-    let mut rng = ChaCha8Rng::seed_from_u64(t.seed() ^ 0x5c4e_d01e_0000_0002);
+    let rng = Draws(t.choices());
     let mut faults = Faults {
         down: vec![false; p.peers],
         gone: vec![false; p.peers],
@@ -178,12 +178,12 @@ pub async fn explore<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     while Instant::now() < end && !t.failed() {
         sleep(step).await;
         let starts = p.starts_per_sec as f64 * step.as_secs_f64();
-        if rng.random_bool(starts.min(1.0)) {
-            start_somewhere(&cfg, &mut rng);
+        if rng.coin(starts.min(1.0), false) {
+            start_somewhere(&cfg, &rng);
         }
-        if rng.random_bool(step.as_secs_f64() / p.fault_every.as_secs_f64()) {
-            if let Some(fault) = pick(&p, &faults, &mut rng) {
-                apply(&cfg, &p, &mut faults, fault, &mut rng)?;
+        if rng.coin(step.as_secs_f64() / p.fault_every.as_secs_f64(), true) {
+            if let Some(fault) = pick(&p, &faults, &rng) {
+                apply(&cfg, &p, &mut faults, fault, &rng)?;
             }
         }
     }
@@ -194,19 +194,41 @@ pub async fn explore<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
     cfg.end()
 }
 
+/// The explore schedule's draws: choices of the explore stream, drawn as its RNG always was.
+struct Draws<'a>(&'a labrpc_sim::Choices);
+
+impl Draws<'_> {
+    /// Yes with probability `p` (`rng.random_bool(p)`); `fault`: a yes is a fault.
+    fn coin(&self, p: f64, fault: bool) -> bool {
+        self.0.coin(labrpc_sim::Stream::Explore, p, fault)
+    }
+
+    /// An index in `0..n` (`rng.random_range(0..n)`), `n` > 0.
+    fn index(&self, n: usize) -> usize {
+        let n = n.max(1);
+        let max = u64::try_from(n - 1).unwrap_or(u64::MAX);
+        let i = self.0.draw(
+            labrpc_sim::Stream::Explore,
+            |r| u64::try_from(r.random_range(0..n)).unwrap_or(0),
+            max,
+        );
+        usize::try_from(i).unwrap_or(0)
+    }
+}
+
 /// Calls `start` on a running peer: the one that says it leads, or any, at random.
-fn start_somewhere<R: LabRaft>(cfg: &Config<R>, rng: &mut ChaCha8Rng) {
+fn start_somewhere<R: LabRaft>(cfg: &Config<R>, rng: &Draws<'_>) {
     let n = cfg.n();
     let leader = (0..n).find(|&i| cfg.get_state(i).is_some_and(|(_, l)| l));
     let i = match leader {
-        Some(l) if rng.random_bool(0.8) => l,
-        _ => rng.random_range(0..n),
+        Some(l) if rng.coin(0.8, false) => l,
+        _ => rng.index(n),
     };
     cfg.start_on(i, &Cmd::Int(cfg.rand_int()));
 }
 
 /// The next fault, among those the profile has and that apply now.
-fn pick(p: &Profile, f: &Faults, rng: &mut ChaCha8Rng) -> Option<Fault> {
+fn pick(p: &Profile, f: &Faults, rng: &Draws<'_>) -> Option<Fault> {
     let mut options = Vec::new();
     if p.crashes != Crashes::None {
         options.push(Fault::Crash);
@@ -227,7 +249,7 @@ fn pick(p: &Profile, f: &Faults, rng: &mut ChaCha8Rng) -> Option<Fault> {
     if options.is_empty() {
         return None;
     }
-    Some(options[rng.random_range(0..options.len())])
+    Some(options[rng.index(options.len())])
 }
 
 /// Applies `fault`.
@@ -236,24 +258,24 @@ fn apply<R: LabRaft>(
     p: &Profile,
     f: &mut Faults,
     fault: Fault,
-    rng: &mut ChaCha8Rng,
+    rng: &Draws<'_>,
 ) -> Result<(), Fail> {
     let n = p.peers;
     match fault {
         Fault::Crash => {
             let up: Vec<usize> = (0..n).filter(|&i| !f.down[i]).collect();
-            if let Some(&i) = up.get(rng.random_range(0..up.len().max(1))) {
+            if let Some(&i) = up.get(rng.index(up.len().max(1))) {
                 cfg.crash1(i);
                 f.down[i] = true;
                 let gone = f.gone.iter().filter(|g| **g).count();
-                if p.crashes == Crashes::ForGood && gone < (n - 1) / 2 && rng.random_bool(0.5) {
+                if p.crashes == Crashes::ForGood && gone < (n - 1) / 2 && rng.coin(0.5, true) {
                     f.gone[i] = true;
                 }
             }
         }
         Fault::Restart => {
             let back: Vec<usize> = (0..n).filter(|&i| f.down[i] && !f.gone[i]).collect();
-            if let Some(&i) = back.get(rng.random_range(0..back.len().max(1))) {
+            if let Some(&i) = back.get(rng.index(back.len().max(1))) {
                 cfg.start1(i)?;
                 cfg.connect(i);
                 f.down[i] = false;
@@ -261,10 +283,16 @@ fn apply<R: LabRaft>(
         }
         Fault::Partition => {
             // A random side (never empty, never everyone); links across it are cut both ways.
+            // (Replayed choices may never give a proper side: after 64 tries, peer 0 alone.)
+            let mut tries = 0;
             let side: Vec<bool> = loop {
-                let side: Vec<bool> = (0..n).map(|_| rng.random_bool(0.5)).collect();
+                let side: Vec<bool> = (0..n).map(|_| rng.coin(0.5, false)).collect();
                 if side.iter().any(|s| *s) && side.iter().any(|s| !*s) {
                     break side;
+                }
+                tries += 1;
+                if tries == 64 {
+                    break (0..n).map(|i| i == 0).collect();
                 }
             };
             for i in 0..n {

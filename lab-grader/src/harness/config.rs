@@ -7,16 +7,15 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use lab_api::{LabRaft, PeerArgs, RaftChange, Started, apply_channel};
-use labrpc_sim::{CallEvent, CallStage, NetError, Network, Observer};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
+use labrpc_sim::{CallEvent, CallStage, NetError, Network, Observer, Stream};
+use rand::{Rng, RngCore};
 use tokio::time::Instant;
 
 use super::appliers::{Applied, run_applier};
 use super::cluster::{Cluster, server_name};
 use super::context::{Cleanup, Figures, TestContext, lock};
 use super::looks::LookGate;
-use crate::cmd::{self, Cmd};
+use crate::cmd::Cmd;
 use crate::fail::Fail;
 use crate::invariants::{ChangeObservation, Intake, Monitor};
 use crate::panics::{self, as_peer};
@@ -66,7 +65,8 @@ pub struct Config<R: LabRaft> {
     pub(crate) applied: Arc<Mutex<Applied>>,
     snapshot: bool,
     start: Instant,
-    rng: Mutex<ChaCha8Rng>,
+    /// End names made so far (each name is made unique with this count).
+    names: std::sync::atomic::AtomicU64,
     begun: Mutex<Begun>,
     /// Raft's safety properties, checked on every look at a peer (`None`: checks off). It
     /// also holds each peer's log as last seen, so that a look costs what changed.
@@ -102,7 +102,7 @@ pub fn make_config<R: LabRaft>(
 ) -> Result<Arc<Config<R>>, Fail> {
     let header = t.trace().set_peers(n, R::describe);
     t.live(header);
-    let net = Network::new(seed::network_seed(t.seed()));
+    let net = Network::with_choices(t.choices().clone());
     let now = Instant::now();
     let cfg = Arc::new(Config {
         t: t.clone(),
@@ -111,7 +111,7 @@ pub fn make_config<R: LabRaft>(
         applied: Arc::new(Applied::new(n)),
         snapshot,
         start: now,
-        rng: Mutex::new(ChaCha8Rng::seed_from_u64(t.seed())),
+        names: std::sync::atomic::AtomicU64::new(0),
         begun: Mutex::new(Begun {
             t0: now,
             rpcs0: 0,
@@ -185,14 +185,32 @@ impl<R: LabRaft> Config<R> {
         &self.t
     }
 
-    /// Go's `rand.Int()` from the test's RNG.
+    /// Go's `rand.Int()`: one choice of the test's stream (the value itself).
     pub fn rand_int(&self) -> i64 {
-        cmd::rand_int(&mut *lock(&self.rng))
+        let v = self
+            .t
+            .choices()
+            .draw(Stream::Test, |r| r.next_u64() >> 1, u64::MAX >> 1);
+        i64::try_from(v).unwrap_or(i64::MAX)
     }
 
-    /// `rand.Int() % m`, for picking servers and probabilities.
+    /// `rand.Int() % m`, for picking servers and values: one choice of the test's stream (the
+    /// remainder: 0 is the first server, the smallest value).
     pub fn rand_below(&self, m: u64) -> u64 {
-        self.rand_int().unsigned_abs() % m
+        let m = m.max(1);
+        self.t
+            .choices()
+            .draw(Stream::Test, |r| (r.next_u64() >> 1) % m, m - 1)
+    }
+
+    /// `rand.Int() % d < n`, for a test's decision to do something to the cluster (crash,
+    /// disconnect, a long sleep): a fault choice of the test's stream, 0 meaning no (see
+    /// [`labrpc_sim::Choices::chance_with`]).
+    pub fn chance(&self, n: u64, d: u64) -> bool {
+        let d = d.max(1);
+        self.t
+            .choices()
+            .chance_with(Stream::Test, n, d, |r| (r.next_u64() >> 1) % d)
     }
 
     /// A random server id.
@@ -201,9 +219,17 @@ impl<R: LabRaft> Config<R> {
         usize::try_from(self.rand_below(n)).unwrap_or(0)
     }
 
-    /// Go's `randstring(n)`.
+    /// Go's `randstring(n)`: one choice of the test's stream per character.
     pub fn rand_string(&self, len: usize) -> String {
-        cmd::rand_string(&mut *lock(&self.rng), len)
+        rand_string(self.t.choices(), len)
+    }
+
+    /// A fresh end name (Go's `randstring(20)`, made unique: replayed choices may repeat).
+    fn end_name(&self) -> String {
+        let k = self
+            .names
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{}-{k}", self.rand_string(20))
     }
 
     /// What the harness does as a call goes through the network: records the stage, learns
@@ -428,7 +454,7 @@ impl<R: LabRaft> Config<R> {
     /// persister (ingesting its snapshot, as the KV server would), `make`, THEN the applier
     /// task, then the server. Does not connect.
     pub fn start1(self: &Arc<Self>, i: usize) -> Result<(), Fail> {
-        let names: Vec<String> = (0..self.n).map(|_| self.rand_string(20)).collect();
+        let names: Vec<String> = (0..self.n).map(|_| self.end_name()).collect();
         self.note_action(Action::Start, Some(i), None);
         self.cluster
             .start1(i, names, |ends, persister, incarnation| {
@@ -441,7 +467,11 @@ impl<R: LabRaft> Config<R> {
                     me: i,
                     persister,
                     apply_ch: tx,
-                    seed: seed::peer_seed(self.t.seed(), i, incarnation),
+                    seed: self.t.choices().draw(
+                        Stream::PeerSeed,
+                        |_| seed::peer_seed(self.t.seed(), i, incarnation),
+                        u64::MAX,
+                    ),
                 });
                 let looker = Arc::downgrade(self);
                 let after_each = move || {
@@ -608,4 +638,19 @@ impl<R: LabRaft> Config<R> {
             self.t.fail(Fail::TimeLimit);
         }
     }
+}
+
+/// Go's `randstring(n)` from the test stream of `choices`: one choice per character.
+pub(crate) fn rand_string(choices: &labrpc_sim::Choices, len: usize) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    (0..len)
+        .map(|_| {
+            let i = choices.draw(
+                Stream::Test,
+                |r| u64::try_from(r.random_range(0..64usize)).unwrap_or(0),
+                63,
+            );
+            char::from(ALPHABET[usize::try_from(i).unwrap_or(0) % 64])
+        })
+        .collect()
 }

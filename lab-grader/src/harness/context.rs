@@ -61,6 +61,7 @@ struct State {
 
 struct Inner {
     seed: u64,
+    choices: labrpc_sim::Choices,
     title: &'static str,
     panics: PanicScope,
     trace: Trace,
@@ -91,8 +92,20 @@ impl TestContext {
     /// A context for a run of the test titled `title` (what begin() prints; the suites'
     /// table is the one place a title is written).
     pub fn titled(seed: u64, title: &'static str, sink: Sink) -> Self {
+        Self::with_choices(seed, title, sink, None)
+    }
+
+    /// A context for a run of the test titled `title` with seed `seed` whose random choices
+    /// are `replay`'s recorded ones (`None`: drawn from the seed, see [`crate::seed::choices`]).
+    pub fn with_choices(
+        seed: u64,
+        title: &'static str,
+        sink: Sink,
+        replay: Option<&labrpc_sim::Recorded>,
+    ) -> Self {
         let inner = Inner {
             seed,
+            choices: crate::seed::choices(seed, replay),
             title,
             panics: PanicScope::default(),
             trace: Trace::default(),
@@ -113,6 +126,12 @@ impl TestContext {
     /// The test's seed: every random choice of the test derives from it.
     pub fn seed(&self) -> u64 {
         self.inner.seed
+    }
+
+    /// The test's random choices (see [`labrpc_sim::choices`]): every random decision of the
+    /// run is drawn from here.
+    pub fn choices(&self) -> &labrpc_sim::Choices {
+        &self.inner.choices
     }
 
     /// The test's panic bookkeeping (see [`crate::panics`]).

@@ -127,7 +127,7 @@ pub async fn persist3_2c<R: LabRaft>(t: TestContext) -> Result<(), Fail> {
 /// Figure 8's sleep: with probability 10 %, U[0, 499] ms; otherwise U[0, 12] ms.
 async fn figure8_sleep<R: LabRaft>(cfg: &Config<R>) {
     let half_timeout = u64::try_from(ELECTION_TIMEOUT.as_millis() / 2).unwrap_or(500);
-    let ms = if cfg.rand_below(1000) < 100 {
+    let ms = if cfg.chance(100, 1000) {
         cfg.rand_below(half_timeout)
     } else {
         cfg.rand_below(13)
@@ -250,7 +250,7 @@ pub async fn figure8_unreliable_2c<R: LabRaft>(t: TestContext) -> Result<(), Fai
         }
         figure8_sleep(&cfg).await;
         if let Some(l) = leader {
-            if cfg.rand_below(1000) < half_timeout {
+            if cfg.chance(half_timeout, 1000) {
                 cfg.disconnect(l);
                 nup -= 1;
             }
@@ -316,17 +316,17 @@ async fn churn_client<R: LabRaft>(
 /// One of the 20 churn steps: with probability 20 % disconnect a random server; with 50 %
 /// (re)start and connect one; with 20 % crash one; then sleep 0.7 election timeouts.
 async fn churn_step<R: LabRaft>(cfg: &Arc<Config<R>>) -> Result<(), Fail> {
-    if cfg.rand_below(1000) < 200 {
+    if cfg.chance(200, 1000) {
         cfg.disconnect(cfg.rand_server());
     }
-    if cfg.rand_below(1000) < 500 {
+    if cfg.chance(500, 1000) {
         let i = cfg.rand_server();
         if cfg.raft(i).is_none() {
             cfg.start1(i)?;
         }
         cfg.connect(i);
     }
-    if cfg.rand_below(1000) < 200 {
+    if cfg.chance(200, 1000) {
         let i = cfg.rand_server();
         if cfg.raft(i).is_some() {
             cfg.crash1(i);

@@ -1,0 +1,308 @@
+//! A run as a sequence of choices (issue 22, after Hypothesis): every random decision of a
+//! test run is one `u64` drawn from a named [`Stream`] and recorded there. A [`Choices`]
+//! either draws each value from the stream's seeded `ChaCha8Rng` (recording it), or replays a
+//! recorded sequence ([`Recorded`]); past the end of a replayed stream every draw is 0.
+//!
+//! Each draw site fixes what its value means, and the encodings make **0 the simplest
+//! outcome**: a message delivered rather than dropped, no reordering, zero delay, no crash. A
+//! smaller sequence of choices (fewer values, lower values) is so a simpler run, which is what
+//! a shrinker searches for. A replayed value above the draw's bound is clamped to it.
+//!
+//! Drawing from the seeded RNG consumes it exactly as the code did before choices existed, and
+//! the recorded value of a yes/no draw is a rotation of the RNG's number that keeps its
+//! outcome ([`Choices::chance`]), so a seed gives the same run it always gave.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+/// The streams of a run. Each has its own RNG and its own recorded sequence, so that fewer
+/// draws in one (say, fewer network messages) do not shift the values of another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stream {
+    /// The simulated network: drops, short delays, reordering, dead-end delays.
+    Network,
+    /// The test's own draws: commands, which server, whether to crash or disconnect.
+    Test,
+    /// The seed of each peer incarnation, in the order peers are started.
+    PeerSeed,
+    /// The explore test's schedule: when to start a command, which fault, where.
+    Explore,
+}
+
+impl Stream {
+    /// Every stream, in file order.
+    pub const ALL: [Stream; 4] = [
+        Stream::Network,
+        Stream::Test,
+        Stream::PeerSeed,
+        Stream::Explore,
+    ];
+
+    /// The stream's name in a choices file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stream::Network => "network",
+            Stream::Test => "test",
+            Stream::PeerSeed => "peer_seed",
+            Stream::Explore => "explore",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// A run's recorded choices, one sequence per stream (the JSON of a `choices.json` file).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recorded {
+    /// [`Stream::Network`]'s values.
+    #[serde(default)]
+    pub network: Vec<u64>,
+    /// [`Stream::Test`]'s values.
+    #[serde(default)]
+    pub test: Vec<u64>,
+    /// [`Stream::PeerSeed`]'s values.
+    #[serde(default)]
+    pub peer_seed: Vec<u64>,
+    /// [`Stream::Explore`]'s values.
+    #[serde(default)]
+    pub explore: Vec<u64>,
+}
+
+impl Recorded {
+    /// The values of `stream`.
+    pub fn stream(&self, stream: Stream) -> &Vec<u64> {
+        match stream {
+            Stream::Network => &self.network,
+            Stream::Test => &self.test,
+            Stream::PeerSeed => &self.peer_seed,
+            Stream::Explore => &self.explore,
+        }
+    }
+
+    /// The values of `stream`, to change.
+    pub fn stream_mut(&mut self, stream: Stream) -> &mut Vec<u64> {
+        match stream {
+            Stream::Network => &mut self.network,
+            Stream::Test => &mut self.test,
+            Stream::PeerSeed => &mut self.peer_seed,
+            Stream::Explore => &mut self.explore,
+        }
+    }
+
+    /// How many values in all.
+    pub fn len(&self) -> usize {
+        Stream::ALL.iter().map(|s| self.stream(*s).len()).sum()
+    }
+
+    /// No value at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One stream's state.
+struct StreamState {
+    rng: ChaCha8Rng,
+    /// `Some`: replaying these values.
+    replay: Option<Vec<u64>>,
+    /// Values drawn so far.
+    drawn: Vec<u64>,
+    /// Positions in `drawn` of draws that were faults (a drop, a crash: see
+    /// [`Choices::chance`]).
+    faults: Vec<usize>,
+}
+
+impl StreamState {
+    fn next(&mut self, fresh: impl FnOnce(&mut ChaCha8Rng) -> u64, max: u64) -> u64 {
+        let value = match &self.replay {
+            Some(values) => values.get(self.drawn.len()).copied().unwrap_or(0).min(max),
+            None => fresh(&mut self.rng),
+        };
+        self.drawn.push(value);
+        value
+    }
+}
+
+/// A run's source of random choices. Cheap to clone; clones share the streams.
+#[derive(Clone)]
+pub struct Choices {
+    streams: Arc<Mutex<Vec<StreamState>>>,
+}
+
+impl std::fmt::Debug for Choices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let streams = self.lock();
+        let mut d = f.debug_struct("Choices");
+        for s in Stream::ALL {
+            d.field(s.name(), &streams[s.index()].drawn.len());
+        }
+        d.finish()
+    }
+}
+
+impl Choices {
+    /// Draws from seeded RNGs, recording: `seed(stream)` seeds each stream's RNG.
+    pub fn recording(seed: impl Fn(Stream) -> u64) -> Self {
+        Self::build(seed, None)
+    }
+
+    /// Replays `recorded` (every stream; past a stream's end, 0). The RNGs are seeded by
+    /// `seed` but never drawn from.
+    pub fn replaying(seed: impl Fn(Stream) -> u64, recorded: &Recorded) -> Self {
+        Self::build(seed, Some(recorded))
+    }
+
+    fn build(seed: impl Fn(Stream) -> u64, recorded: Option<&Recorded>) -> Self {
+        let streams = Stream::ALL
+            .iter()
+            .map(|&s| StreamState {
+                rng: ChaCha8Rng::seed_from_u64(seed(s)),
+                replay: recorded.map(|r| r.stream(s).clone()),
+                drawn: Vec::new(),
+                faults: Vec::new(),
+            })
+            .collect();
+        Choices {
+            streams: Arc::new(Mutex::new(streams)),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<StreamState>> {
+        self.streams.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether this source replays a recorded sequence.
+    pub fn is_replay(&self) -> bool {
+        self.lock()[0].replay.is_some()
+    }
+
+    /// One draw from `stream`: `fresh` computes it from the stream's RNG when recording; a
+    /// replayed value is clamped to `max`.
+    pub fn draw(
+        &self,
+        stream: Stream,
+        fresh: impl FnOnce(&mut ChaCha8Rng) -> u64,
+        max: u64,
+    ) -> u64 {
+        self.lock()[stream.index()].next(fresh, max)
+    }
+
+    /// A number in `0..bound` (`bound` > 0), drawn as `rng.random_range(0..bound)` (a u64
+    /// range) when recording.
+    pub fn below(&self, stream: Stream, bound: u64) -> u64 {
+        let bound = bound.max(1);
+        self.draw(stream, |r| r.random_range(0..bound), bound - 1)
+    }
+
+    /// True with probability `numerator / denominator`: the fault of a yes/no decision (a
+    /// drop, a reordering, a crash). When recording, `x = rng.random_range(0..denominator)`
+    /// as a u32, and the outcome is `x < numerator` as in labrpc; the value recorded is
+    /// `c = (x + denominator - numerator) % denominator`, and the outcome is `c >=
+    /// denominator - numerator`: the same outcome, and 0 (or any value below the threshold)
+    /// means no fault. A true outcome is noted as a fault of the stream.
+    pub fn chance(&self, stream: Stream, numerator: u32, denominator: u32) -> bool {
+        let d = denominator.max(1);
+        self.chance_with(stream, u64::from(numerator), u64::from(d), |r| {
+            u64::from(r.random_range(0..d))
+        })
+    }
+
+    /// [`Choices::chance`] with the RNG's number in `0..denominator` drawn by `fresh` (so a
+    /// caller keeps its own way of drawing it, and the runs its seeds always gave).
+    pub fn chance_with(
+        &self,
+        stream: Stream,
+        numerator: u64,
+        denominator: u64,
+        fresh: impl FnOnce(&mut ChaCha8Rng) -> u64,
+    ) -> bool {
+        let d = denominator.max(1);
+        let n = numerator.min(d);
+        let mut streams = self.lock();
+        let s = &mut streams[stream.index()];
+        let c = s.next(|r| (fresh(r) % d + (d - n)) % d, d - 1);
+        let fault = c >= d - n;
+        if fault {
+            let at = s.drawn.len() - 1;
+            s.faults.push(at);
+        }
+        fault
+    }
+
+    /// A yes/no decision whose value is its outcome (1 true, 0 false): drawn as
+    /// `rng.random_bool(p)` when recording. `fault`: a true outcome is a fault (see
+    /// [`Choices::faults`]).
+    pub fn coin(&self, stream: Stream, p: f64, fault: bool) -> bool {
+        let mut streams = self.lock();
+        let s = &mut streams[stream.index()];
+        let yes = s.next(|r| u64::from(r.random_bool(p.clamp(0.0, 1.0))), 1) == 1;
+        if yes && fault {
+            let at = s.drawn.len() - 1;
+            s.faults.push(at);
+        }
+        yes
+    }
+
+    /// Everything drawn so far.
+    pub fn recorded(&self) -> Recorded {
+        let streams = self.lock();
+        let mut r = Recorded::default();
+        for s in Stream::ALL {
+            *r.stream_mut(s) = streams[s.index()].drawn.clone();
+        }
+        r
+    }
+
+    /// The positions, in `stream`'s recorded values, of the draws that were faults.
+    pub fn faults(&self, stream: Stream) -> Vec<usize> {
+        self.lock()[stream.index()].faults.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replay_gives_the_recorded_values_then_zeros() {
+        let rec = Choices::recording(|s| s as u64 + 7);
+        let a: Vec<bool> = (0..50).map(|_| rec.chance(Stream::Network, 1, 10)).collect();
+        let b = rec.below(Stream::Test, 1000);
+        let recorded = rec.recorded();
+        let again = Choices::replaying(|_| 0, &recorded);
+        let a2: Vec<bool> = (0..50)
+            .map(|_| again.chance(Stream::Network, 1, 10))
+            .collect();
+        assert_eq!(a, a2);
+        assert_eq!(again.below(Stream::Test, 1000), b);
+        assert_eq!(again.below(Stream::Test, 1000), 0);
+        assert!(!again.chance(Stream::Network, 1, 10));
+        assert_eq!(rec.faults(Stream::Network), again.faults(Stream::Network));
+    }
+
+    #[test]
+    fn chance_keeps_the_rng_outcome() {
+        // The rotation keeps labrpc's `x < n` outcome of the same RNG.
+        let rec = Choices::recording(|_| 3);
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        for _ in 0..200 {
+            let want = rng.random_range(0..1000u32) < 100;
+            assert_eq!(rec.chance(Stream::Network, 100, 1000), want);
+        }
+    }
+
+    #[test]
+    fn replayed_values_are_clamped() {
+        let recorded = Recorded {
+            test: vec![u64::MAX],
+            ..Recorded::default()
+        };
+        let c = Choices::replaying(|_| 0, &recorded);
+        assert_eq!(c.below(Stream::Test, 5), 4);
+    }
+}

@@ -202,6 +202,12 @@ pub struct Cli {
     /// or another grader binary, whose first `--impl` it then serves). Implies --process.
     #[arg(long, value_name = "PATH")]
     pub peer_bin: Option<std::path::PathBuf>,
+    /// Replay a run from its recorded choices: a choices file (`choices.json` of a bundle) or
+    /// a bundle's directory. The file names the test and the seed (no --test or --seed is
+    /// needed); every random choice of the run (the network's, the test's, the peers' seeds,
+    /// explore's) is read from it instead of drawn from the seed. Virtual time only.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["seed", "test", "runs", "real_time"])]
+    pub choices: Option<std::path::PathBuf>,
 }
 
 /// Checks a `--level` value (or `RAFT_LOG`).
@@ -275,6 +281,7 @@ impl Cli {
             keep_going: false,
             keep_bundles: self.keep_bundles,
             bundles: crate::options::BundleTally::default(),
+            choices: None,
         }
     }
 
@@ -442,7 +449,18 @@ pub fn main_with_suites(
             return e.exit_code();
         }
     };
-    let selection = cli.selection();
+    let replay = match cli.choices.as_deref().map(crate::shrink::ChoicesFile::read) {
+        Some(Ok(file)) => Some(file),
+        Some(Err(e)) => {
+            crate::capture::eprint_line(&format!("error: {e}"));
+            return 2;
+        }
+        None => None,
+    };
+    let selection = match &replay {
+        Some(file) => selection_of(&[], Some(&file.test)),
+        None => cli.selection(),
+    };
     let suite = if cli.is_process_mode() {
         match process_suite(&cli, process) {
             Ok(suite) => suite,
@@ -458,7 +476,11 @@ pub fn main_with_suites(
     let result = if cli.list {
         list(&tests, &selection, out)
     } else {
-        let opts = cli.options(cli.seed.unwrap_or_else(random_seed));
+        let mut opts = cli.options(cli.seed.unwrap_or_else(random_seed));
+        if let Some(file) = replay {
+            opts.seed = file.seed;
+            opts.choices = Some(std::sync::Arc::new(file.choices));
+        }
         match selection.resolve(&tests) {
             Ok(cases) => {
                 runner::run_cases(&cases, &opts, out).map(|summary| i32::from(summary.failed > 0))

@@ -15,6 +15,8 @@
 //!   test, points, JSON, JUnit and Gradescope output, submissions graded from outside.
 //! - [`cmd`], [`fail`], [`seed`]: commands, failure messages (Go's exact text), seeds.
 //! - [`explore`]: `grader explore`, random fault schedules beyond the 28 tests, seed by seed.
+//! - [`shrink`]: a run's recorded choices (`choices.json`, `--choices FILE`), and a failure
+//!   shrunk to a smaller run that fails the same way.
 //! - [`cpu`]: the CPU time of each test, and when a virtual-time verdict needs a warning.
 //! - [`invariants`]: [`invariants::Monitor`] checks Raft's safety properties (Figure 3) on
 //!   every look at a peer's state, and names the first one broken, with its paper section.
@@ -59,6 +61,7 @@ pub mod report;
 pub mod runner;
 mod schedule;
 pub mod seed;
+pub mod shrink;
 mod stuck;
 pub mod suites;
 mod test_run;

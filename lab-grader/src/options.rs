@@ -68,6 +68,9 @@ pub struct Options {
     /// The bundles kept so far, shared by every clone of these options (so a grade's many
     /// runs of the runner share one cap).
     pub bundles: BundleTally,
+    /// Replay these recorded choices instead of drawing from the seeds (`--choices FILE`;
+    /// for one run of one test, see [`crate::shrink`]).
+    pub choices: Option<std::sync::Arc<labrpc_sim::Recorded>>,
 }
 
 /// The failing runs' bundles kept so far under [`Options::keep_bundles`]. Each test's first
@@ -172,6 +175,7 @@ impl Default for Options {
             keep_going: false,
             keep_bundles: None,
             bundles: BundleTally::default(),
+            choices: None,
         }
     }
 }

@@ -91,6 +91,11 @@ pub fn replay_command(name: &str, run_seed: u64, flags: &str) -> String {
     format!("cargo run -p grader -- --test {name} --seed {run_seed}{flags}")
 }
 
+/// The command that replays a run from its choices file `file` (see [`crate::shrink`]).
+pub fn choices_command(file: &std::path::Path, flags: &str) -> String {
+    format!("cargo run -p grader -- --choices {}{flags}", file.display())
+}
+
 /// The last lines each peer printed or logged before a failure (empty when none did), shown
 /// above the failure block; the bundle has all of them.
 pub fn recent_lines(peers: &[crate::trace::RecentLines], real_time: bool) -> String {

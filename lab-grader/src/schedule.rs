@@ -193,10 +193,21 @@ fn write_bundle(run: &TestRun, opts: &Options, t: &TestContext, printed: &str) -
             .to_string()
     } else {
         format!(
-            "{}\n",
-            report::replay_command(run.name, run.run_seed, &flags)
+            "{}\nfrom its recorded choices: {}\n",
+            report::replay_command(run.name, run.run_seed, &flags),
+            report::choices_command(&dir.join("choices.json"), &flags)
         )
     };
+    let choices = (!opts.real_time).then(|| {
+        crate::shrink::ChoicesFile {
+            schema: crate::shrink::file::SCHEMA,
+            test: run.name.to_string(),
+            seed: run.run_seed,
+            test_seed: run.test_seed,
+            choices: t.choices().recorded(),
+        }
+        .to_text()
+    });
     let backtrace = match &run.outcome {
         Outcome::Failed { backtrace, .. } => backtrace.as_deref(),
         Outcome::Passed(_) => None,
@@ -206,6 +217,7 @@ fn write_bundle(run: &TestRun, opts: &Options, t: &TestContext, printed: &str) -
         replay: &replay,
         events: &events,
         backtrace,
+        choices: choices.as_deref(),
     };
     match bundle::write(&dir, &files) {
         Ok(()) => Some(dir),

@@ -139,7 +139,7 @@ pub(crate) fn run_test(
 ) -> Finished {
     let cpu0 = cpu::thread_now();
     let workers = Workers::default();
-    let t = TestContext::titled(test_seed, case.title, sink);
+    let t = TestContext::with_choices(test_seed, case.title, sink, opts.choices.as_deref());
     t.set_invariants(opts.invariants);
     t.set_strict(opts.strict);
     t.set_exact_capture(exact_capture);

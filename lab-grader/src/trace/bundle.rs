@@ -1,6 +1,7 @@
 //! The bundle a test run leaves (every failing run, and every run with `--trace`):
 //! `<out>/<test>-seed<S>[-run<k>]/` with `report.txt`, `replay.txt`, `events.jsonl`,
-//! `backtrace.txt` (after a panic) and `timeline.html`. Written on the test's thread after the
+//! `choices.json` (the run's recorded choices, in virtual time), `backtrace.txt` (after a
+//! panic) and `timeline.html`. Written on the test's thread after the
 //! run, so it never slows the test itself.
 
 use std::io;
@@ -42,6 +43,8 @@ pub(crate) struct Files<'a> {
     pub(crate) replay: &'a str,
     pub(crate) events: &'a str,
     pub(crate) backtrace: Option<&'a str>,
+    /// The choices file's text (virtual time only).
+    pub(crate) choices: Option<&'a str>,
 }
 
 /// The timeline page of an events file.
@@ -58,6 +61,9 @@ pub(crate) fn write(dir: &Path, files: &Files<'_>) -> io::Result<()> {
     std::fs::write(dir.join("report.txt"), files.report)?;
     std::fs::write(dir.join("replay.txt"), files.replay)?;
     std::fs::write(dir.join("events.jsonl"), files.events)?;
+    if let Some(c) = files.choices {
+        std::fs::write(dir.join("choices.json"), c)?;
+    }
     if let Some(bt) = files.backtrace {
         std::fs::write(dir.join("backtrace.txt"), bt)?;
     }

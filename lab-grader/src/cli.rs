@@ -45,6 +45,11 @@ Examples:
                                                  write the run's bundle even if it passes
   cargo run -p grader -- explore --seeds 1000    random fault schedules past the 28 tests, one
                                                  per seed (see explore --help)
+  cargo run -p grader -- shrink target/grader/backup_2b-seed7
+                                                 shrink a bundle's failing run (a single
+                                                 run's failure is shrunk by default)
+  cargo run -p grader -- --choices target/grader/backup_2b-seed7/shrunk/choices.json
+                                                 replay a run from its recorded choices
   cargo run -p grader -- view target/grader/backup_2b-seed7
                                                  show a bundle's events (see view --help)
   cargo run -p grader -- handout ../lab          write a starter workspace for a class
@@ -208,6 +213,19 @@ pub struct Cli {
     /// explore's) is read from it instead of drawn from the seed. Virtual time only.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["seed", "test", "runs", "real_time"])]
     pub choices: Option<std::path::PathBuf>,
+    /// Shrink failures in a stress run (`--runs N`) too: by default only the failure of a
+    /// single run is shrunk (see --shrink-attempts).
+    #[arg(long, conflicts_with = "no_shrink")]
+    pub shrink: bool,
+    /// Do not shrink a failure. By default a failing virtual-time run (of a single run) is
+    /// searched for a smaller run that fails the same way: fewer dropped messages, crashes
+    /// and disconnections, shorter delays; the bundle then holds it in `shrunk/`, and its
+    /// timeline opens on it.
+    #[arg(long)]
+    pub no_shrink: bool,
+    /// How many runs a shrink may make (each a replay in virtual time).
+    #[arg(long, value_name = "N", default_value_t = crate::shrink::DEFAULT_ATTEMPTS)]
+    pub shrink_attempts: u32,
 }
 
 /// Checks a `--level` value (or `RAFT_LOG`).
@@ -282,6 +300,11 @@ impl Cli {
             keep_bundles: self.keep_bundles,
             bundles: crate::options::BundleTally::default(),
             choices: None,
+            shrink: (!self.real_time
+                && !self.no_shrink
+                && self.choices.is_none()
+                && (self.shrink || self.runs <= 1))
+                .then_some(self.shrink_attempts),
         }
     }
 
@@ -442,6 +465,9 @@ pub fn main_with_suites(
     if args.get(1).map(String::as_str) == Some("explore") {
         return crate::explore::cli::main_with_suite(suite, &args[1..], out);
     }
+    if args.get(1).map(String::as_str) == Some("shrink") {
+        return crate::shrink::main_with_suite(suite, &args[1..], out);
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -587,6 +613,12 @@ fn chosen_implementation(args: &[String]) -> (Option<String>, Option<String>) {
     if args.get(1).map(String::as_str) == Some("explore") {
         let explore = crate::explore::cli::ExploreCli::try_parse_from(&args[1..]).ok();
         return (explore.and_then(|e| e.implementation), None);
+    }
+    if args.get(1).map(String::as_str) == Some("shrink") {
+        return crate::shrink::ShrinkCli::try_parse_from(&args[1..])
+            .ok()
+            .map(|s| (s.implementation, s.kv))
+            .unwrap_or_default();
     }
     Cli::try_parse_from(args)
         .ok()

@@ -71,6 +71,10 @@ pub struct Options {
     /// Replay these recorded choices instead of drawing from the seeds (`--choices FILE`;
     /// for one run of one test, see [`crate::shrink`]).
     pub choices: Option<std::sync::Arc<labrpc_sim::Recorded>>,
+    /// Shrink failing virtual-time runs with this many attempts each (`None`: not at all; see
+    /// [`crate::shrink`]). The CLI shrinks a single run's failure by default, a stress run's
+    /// with `--shrink`.
+    pub shrink: Option<u32>,
 }
 
 /// The failing runs' bundles kept so far under [`Options::keep_bundles`]. Each test's first
@@ -176,6 +180,7 @@ impl Default for Options {
             keep_bundles: None,
             bundles: BundleTally::default(),
             choices: None,
+            shrink: None,
         }
     }
 }

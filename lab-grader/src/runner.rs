@@ -138,6 +138,9 @@ pub fn run_cases(cases: &[TestCase], opts: &Options, out: &mut dyn Write) -> io:
     }
     let mut runs = schedule::execute(&jobs, opts, false, out)?;
     schedule::replay_failures_alone(&jobs, &mut runs, opts);
+    if let Some(attempts) = opts.shrink {
+        crate::shrink::shrink_failures(&jobs, &runs, opts, attempts, out)?;
+    }
     let wall_secs = wall0.elapsed().as_secs_f64();
     if opts.runs > 1 {
         let order: Vec<&'static str> = cases.iter().map(|c| c.name).collect();

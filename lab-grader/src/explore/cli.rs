@@ -46,6 +46,12 @@ pub struct ExploreCli {
     /// Where bundles go (default: target/grader).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Do not shrink failures (by default the first 3 are, see --shrink-attempts).
+    #[arg(long)]
+    pub no_shrink: bool,
+    /// How many runs a shrink of one failure may make.
+    #[arg(long, value_name = "N", default_value_t = crate::shrink::DEFAULT_ATTEMPTS)]
+    pub shrink_attempts: u32,
 }
 
 const EXAMPLES: &str = "\
@@ -71,6 +77,7 @@ impl ExploreCli {
             log: self.log,
             trace: self.trace,
             out: self.out.clone(),
+            shrink: (!self.no_shrink).then_some(self.shrink_attempts),
             ..Options::default()
         }
     }

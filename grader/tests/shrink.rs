@@ -1,0 +1,140 @@
+//! Shrinking (issue 22, item 2): a failure of a bugged Raft shrinks to a smaller run that
+//! fails the same way, and the shrunk choices replay to that failure. The measurement over
+//! the whole bug set is `--ignored`:
+//!
+//! ```sh
+//! cargo test -p grader --release --test shrink -- --ignored --nocapture
+//! ```
+
+mod bugged;
+
+use std::path::{Path, PathBuf};
+
+use bugged::{Bugged, VoteNotPersisted, each_bug};
+use grader::Options;
+use grader::report::Outcome;
+use grader::runner::run_cases;
+use grader::shrink::{ChoicesFile, Signature, shrink_bundle};
+use grader::suites::{Part, TestCase, suite};
+
+fn out_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("raft-lab-shrink-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn options(seed: u64, out: &Path) -> Options {
+    Options {
+        seed,
+        jobs: 2,
+        out: Some(out.to_path_buf()),
+        ..Options::default()
+    }
+}
+
+/// The first failing run of `cases` from `seed` on (up to `tries` seeds): its case, seed,
+/// bundle and message.
+fn first_failure(
+    cases: &[TestCase],
+    seed: u64,
+    tries: u32,
+    out: &Path,
+) -> Option<(TestCase, u64, PathBuf, String)> {
+    for s in seed..seed + u64::from(tries) {
+        let summary = run_cases(cases, &options(s, out), &mut Vec::new()).expect("report");
+        for r in &summary.runs {
+            if let (Outcome::Failed { message, .. }, Some(b)) = (&r.outcome, &r.bundle) {
+                let case = *cases.iter().find(|c| c.name == r.name)?;
+                return Some((case, s, b.clone(), message.clone()));
+            }
+        }
+    }
+    None
+}
+
+/// Replays `file` and returns the failure message (`None`: it passed).
+fn replay(case: TestCase, file: &ChoicesFile, out: &Path) -> Option<String> {
+    let opts = Options {
+        seed: file.seed,
+        choices: Some(std::sync::Arc::new(file.choices.clone())),
+        ..options(file.seed, out)
+    };
+    let summary = run_cases(&[case], &opts, &mut Vec::new()).expect("report");
+    match &summary.runs[0].outcome {
+        Outcome::Failed { message, .. } => Some(message.clone()),
+        Outcome::Passed(_) => None,
+    }
+}
+
+/// VoteNotPersisted fails persist1_2c on seed 2 (a vote lost in a restart); 40 attempts shrink
+/// it, and the shrunk run's choices replay to the same failure.
+#[test]
+fn a_failure_shrinks_and_its_shrunk_choices_replay_the_same_failure() {
+    let out = out_dir("one");
+    let cases: Vec<TestCase> = suite::<Bugged<VoteNotPersisted>>()
+        .into_iter()
+        .filter(|c| c.part == Part::C && c.name != grader::explore::NAME)
+        .collect();
+    let (case, _, bundle, message) =
+        first_failure(&cases, 1, 5, &out).expect("VoteNotPersisted fails a 2C test");
+    let file = ChoicesFile::read(&bundle).expect("choices");
+    let mut text = Vec::new();
+    let shrunk = shrink_bundle(case, &file, &bundle, &options(file.seed, &out), 40, &mut text)
+        .expect("written")
+        .expect("the recorded run fails");
+    let text = String::from_utf8_lossy(&text);
+    println!("{text}");
+    assert!(shrunk.replayed_same, "{text}");
+    assert!(shrunk.after.events <= shrunk.before.events, "{text}");
+    let small = ChoicesFile::read(&bundle.join("shrunk")).expect("the shrunk choices");
+    let again = replay(case, &small, &out_dir("one-replay")).expect("the shrunk run fails");
+    assert_eq!(Signature::of(&again), Signature::of(&message));
+    assert!(bundle.join("shrink.txt").is_file());
+    assert!(bundle.join("timeline-original.html").is_file());
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// For each bug: the first failure of the 28 tests and the extra suite from seed 1, shrunk with
+/// the default attempts; the ratios, the wall time, and whether the shrunk run replays to the
+/// same failure.
+#[test]
+#[ignore = "a measurement (a few minutes), run with --ignored --nocapture"]
+fn measure_shrinking_over_the_bug_set() {
+    each_bug(|bug, suite| {
+        let out = out_dir(&format!("{bug:?}"));
+        let cases: Vec<TestCase> = suite()
+            .into_iter()
+            .filter(|c| c.name != grader::explore::NAME)
+            .collect();
+        let Some((case, seed, bundle, message)) = first_failure(&cases, 1, 3, &out) else {
+            println!("{bug:?}: no failure on seeds 1-3");
+            return;
+        };
+        let file = ChoicesFile::read(&bundle).expect("choices");
+        let mut text = Vec::new();
+        let attempts = grader::shrink::DEFAULT_ATTEMPTS;
+        let Some(s) =
+            shrink_bundle(case, &file, &bundle, &options(seed, &out), attempts, &mut text)
+                .expect("written")
+        else {
+            println!("{bug:?}: {} seed {seed} did not fail again", case.name);
+            return;
+        };
+        let small = ChoicesFile::read(&bundle.join("shrunk")).expect("shrunk choices");
+        let again = replay(case, &small, &out_dir(&format!("{bug:?}-replay")));
+        let same = again.is_some_and(|m| Signature::of(&m) == Signature::of(&message));
+        println!(
+            "{bug:?}: {} seed {seed}: {}\n    {}; {} -> {} choices; {} attempts ({} kept) in \
+             {:.1} s of wall time; shrunk replay fails the same way: {same}",
+            case.name,
+            message.lines().next().unwrap_or(""),
+            s.summary(),
+            s.choices.0,
+            s.choices.1,
+            s.attempts.0,
+            s.attempts.1,
+            s.wall_secs
+        );
+        let _ = std::fs::remove_dir_all(&out);
+    });
+}

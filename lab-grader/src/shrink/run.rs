@@ -1,0 +1,466 @@
+//! Shrinking a failing run of a test: the candidates' runs (each a replay of its choices in
+//! virtual time), the shrunk run's bundle beside the original, the summary, and the
+//! `grader shrink BUNDLE` command.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::Parser;
+use labrpc_sim::{Recorded, Stream};
+
+use super::{Attempt, ChoicesFile, Search, file::SCHEMA};
+use crate::harness::TestContext;
+use crate::options::Options;
+use crate::report::{self, Outcome, TestRun};
+use crate::schedule::Job;
+use crate::suites::TestCase;
+use crate::test_run::run_test;
+use crate::trace::{Header, bundle};
+
+/// At most this many failing runs of one grader run are shrunk (the first ones).
+const MAX_SHRINKS: usize = 3;
+
+/// Runs `case` from `choices` (no output, a cheap capture); the attempt and the run's context.
+fn attempt(
+    case: TestCase,
+    test_seed: u64,
+    opts: &Options,
+    choices: &Recorded,
+    exact: bool,
+    sink: crate::harness::Sink,
+) -> (Attempt, f64, TestContext) {
+    let opts = Options {
+        choices: Some(Arc::new(choices.clone())),
+        ..opts.clone()
+    };
+    let finished = run_test(case, test_seed, &opts, exact, sink, |_| {});
+    let t = finished.t;
+    let message = match &finished.outcome {
+        Outcome::Failed { message, .. } => Some(message.clone()),
+        Outcome::Passed(_) => None,
+    };
+    let faults = [Stream::Test, Stream::Explore, Stream::Network]
+        .iter()
+        .map(|s| (*s, t.choices().faults(*s)))
+        .collect();
+    let a = Attempt {
+        drawn: t.choices().recorded(),
+        faults,
+        message,
+        secs: finished.secs,
+    };
+    (a, finished.secs, t)
+}
+
+/// What a run's events show of its faults and its size.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Stats {
+    /// Requests and replies dropped.
+    pub drops: usize,
+    /// Replies held back by long reordering.
+    pub reorders: usize,
+    /// Peers crashed.
+    pub crashes: usize,
+    /// Peers disconnected.
+    pub disconnects: usize,
+    /// Events in the record.
+    pub events: usize,
+    /// Virtual seconds to the last event.
+    pub secs: f64,
+}
+
+impl Stats {
+    /// The stats of an events file's text.
+    pub fn of(events: &str) -> Stats {
+        let count = |needle: &str| events.lines().filter(|l| l.contains(needle)).count();
+        let last_t = events
+            .lines()
+            .last()
+            .and_then(|l| l.strip_prefix("{\"t\":"))
+            .and_then(|l| l.split(',').next())
+            .and_then(|t| t.parse::<u64>().ok())
+            .unwrap_or(0);
+        Stats {
+            drops: count("\"stage\":\"request_dropped\"") + count("\"stage\":\"reply_dropped\""),
+            reorders: count("\"stage\":\"reordered\""),
+            crashes: count("\"action\":\"crash\""),
+            disconnects: count("\"action\":\"disconnect\""),
+            events: events.lines().count().saturating_sub(1),
+            secs: last_t as f64 / 1e6,
+        }
+    }
+
+    /// "412 drops and 6 crashes" (the faults it has), or "no faults".
+    pub fn faults(&self) -> String {
+        let parts: Vec<String> = [
+            (self.drops, "drop"),
+            (self.reorders, "reordering"),
+            (self.crashes, "crash"),
+            (self.disconnects, "disconnection"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| {
+            let plural = match (*n, *what) {
+                (1, _) => String::new(),
+                (_, "crash") => "es".to_string(),
+                _ => "s".to_string(),
+            };
+            format!("{} {what}{plural}", thousands(*n))
+        })
+        .collect();
+        match parts.len() {
+            0 => "no faults".to_string(),
+            1 => parts[0].clone(),
+            _ => format!(
+                "{} and {}",
+                parts[..parts.len() - 1].join(", "),
+                parts[parts.len() - 1]
+            ),
+        }
+    }
+}
+
+/// 5210 as "5,210".
+fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// What a shrink did.
+#[derive(Clone, Debug)]
+pub struct Shrunk {
+    /// The original run's stats.
+    pub before: Stats,
+    /// The shrunk run's stats.
+    pub after: Stats,
+    /// Choices drawn: original, shrunk.
+    pub choices: (usize, usize),
+    /// Attempts made, and how many were kept.
+    pub attempts: (u32, u32),
+    /// Wall seconds the shrink took.
+    pub wall_secs: f64,
+    /// The shrunk run's bundle (`<bundle>/shrunk`).
+    pub dir: PathBuf,
+    /// The shrunk run's failure message.
+    pub message: String,
+    /// Whether a replay of the shrunk choices failed the same way (it must: virtual time is
+    /// deterministic).
+    pub replayed_same: bool,
+}
+
+impl Shrunk {
+    /// "412 drops and 6 crashes -> 3 drops and 1 crash; 31.8 s -> 2.1 s virtual; 5,210 -> 214
+    /// events".
+    pub fn summary(&self) -> String {
+        format!(
+            "{} -> {}; {:.1} s -> {:.1} s virtual; {} -> {} events",
+            self.before.faults(),
+            self.after.faults(),
+            self.before.secs,
+            self.after.secs,
+            thousands(self.before.events),
+            thousands(self.after.events)
+        )
+    }
+}
+
+/// The bundle's events header of a run.
+fn header(case: &TestCase, t: &TestContext, file: &ChoicesFile) -> Header {
+    Header {
+        name: case.name.to_string(),
+        go_name: case.go_name.to_string(),
+        title: t.title().to_string(),
+        seed: file.seed,
+        test_seed: file.test_seed,
+        peers: 0,
+        real_time: false,
+        truncated: 0,
+    }
+}
+
+/// Shrinks the failing run of `case` that `file` records, whose bundle is `bundle` (where the
+/// shrunk run goes, in `shrunk/`): `attempts` at most, with a progress bar; writes the summary
+/// to `out`. `None` if the recorded run does not fail.
+pub fn shrink_bundle(
+    case: TestCase,
+    file: &ChoicesFile,
+    bundle: &Path,
+    opts: &Options,
+    attempts: u32,
+    out: &mut dyn Write,
+) -> io::Result<Option<Shrunk>> {
+    #[allow(clippy::disallowed_methods)] // wall-clock figure for the report only
+    let wall0 = std::time::Instant::now();
+    let opts = Options {
+        trace: false,
+        log: false,
+        nocapture: false,
+        real_time: false,
+        runs: 1,
+        ..opts.clone()
+    };
+    let quiet = || -> crate::harness::Sink { Box::new(|_: &str| {}) };
+    let (first, _, t0) = attempt(case, file.test_seed, &opts, &file.choices, false, quiet());
+    let before_events = t0.trace().jsonl(&header(&case, &t0, file));
+    t0.trace().release();
+    let Some(message0) = first.message.clone() else {
+        writeln!(
+            out,
+            "  {}: the recorded run passes: nothing to shrink",
+            case.name
+        )?;
+        return Ok(None);
+    };
+    let faults0 = first.fault_count();
+    let bar = progress(&opts, attempts, case.name);
+    let mut run =
+        |c: &Recorded| attempt(case, file.test_seed, &opts, c, false, quiet()).0;
+    let show = |s: &Search<'_>| {
+        bar.set_position(u64::from(s.made));
+        bar.set_message(format!(
+            "{}: faults {faults0} -> {}",
+            case.name,
+            s.best.fault_count()
+        ));
+    };
+    let Some(mut search) = Search::new(first.clone(), attempts, &mut run, &show) else {
+        return Ok(None);
+    };
+    search.shrink();
+    bar.finish_and_clear();
+    let (best, made, kept) = (search.best.clone(), search.made, search.accepted);
+    drop(search);
+    // The shrunk run again, with an exact capture, for its record.
+    let printed = Arc::new(std::sync::Mutex::new(String::new()));
+    let copy = Arc::clone(&printed);
+    let sink: crate::harness::Sink = Box::new(move |s: &str| {
+        crate::harness::lock(&copy).push_str(s);
+    });
+    let (last, secs, t) = attempt(case, file.test_seed, &opts, &best.drawn, true, sink);
+    let same = last.message.as_deref().map(super::Signature::of)
+        == Some(super::Signature::of(&message0));
+    let shrunk_file = ChoicesFile {
+        schema: SCHEMA,
+        test: file.test.clone(),
+        seed: file.seed,
+        test_seed: file.test_seed,
+        choices: last.drawn.clone(),
+    };
+    let events = t.trace().jsonl(&header(&case, &t, file));
+    t.trace().release();
+    let dir = bundle.join("shrunk");
+    let flags = opts.replay_flags();
+    let replay = format!(
+        "{}\n",
+        report::choices_command(&dir.join("choices.json"), &flags)
+    );
+    let run = TestRun {
+        name: case.name,
+        go_name: case.go_name,
+        run: 0,
+        run_seed: file.seed,
+        test_seed: file.test_seed,
+        secs,
+        cpu_secs: 0.0,
+        outcome: Outcome::failed(last.message.as_deref().unwrap_or("(passed)")),
+        real_time: false,
+        bundle: Some(dir.clone()),
+        peer_lines: 0,
+        printed: false,
+        unchecked: 0,
+    };
+    let mut report_text = crate::harness::lock(&printed).clone();
+    report_text.push_str(&report::failure_block(&run, &flags));
+    let _ = writeln!(report_text, "    replay the shrunk run: {}", replay.trim_end());
+    let choices_text = shrunk_file.to_text();
+    let files = bundle::Files {
+        report: &report_text,
+        replay: &replay,
+        events: &events,
+        backtrace: None,
+        choices: Some(&choices_text),
+    };
+    bundle::write(&dir, &files)?;
+    let shrunk = Shrunk {
+        before: Stats::of(&before_events),
+        after: Stats::of(&events),
+        choices: (first.drawn.len(), last.drawn.len()),
+        attempts: (made, kept),
+        wall_secs: wall0.elapsed().as_secs_f64(),
+        dir: dir.clone(),
+        message: last.message.unwrap_or_default(),
+        replayed_same: same,
+    };
+    // The timeline opens on the shrunk run; the original's stays beside it.
+    let original = bundle.join("timeline-original.html");
+    if !original.exists() {
+        let _ = std::fs::rename(bundle.join("timeline.html"), &original);
+    }
+    let _ = std::fs::copy(dir.join("timeline.html"), bundle.join("timeline.html"));
+    let summary = format!(
+        "shrunk {} (seed {}) in {:.1} s of wall time, {made} attempts ({kept} kept):\n  {}\n  \
+         the shrunk run: {} (timeline.html of the bundle shows it; the original's is \
+         timeline-original.html)\n  replay it: {}\n{}",
+        case.name,
+        file.seed,
+        shrunk.wall_secs,
+        shrunk.summary(),
+        report::bundle_path(&dir),
+        replay.trim_end(),
+        if same {
+            String::new()
+        } else {
+            "  warning: the shrunk run's replay did not fail the same way: the peer is not \
+             deterministic\n"
+                .to_string()
+        }
+    );
+    std::fs::write(bundle.join("shrink.txt"), &summary)?;
+    for line in summary.lines() {
+        writeln!(out, "  {line}")?;
+    }
+    Ok(Some(shrunk))
+}
+
+/// The shrink's progress bar (drawn on a terminal only).
+fn progress(opts: &Options, attempts: u32, name: &str) -> indicatif::ProgressBar {
+    let target = crate::capture::progress_target();
+    if !opts.progress || target.is_hidden() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(Some(u64::from(attempts)), target);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("shrinking [{bar:30}] {pos}/{len} attempts  {msg}")
+    {
+        bar.set_style(style);
+    }
+    bar.set_message(name.to_string());
+    bar
+}
+
+/// Shrinks the failing virtual-time runs of `runs` (at most [`MAX_SHRINKS`]) whose bundles
+/// hold their choices, `attempts` each, writing each summary to `out`.
+pub(crate) fn shrink_failures(
+    jobs: &[Job],
+    runs: &[TestRun],
+    opts: &Options,
+    attempts: u32,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    if opts.real_time {
+        return Ok(());
+    }
+    let failed = runs
+        .iter()
+        .filter(|r| !r.passed())
+        .filter(|r| match &r.outcome {
+            Outcome::Failed { message, .. } => !message.starts_with("no result after"),
+            Outcome::Passed(_) => false,
+        })
+        .filter_map(|r| Some((r, r.bundle.clone()?)))
+        .take(MAX_SHRINKS);
+    for (run, bundle) in failed {
+        let Some(job) = jobs
+            .iter()
+            .find(|j| j.run == run.run && j.case.name == run.name)
+        else {
+            continue;
+        };
+        let Ok(file) = ChoicesFile::read(&bundle) else {
+            continue;
+        };
+        let case = job.case;
+        let mut text = Vec::new();
+        let opts = opts.clone();
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| shrink_bundle(case, &file, &bundle, &opts, attempts, &mut text))
+                .join()
+                .unwrap_or_else(|_| Ok(None))
+        })?;
+        out.write_all(&text)?;
+    }
+    Ok(())
+}
+
+/// `grader shrink BUNDLE`: shrinks the failing run a bundle holds.
+#[derive(Parser, Debug)]
+#[command(name = "grader shrink")]
+pub struct ShrinkCli {
+    /// The bundle of a failing virtual-time run (`target/grader/<test>-seed<S>`), or its
+    /// `choices.json`.
+    #[arg(value_name = "BUNDLE")]
+    pub bundle: PathBuf,
+    /// How many candidate runs the search may make.
+    #[arg(long, value_name = "N", default_value_t = super::DEFAULT_ATTEMPTS)]
+    pub shrink_attempts: u32,
+    /// The Raft the run was of (as for a plain run: `reference`, `student`, `alt`).
+    #[arg(long = "impl", value_name = "NAME")]
+    pub implementation: Option<String>,
+    /// The Lab 4 layer the run was of.
+    #[arg(long, value_name = "NAME")]
+    pub kv: Option<String>,
+    /// The run was without the continuous safety checks.
+    #[arg(long)]
+    pub no_invariants: bool,
+    /// The run was in strict mode.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Runs `shrink` (args from `shrink` on) on the suite's tests; the exit status: 0 when the run
+/// was shrunk, 1 when it does not fail, 2 on a usage error.
+pub fn main_with_suite(suite: fn() -> Vec<TestCase>, args: &[String], out: &mut dyn Write) -> i32 {
+    let cli = match ShrinkCli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            crate::capture::print_clap_error(&e, out);
+            return e.exit_code();
+        }
+    };
+    let file = match ChoicesFile::read(&cli.bundle) {
+        Ok(f) => f,
+        Err(e) => {
+            crate::capture::eprint_line(&format!("error: {e}"));
+            return 2;
+        }
+    };
+    let Some(case) = suite().into_iter().find(|c| c.name == file.test) else {
+        crate::capture::eprint_line(&format!("error: this grader has no test {}", file.test));
+        return 2;
+    };
+    let bundle = if cli.bundle.is_dir() {
+        cli.bundle.clone()
+    } else {
+        cli.bundle
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    };
+    let opts = Options {
+        seed: file.seed,
+        progress: true,
+        implementation: cli.implementation.clone(),
+        kv: cli.kv.clone(),
+        invariants: !cli.no_invariants,
+        strict: cli.strict,
+        ..Options::default()
+    };
+    match shrink_bundle(case, &file, &bundle, &opts, cli.shrink_attempts, out) {
+        Ok(Some(_)) => 0,
+        Ok(None) => 1,
+        Err(e) => {
+            crate::capture::eprint_line(&format!("error: cannot write the shrunk run: {e}"));
+            1
+        }
+    }
+}

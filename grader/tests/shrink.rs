@@ -10,12 +10,12 @@ mod bugged;
 
 use std::path::{Path, PathBuf};
 
-use bugged::{Bugged, VoteNotPersisted, each_bug};
+use bugged::{Bugged, CommitOldTermByCounting, each_bug};
 use grader::Options;
 use grader::report::Outcome;
 use grader::runner::run_cases;
 use grader::shrink::{ChoicesFile, Signature, shrink_bundle};
-use grader::suites::{Part, TestCase, suite};
+use grader::suites::{TestCase, suite};
 
 fn out_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("raft-lab-shrink-{tag}-{}", std::process::id()));
@@ -32,24 +32,29 @@ fn options(seed: u64, out: &Path) -> Options {
     }
 }
 
-/// The first failing run of `cases` from `seed` on (up to `tries` seeds): its case, seed,
-/// bundle and message.
+/// The first failing run of `cases` on seeds `seed`.. (`tries` runs of each): its case,
+/// seed, bundle and message.
 fn first_failure(
     cases: &[TestCase],
     seed: u64,
     tries: u32,
     out: &Path,
 ) -> Option<(TestCase, u64, PathBuf, String)> {
-    for s in seed..seed + u64::from(tries) {
-        let summary = run_cases(cases, &options(s, out), &mut Vec::new()).expect("report");
-        for r in &summary.runs {
-            if let (Outcome::Failed { message, .. }, Some(b)) = (&r.outcome, &r.bundle) {
+    let opts = Options {
+        runs: tries,
+        ..options(seed, out)
+    };
+    let summary = run_cases(cases, &opts, &mut Vec::new()).expect("report");
+    summary
+        .runs
+        .iter()
+        .find_map(|r| match (&r.outcome, &r.bundle) {
+            (Outcome::Failed { message, .. }, Some(b)) => {
                 let case = *cases.iter().find(|c| c.name == r.name)?;
-                return Some((case, s, b.clone(), message.clone()));
+                Some((case, r.run_seed, b.clone(), message.clone()))
             }
-        }
-    }
-    None
+            _ => None,
+        })
 }
 
 /// Replays `file` and returns the failure message (`None`: it passed).
@@ -66,26 +71,34 @@ fn replay(case: TestCase, file: &ChoicesFile, out: &Path) -> Option<String> {
     }
 }
 
-/// VoteNotPersisted fails persist1_2c on seed 2 (a vote lost in a restart); 40 attempts shrink
-/// it, and the shrunk run's choices replay to the same failure.
+/// The Figure 8 bug fails figure8_unreliable_2c on seed 1 after 6 dropped messages; 40
+/// attempts shrink it to fewer, and the shrunk run's choices replay to the same failure.
 #[test]
 fn a_failure_shrinks_and_its_shrunk_choices_replay_the_same_failure() {
     let out = out_dir("one");
-    let cases: Vec<TestCase> = suite::<Bugged<VoteNotPersisted>>()
+    let cases: Vec<TestCase> = suite::<Bugged<CommitOldTermByCounting>>()
         .into_iter()
-        .filter(|c| c.part == Part::C && c.name != grader::explore::NAME)
+        .filter(|c| c.name == "figure8_unreliable_2c")
         .collect();
     let (case, _, bundle, message) =
-        first_failure(&cases, 1, 5, &out).expect("VoteNotPersisted fails a 2C test");
+        first_failure(&cases, 1, 1, &out).expect("the Figure 8 bug fails on seed 1");
     let file = ChoicesFile::read(&bundle).expect("choices");
     let mut text = Vec::new();
-    let shrunk = shrink_bundle(case, &file, &bundle, &options(file.seed, &out), 40, &mut text)
-        .expect("written")
-        .expect("the recorded run fails");
+    let shrunk = shrink_bundle(
+        case,
+        &file,
+        &bundle,
+        &options(file.seed, &out),
+        40,
+        &mut text,
+    )
+    .expect("written")
+    .expect("the recorded run fails");
     let text = String::from_utf8_lossy(&text);
     println!("{text}");
     assert!(shrunk.replayed_same, "{text}");
     assert!(shrunk.after.events <= shrunk.before.events, "{text}");
+    assert!(shrunk.after.drops < shrunk.before.drops, "{text}");
     let small = ChoicesFile::read(&bundle.join("shrunk")).expect("the shrunk choices");
     let again = replay(case, &small, &out_dir("one-replay")).expect("the shrunk run fails");
     assert_eq!(Signature::of(&again), Signature::of(&message));
@@ -94,37 +107,30 @@ fn a_failure_shrinks_and_its_shrunk_choices_replay_the_same_failure() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
-/// For each bug: the first failure of the 28 tests and the extra suite from seed 1, shrunk with
-/// the default attempts; the ratios, the wall time, and whether the shrunk run replays to the
-/// same failure.
-#[test]
-#[ignore = "a measurement (a few minutes), run with --ignored --nocapture"]
-fn measure_shrinking_over_the_bug_set() {
-    each_bug(|bug, suite| {
-        let out = out_dir(&format!("{bug:?}"));
-        let cases: Vec<TestCase> = suite()
-            .into_iter()
-            .filter(|c| c.name != grader::explore::NAME)
-            .collect();
-        let Some((case, seed, bundle, message)) = first_failure(&cases, 1, 3, &out) else {
-            println!("{bug:?}: no failure on seeds 1-3");
-            return;
-        };
-        let file = ChoicesFile::read(&bundle).expect("choices");
+/// Shrinks the failure of `case` on `seed` (bundle `bundle`) and prints the figures.
+fn measure(what: &str, case: TestCase, seed: u64, bundle: &Path, message: &str, out: &Path) {
+    {
+        let bug = what;
+        let file = ChoicesFile::read(bundle).expect("choices");
         let mut text = Vec::new();
         let attempts = grader::shrink::DEFAULT_ATTEMPTS;
-        let Some(s) =
-            shrink_bundle(case, &file, &bundle, &options(seed, &out), attempts, &mut text)
-                .expect("written")
-        else {
-            println!("{bug:?}: {} seed {seed} did not fail again", case.name);
+        let Some(s) = shrink_bundle(
+            case,
+            &file,
+            bundle,
+            &options(seed, out),
+            attempts,
+            &mut text,
+        )
+        .expect("written") else {
+            println!("{bug}: {} seed {seed} did not fail again", case.name);
             return;
         };
         let small = ChoicesFile::read(&bundle.join("shrunk")).expect("shrunk choices");
-        let again = replay(case, &small, &out_dir(&format!("{bug:?}-replay")));
-        let same = again.is_some_and(|m| Signature::of(&m) == Signature::of(&message));
+        let again = replay(case, &small, &out_dir(&format!("{bug}-replay")));
+        let same = again.is_some_and(|m| Signature::of(&m) == Signature::of(message));
         println!(
-            "{bug:?}: {} seed {seed}: {}\n    {}; {} -> {} choices; {} attempts ({} kept) in \
+            "{bug}: {} seed {seed}: {}\n    {}; {} -> {} choices; {} attempts ({} kept) in \
              {:.1} s of wall time; shrunk replay fails the same way: {same}",
             case.name,
             message.lines().next().unwrap_or(""),
@@ -135,6 +141,45 @@ fn measure_shrinking_over_the_bug_set() {
             s.attempts.1,
             s.wall_secs
         );
+    }
+}
+
+/// For each bug: the first failure of the 28 tests and the extra suite from seed 1, and the
+/// first failure of explore from seed 1 (within 60 seeds), each shrunk with the default
+/// attempts; the ratios, the wall time, and whether the shrunk run replays to the same
+/// failure.
+#[test]
+#[ignore = "a measurement (a few minutes), run with --ignored --nocapture"]
+fn measure_shrinking_over_the_bug_set() {
+    each_bug(|bug, suite| {
+        let out = out_dir(&format!("{bug:?}"));
+        let cases: Vec<TestCase> = suite()
+            .into_iter()
+            .filter(|c| c.name != grader::explore::NAME)
+            .collect();
+        match first_failure(&cases, 1, 3, &out) {
+            Some((case, seed, bundle, message)) => {
+                measure(&format!("{bug:?}"), case, seed, &bundle, &message, &out);
+            }
+            None => println!("{bug:?}: no failure of the tests on seeds 1-3"),
+        }
+        let explore: Vec<TestCase> = suite()
+            .into_iter()
+            .filter(|c| c.name == grader::explore::NAME)
+            .collect();
+        match first_failure(&explore, 1, 60, &out) {
+            Some((case, seed, bundle, message)) => {
+                measure(
+                    &format!("{bug:?} (explore)"),
+                    case,
+                    seed,
+                    &bundle,
+                    &message,
+                    &out,
+                );
+            }
+            None => println!("{bug:?} (explore): no failure on seeds 1-60"),
+        }
         let _ = std::fs::remove_dir_all(&out);
     });
 }

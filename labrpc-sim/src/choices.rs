@@ -271,7 +271,9 @@ mod tests {
     #[test]
     fn replay_gives_the_recorded_values_then_zeros() {
         let rec = Choices::recording(|s| s as u64 + 7);
-        let a: Vec<bool> = (0..50).map(|_| rec.chance(Stream::Network, 1, 10)).collect();
+        let a: Vec<bool> = (0..50)
+            .map(|_| rec.chance(Stream::Network, 1, 10))
+            .collect();
         let b = rec.below(Stream::Test, 1000);
         let recorded = rec.recorded();
         let again = Choices::replaying(|_| 0, &recorded);

@@ -339,11 +339,10 @@ impl Network {
         } else {
             DEAD_END_DELAY_MS
         };
-        let ms = self.shared.choices.draw(
-            Stream::Network,
-            |r| r.random_range(0..bound),
-            bound - 1,
-        );
+        let ms = self
+            .shared
+            .choices
+            .draw(Stream::Network, |r| r.random_range(0..bound), bound - 1);
         Duration::from_millis(ms)
     }
 }

@@ -74,7 +74,13 @@ pub fn make_config<I: Instance>(
     let cfg = Arc::new(Config {
         t: t.clone(),
         net: net.clone(),
-        group: Group::new(net, n, max_raft_state, (t.seed(), t.choices().clone()), boot),
+        group: Group::new(
+            net,
+            n,
+            max_raft_state,
+            (t.seed(), t.choices().clone()),
+            boot,
+        ),
         start: Instant::now(),
         begun: Mutex::new(Begun {
             t0: Instant::now(),

@@ -403,14 +403,15 @@ mod tests {
             fn snapshot(self: &Arc<Self>, _: u64, _: bytes::Bytes) {}
             fn kill(&self) {}
         }
-        let g =
-            |n| Group::<Nothing>::new(
+        let g = |n| {
+            Group::<Nothing>::new(
                 Network::new(1),
                 n,
                 None,
                 (1, grader::seed::choices(1, None)),
                 Box::new(|_| Arc::new(Nothing)),
-            );
+            )
+        };
         assert_eq!(g(5).make_partition(0), (vec![1, 2, 3], vec![4, 0]));
         assert_eq!(g(3).make_partition(0), (vec![1, 2], vec![0]));
         assert_eq!(g(5).make_partition(2), (vec![0, 1, 3], vec![4, 2]));

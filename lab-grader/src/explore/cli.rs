@@ -151,6 +151,18 @@ pub fn summary(s: &Summary, opts: &Options) -> String {
             let _ = writeln!(text, "    bundle: {}", crate::report::bundle_path(b));
         }
         let _ = writeln!(text, "    replay: {}", replay_command(r.run_seed, &flags));
+        // Its shrunk run, when it was shrunk: the summary and the replay lines.
+        if let Some(shrunk) = r
+            .bundle
+            .as_ref()
+            .and_then(|b| std::fs::read_to_string(b.join("shrink.txt")).ok())
+        {
+            let lines: Vec<&str> = shrunk.lines().collect();
+            if let (Some(what), Some(replay)) = (lines.get(1), lines.get(3)) {
+                let _ = writeln!(text, "    shrunk: {}", what.trim());
+                let _ = writeln!(text, "    {}", replay.trim());
+            }
+        }
     }
     if failures.len() > 20 {
         let _ = writeln!(text, "... and {} more failures", failures.len() - 20);

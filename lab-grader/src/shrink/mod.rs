@@ -12,8 +12,11 @@
 //!    set to 0, in chunks the same way;
 //! 3. each remaining nonzero network value halved.
 //!
-//! A candidate is kept when its run fails the same way and it is smaller: fewer faults, then
-//! fewer nonzero choices, then fewer choices, then a smaller sum. Peer seeds and the test's
+//! A candidate is kept when its run fails the same way and it is smaller: none of its faults,
+//! virtual time and events grows, and it is smaller in the order fewer faults, less virtual
+//! time, fewer events, fewer nonzero choices, fewer choices, a smaller sum. (Zero is not
+//! always simpler for a run: a call to a dead peer that fails at once can make a peer retry at
+//! once, and a run with fewer faults but ten times the events is not the one to read.) Peer seeds and the test's
 //! values (commands, which server) are left as they are.
 
 pub mod file;
@@ -25,9 +28,10 @@ pub use run::{ShrinkCli, Shrunk, Stats, main_with_suite, shrink_bundle};
 
 use labrpc_sim::{Recorded, Stream};
 
-/// Attempts (runs of the test) a shrink makes by default: a failing run of the 28 tests takes
-/// 0.05-0.5 s of wall time to replay in virtual time, so this stays under a minute.
-pub const DEFAULT_ATTEMPTS: u32 = 150;
+/// Attempts (runs of the test) a shrink makes by default: a failing run takes 0.005-0.25 s of
+/// wall time to replay in virtual time (reliable_churn_2c the longest), so a shrink stays
+/// under a minute on 2 cores (docs/LAB.md, "Shrinking a failure", has the figures).
+pub const DEFAULT_ATTEMPTS: u32 = 200;
 
 /// How a failure is told from another: the first line of its message with every number
 /// replaced by `N` (the same safety property, or the same Go message with other numbers).
@@ -64,8 +68,10 @@ pub struct Attempt {
     pub faults: Vec<(Stream, Vec<usize>)>,
     /// The failure's message (`None`: it passed).
     pub message: Option<String>,
-    /// Virtual seconds the run took.
-    pub secs: f64,
+    /// Virtual microseconds the run took.
+    pub micros: u64,
+    /// Events it recorded.
+    pub events: u64,
 }
 
 /// The streams shrinking changes (peer seeds are left alone: a peer's behaviour is a
@@ -78,8 +84,9 @@ impl Attempt {
         self.faults.iter().map(|(_, f)| f.len()).sum()
     }
 
-    /// The order shrinking minimises: faults, nonzero choices, choices, their sum.
-    fn key(&self) -> (usize, usize, usize, u128) {
+    /// The order shrinking minimises: faults, virtual time, events, nonzero choices,
+    /// choices, their sum.
+    fn key(&self) -> (usize, u64, u64, usize, usize, u128) {
         let values = || {
             SHRUNK
                 .iter()
@@ -87,10 +94,21 @@ impl Attempt {
         };
         (
             self.fault_count(),
+            self.micros,
+            self.events,
             values().filter(|v| *v != 0).count(),
             values().count(),
             values().map(u128::from).sum(),
         )
+    }
+
+    /// Whether this attempt is smaller than `other`: no more faults, virtual time or events
+    /// (none of what the summary shows may grow), and a smaller [`Attempt::key`].
+    fn smaller_than(&self, other: &Attempt) -> bool {
+        self.fault_count() <= other.fault_count()
+            && self.micros <= other.micros
+            && self.events <= other.events
+            && self.key() < other.key()
     }
 
     /// The positions of the fault choices, test stream first.
@@ -180,7 +198,7 @@ impl<'a> Search<'a> {
             .message
             .as_deref()
             .is_some_and(|m| Signature::of(m) == self.signature);
-        let kept = same && attempt.key() < self.best.key();
+        let kept = same && attempt.smaller_than(&self.best);
         if kept {
             self.best = attempt;
             self.accepted += 1;
@@ -191,11 +209,7 @@ impl<'a> Search<'a> {
 
     /// Sets the choices at `positions(best)` to `value(old)`, in chunks: all at once, then
     /// halves, quarters, ... one at a time.
-    fn chunks(
-        &mut self,
-        positions: fn(&Attempt) -> Vec<(Stream, usize)>,
-        value: fn(u64) -> u64,
-    ) {
+    fn chunks(&mut self, positions: fn(&Attempt) -> Vec<(Stream, usize)>, value: fn(u64) -> u64) {
         let mut k = positions(&self.best).len();
         while k >= 1 {
             let mut i = 0;
@@ -275,7 +289,8 @@ mod tests {
             },
             faults: vec![(Stream::Network, faults)],
             message,
-            secs: 1.0,
+            micros: 1,
+            events: 1,
         }
     }
 
@@ -289,8 +304,20 @@ mod tests {
         let quiet = |_: &Search<'_>| {};
         let mut search = Search::new(first, 500, &mut run, &quiet).expect("it fails");
         search.shrink();
-        assert_eq!(search.best.fault_positions(), vec![(Stream::Network, 3), (Stream::Network, 7)]);
-        assert_eq!(search.best.drawn.network.iter().filter(|v| **v != 0).count(), 2);
+        assert_eq!(
+            search.best.fault_positions(),
+            vec![(Stream::Network, 3), (Stream::Network, 7)]
+        );
+        assert_eq!(
+            search
+                .best
+                .drawn
+                .network
+                .iter()
+                .filter(|v| **v != 0)
+                .count(),
+            2
+        );
         assert!(search.made < 500);
     }
 }

@@ -49,7 +49,8 @@ fn attempt(
         drawn: t.choices().recorded(),
         faults,
         message,
-        secs: finished.secs,
+        micros: (finished.secs * 1e6) as u64,
+        events: t.trace().count(),
     };
     (a, finished.secs, t)
 }
@@ -223,8 +224,7 @@ pub fn shrink_bundle(
     };
     let faults0 = first.fault_count();
     let bar = progress(&opts, attempts, case.name);
-    let mut run =
-        |c: &Recorded| attempt(case, file.test_seed, &opts, c, false, quiet()).0;
+    let mut run = |c: &Recorded| attempt(case, file.test_seed, &opts, c, false, quiet()).0;
     let show = |s: &Search<'_>| {
         bar.set_position(u64::from(s.made));
         bar.set_message(format!(
@@ -247,8 +247,8 @@ pub fn shrink_bundle(
         crate::harness::lock(&copy).push_str(s);
     });
     let (last, secs, t) = attempt(case, file.test_seed, &opts, &best.drawn, true, sink);
-    let same = last.message.as_deref().map(super::Signature::of)
-        == Some(super::Signature::of(&message0));
+    let same =
+        last.message.as_deref().map(super::Signature::of) == Some(super::Signature::of(&message0));
     let shrunk_file = ChoicesFile {
         schema: SCHEMA,
         test: file.test.clone(),
@@ -281,7 +281,11 @@ pub fn shrink_bundle(
     };
     let mut report_text = crate::harness::lock(&printed).clone();
     report_text.push_str(&report::failure_block(&run, &flags));
-    let _ = writeln!(report_text, "    replay the shrunk run: {}", replay.trim_end());
+    let _ = writeln!(
+        report_text,
+        "    replay the shrunk run: {}",
+        replay.trim_end()
+    );
     let choices_text = shrunk_file.to_text();
     let files = bundle::Files {
         report: &report_text,
@@ -386,7 +390,7 @@ pub(crate) fn shrink_failures(
             scope
                 .spawn(|| shrink_bundle(case, &file, &bundle, &opts, attempts, &mut text))
                 .join()
-                .unwrap_or_else(|_| Ok(None))
+                .unwrap_or(Ok(None))
         })?;
         out.write_all(&text)?;
     }

@@ -326,6 +326,13 @@ impl Trace {
         lock(&self.record).jsonl(header)
     }
 
+    /// How many events were recorded (kept or dropped for the cap; the peers' own lines
+    /// aside).
+    pub(crate) fn count(&self) -> u64 {
+        let r = lock(&self.record);
+        u64::try_from(r.events.len()).unwrap_or(u64::MAX) + r.dropped
+    }
+
     /// Records a line of peer `peer`'s own; returns the live row to print, if live.
     pub(crate) fn push_line(
         &self,

@@ -272,12 +272,14 @@ pub fn shrink_bundle(
         test_seed: file.test_seed,
         secs,
         cpu_secs: 0.0,
+        check_cpu_secs: 0.0,
         outcome: Outcome::failed(last.message.as_deref().unwrap_or("(passed)")),
         real_time: false,
         bundle: Some(dir.clone()),
         peer_lines: 0,
         printed: false,
         unchecked: 0,
+        bundle_not_kept: false,
     };
     let mut report_text = crate::harness::lock(&printed).clone();
     report_text.push_str(&report::failure_block(&run, &flags));

@@ -232,13 +232,13 @@ fn write_bundle(run: &TestRun, opts: &Options, t: &TestContext, printed: &str) -
 }
 
 /// Default wall-clock budgets per test.
-const VIRTUAL_BUDGET: Duration = Duration::from_secs(120);
+pub(crate) const VIRTUAL_BUDGET: Duration = Duration::from_secs(120);
 const REAL_BUDGET: Duration = Duration::from_secs(180);
 /// In virtual time, one poll of a task (or one call into a peer) that has not returned after
 /// this long blocks the test's only thread for good: the test is stuck, and is given up
 /// before its budget. (A poll of correct code takes microseconds; in real time nothing is
 /// given up early, since a slow peer may still be correct.)
-const STUCK_POLL: Duration = Duration::from_secs(30);
+pub(crate) const STUCK_POLL: Duration = Duration::from_secs(30);
 
 #[derive(Default)]
 struct Slot {

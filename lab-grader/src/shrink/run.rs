@@ -30,12 +30,13 @@ fn attempt(
     choices: &Recorded,
     exact: bool,
     sink: crate::harness::Sink,
+    on_start: impl FnOnce(&TestContext),
 ) -> (Attempt, f64, TestContext) {
     let opts = Options {
         choices: Some(Arc::new(choices.clone())),
         ..opts.clone()
     };
-    let finished = run_test(case, test_seed, &opts, exact, sink, |_| {});
+    let finished = run_test(case, test_seed, &opts, exact, sink, on_start);
     let t = finished.t;
     let message = match &finished.outcome {
         Outcome::Failed { message, .. } => Some(message.clone()),
@@ -53,6 +54,78 @@ fn attempt(
         events: t.trace().count(),
     };
     (a, finished.secs, t)
+}
+
+/// A candidate's run that the watchdog gave up: its runtime hung, one poll blocked its thread,
+/// or it ran past the test's wall-clock budget. Its thread is abandoned.
+#[derive(Debug)]
+struct GaveUp;
+
+/// What a watched candidate's thread sends.
+enum Watched {
+    Started(TestContext),
+    Done(Box<(Attempt, f64, TestContext)>),
+}
+
+#[allow(clippy::disallowed_methods)] // the watchdog needs the wall clock, by design
+fn wall_now() -> std::time::Instant {
+    std::time::Instant::now()
+}
+
+/// [`attempt`] on a thread of its own, watched as the scheduler watches a test (the
+/// hung-runtime watchdog, a poll blocked for [`crate::schedule::STUCK_POLL`], the budget of
+/// [`crate::schedule::VIRTUAL_BUDGET`]): a candidate can hang where the original run did not
+/// (a peer that deadlocks under another schedule), and shrinking must not hang with it.
+fn watched_attempt(
+    case: TestCase,
+    test_seed: u64,
+    opts: &Options,
+    choices: &Recorded,
+    exact: bool,
+    sink: crate::harness::Sink,
+) -> Result<(Attempt, f64, TestContext), GaveUp> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let started = tx.clone();
+    let (opts, choices) = (opts.clone(), choices.clone());
+    std::thread::Builder::new()
+        .name(format!("shrink {}", case.name))
+        .spawn(move || {
+            let on_start = move |t: &TestContext| {
+                let _ = started.send(Watched::Started(t.clone()));
+            };
+            let done = attempt(case, test_seed, &opts, &choices, exact, sink, on_start);
+            let _ = tx.send(Watched::Done(Box::new(done)));
+        })
+        .map_err(|_| GaveUp)?;
+    let deadline = wall_now() + crate::schedule::VIRTUAL_BUDGET;
+    let mut context: Option<TestContext> = None;
+    let mut watch = crate::stuck::Watch::default();
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_secs(1)) {
+            Ok(Watched::Started(t)) => context = Some(t),
+            Ok(Watched::Done(done)) => return Ok(*done),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                let past = wall_now() >= deadline;
+                let stuck = context.as_ref().is_some_and(|t| {
+                    let blocked = t
+                        .panics()
+                        .doing_now()
+                        .0
+                        .iter()
+                        .any(|(_, d)| *d >= crate::schedule::STUCK_POLL);
+                    watch.look(t) || blocked
+                });
+                if past || stuck {
+                    if let Some(t) = &context {
+                        // Its thread is abandoned: what it prints from now on is no test's.
+                        crate::panics::register_test(t, false);
+                    }
+                    return Err(GaveUp);
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Err(GaveUp),
+        }
+    }
 }
 
 /// What a run's events show of its faults and its size.
@@ -211,7 +284,16 @@ pub fn shrink_bundle(
         ..opts.clone()
     };
     let quiet = || -> crate::harness::Sink { Box::new(|_: &str| {}) };
-    let (first, _, t0) = attempt(case, file.test_seed, &opts, &file.choices, false, quiet());
+    let Ok((first, _, t0)) =
+        watched_attempt(case, file.test_seed, &opts, &file.choices, false, quiet())
+    else {
+        writeln!(
+            out,
+            "  {}: the recorded run did not finish (the watchdog gave it up): not shrunk",
+            case.name
+        )?;
+        return Ok(None);
+    };
     let before_events = t0.trace().jsonl(&header(&case, &t0, file));
     t0.trace().release();
     let Some(message0) = first.message.clone() else {
@@ -224,7 +306,28 @@ pub fn shrink_bundle(
     };
     let faults0 = first.fault_count();
     let bar = progress(&opts, attempts, case.name);
-    let mut run = |c: &Recorded| attempt(case, file.test_seed, &opts, c, false, quiet()).0;
+    // After a candidate hangs, no more are run (its thread may still burn CPU): the search
+    // ends with the smallest failing run found so far.
+    let mut hung = false;
+    let mut run = |c: &Recorded| {
+        let gave_up = || Attempt {
+            drawn: c.clone(),
+            faults: Vec::new(),
+            message: Some("a candidate run hung: the watchdog gave it up".to_string()),
+            micros: u64::MAX,
+            events: u64::MAX,
+        };
+        if hung {
+            return gave_up();
+        }
+        match watched_attempt(case, file.test_seed, &opts, c, false, quiet()) {
+            Ok((a, _, _)) => a,
+            Err(GaveUp) => {
+                hung = true;
+                gave_up()
+            }
+        }
+    };
     let show = |s: &Search<'_>| {
         bar.set_position(u64::from(s.made));
         bar.set_message(format!(
@@ -246,7 +349,16 @@ pub fn shrink_bundle(
     let sink: crate::harness::Sink = Box::new(move |s: &str| {
         crate::harness::lock(&copy).push_str(s);
     });
-    let (last, secs, t) = attempt(case, file.test_seed, &opts, &best.drawn, true, sink);
+    let Ok((last, secs, t)) = watched_attempt(case, file.test_seed, &opts, &best.drawn, true, sink)
+    else {
+        writeln!(
+            out,
+            "  {}: the shrunk run did not finish when run again (the watchdog gave it up): \
+             the peer is not deterministic; nothing written",
+            case.name
+        )?;
+        return Ok(None);
+    };
     let same =
         last.message.as_deref().map(super::Signature::of) == Some(super::Signature::of(&message0));
     let shrunk_file = ChoicesFile {
@@ -331,6 +443,15 @@ pub fn shrink_bundle(
                 .to_string()
         }
     );
+    let summary = if hung {
+        format!(
+            "{summary}  note: the search stopped early: a candidate run hung (the watchdog gave \
+             it up), so the peer can also hang under some schedule; the run above is the smallest \
+             failing one found before\n"
+        )
+    } else {
+        summary
+    };
     std::fs::write(bundle.join("shrink.txt"), &summary)?;
     for line in summary.lines() {
         writeln!(out, "  {line}")?;

@@ -343,6 +343,18 @@ pub fn shrink_bundle(
     bar.finish_and_clear();
     let (best, made, kept) = (search.best.clone(), search.made, search.accepted);
     drop(search);
+    if kept == 0 {
+        // Nothing smaller fails the same way: the bundle stays as it was, one line says so.
+        let why = if hung {
+            "the search stopped: a candidate run hung (the watchdog gave it up)".to_string()
+        } else if made == 0 {
+            "its run has no faults to remove".to_string()
+        } else {
+            format!("no smaller run fails the same way ({made} attempts)")
+        };
+        writeln!(out, "  {}: not shrunk: {why}", case.name)?;
+        return Ok(None);
+    }
     // The shrunk run again, with an exact capture, for its record.
     let printed = Arc::new(std::sync::Mutex::new(String::new()));
     let copy = Arc::clone(&printed);
@@ -546,7 +558,8 @@ pub struct ShrinkCli {
 }
 
 /// Runs `shrink` (args from `shrink` on) on the suite's tests; the exit status: 0 when the run
-/// was shrunk, 1 when it does not fail, 2 on a usage error.
+/// was shrunk, 1 when it does not fail or nothing smaller fails the same way, 2 on a usage
+/// error.
 pub fn main_with_suite(suite: fn() -> Vec<TestCase>, args: &[String], out: &mut dyn Write) -> i32 {
     let cli = match ShrinkCli::try_parse_from(args) {
         Ok(cli) => cli,

@@ -94,9 +94,16 @@ fn a_failure_leaves_a_bundle_that_view_shows() {
         assert!(bundle.join(file).is_file(), "{file} missing");
     }
     let replay = std::fs::read_to_string(bundle.join("replay.txt")).unwrap();
+    // The seed's command, then the same run from the choices it recorded (issue 22).
+    let choices = bundle.join("choices.json");
+    assert!(choices.is_file(), "choices.json missing");
     assert_eq!(
         replay,
-        "cargo run -p grader -- --test initial_election_2a --seed 1 --impl student\n"
+        format!(
+            "cargo run -p grader -- --test initial_election_2a --seed 1 --impl student\n\
+             from its recorded choices: cargo run -p grader -- --choices {} --impl student\n",
+            choices.display()
+        )
     );
     let events = std::fs::read_to_string(bundle.join("events.jsonl")).unwrap();
     assert!(

@@ -604,3 +604,58 @@ pub fn main_with_suite(suite: fn() -> Vec<TestCase>, args: &[String], out: &mut 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fail::Fail;
+    use crate::suites::{Part, TestFuture};
+
+    /// Fails when its one test choice is a fault, and otherwise blocks its runtime's only
+    /// thread for good: the first candidate of a search (that choice zeroed) hangs.
+    fn fails_or_hangs(t: TestContext) -> TestFuture {
+        Box::pin(async move {
+            if t.choices().chance_with(Stream::Test, 1, 2, |_| 0) {
+                return Err(Fail::NoLeader);
+            }
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+            Ok(())
+        })
+    }
+
+    #[test]
+    fn a_candidate_that_hangs_is_given_up_and_the_search_stops() {
+        let case = TestCase {
+            part: Part::Extra,
+            name: "fails_or_hangs_x",
+            go_name: "TestFailsOrHangs",
+            title: "Test: fails or hangs",
+            body: fails_or_hangs,
+        };
+        let opts = Options {
+            progress: false,
+            ..Options::default()
+        };
+        // The recorded run: its one test choice a fault (1 of 0..=1).
+        let file = ChoicesFile {
+            schema: SCHEMA,
+            test: case.name.into(),
+            seed: 1,
+            test_seed: 1,
+            choices: Recorded {
+                test: vec![1],
+                ..Recorded::default()
+            },
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut out = Vec::new();
+        let shrunk = shrink_bundle(case, &file, dir.path(), &opts, 20, &mut out).unwrap();
+        let text = String::from_utf8_lossy(&out);
+        assert!(shrunk.is_none(), "{text}");
+        assert!(
+            text.contains("not shrunk: the search stopped: a candidate run hung"),
+            "{text}"
+        );
+        assert!(!dir.path().join("shrunk").exists());
+    }
+}

@@ -158,8 +158,8 @@ pub struct GradeCli {
     /// one; its raft-student crate is taken), or a crate named like raft-student that exports
     /// `Raft`. Built in the sandbox, then graded here in process mode, real time only: every
     /// peer a sandboxed process of its code, the verdict and the record this grader's. A
-    /// build failure or a timeout scores zero; 4A-4C run this grader's reference key/value
-    /// layer on its Raft.
+    /// build failure or a timeout scores zero. Lab 4 (4A-4C) is refused: its key/value
+    /// layer would not be the submission's.
     #[arg(long, value_name = "PATH", conflicts_with = "peer_bin")]
     pub submission: Option<PathBuf>,
     /// Grade a submission already built: PATH is an executable that serves a Raft peer as
@@ -624,10 +624,7 @@ fn submission_usage(cli: &GradeCli, process_suite: bool) -> Option<&'static str>
         return Some("this grader cannot grade a --submission: it has no process mode");
     }
     if cli.implementation.is_some() || cli.kv.is_some() {
-        return Some(
-            "--impl and --kv do not apply to a --submission: its Raft is graded (under this \
-             grader's reference key/value layer for 4A-4C)",
-        );
+        return Some("--impl and --kv do not apply to a --submission: its own code is graded");
     }
     if cli.real_time_runs == 0 {
         return Some(
@@ -636,6 +633,31 @@ fn submission_usage(cli: &GradeCli, process_suite: bool) -> Option<&'static str>
         );
     }
     None
+}
+
+/// Why a `--submission` (or `--peer-bin`) cannot be graded on these tests, if it cannot: Lab
+/// 4's tests in process mode would run this grader's own key/value layer on the submission's
+/// Raft peers, so the submission's `kv-student` would go ungraded while its grade said 4A-4C.
+/// A false verdict is worse than none: they are refused until the layer runs in the
+/// submission's processes too.
+fn lab4_refusal(cli: &GradeCli, cases: &[TestCase]) -> Option<String> {
+    use crate::suites::Part;
+    if !cli.from_outside() {
+        return None;
+    }
+    let lab4: Vec<&str> = cases
+        .iter()
+        .filter(|c| matches!(c.part, Part::KvA | Part::KvB | Part::KvC))
+        .map(|c| c.name)
+        .collect();
+    let first = lab4.first()?;
+    Some(format!(
+        "grade --submission (and --peer-bin) cannot grade Lab 4 yet: 4A-4C would run this \
+         grader's reference key/value layer on the submission's Raft, not the submission's own \
+         kv-student, and score it for code it did not write ({} Lab 4 test(s) selected, {first} \
+         first). Name the Raft lab's parts: 2A 2B 2C 2D (or extra)",
+        lab4.len()
+    ))
 }
 
 /// Runs `grade` on the tests `suite` returns (the extra suite left out); the exit status. A
@@ -683,6 +705,10 @@ pub fn main_with_suites(
             return 2;
         }
     };
+    if let Some(e) = lab4_refusal(&cli, &cases) {
+        crate::capture::eprint_line(&format!("error: {e}"));
+        return 2;
+    }
     let seed = cli.seed.unwrap_or_else(random_seed);
     let graded = match (&cli.submission, &cli.peer_bin) {
         (Some(path), _) => submission::grade(path, &cases, &points, &cli, seed),

@@ -18,9 +18,10 @@
 //!    built binary (`BIN peer SOCKET`), each in a sandbox of its own
 //!    ([`super::sandbox::peer_wrapper`], [`Limits::peer`]); the network, the persister, the
 //!    checks, the verdict and the record stay here. Process mode has no virtual time: each
-//!    test runs `--real-time-runs` times on the wall clock (`--runs` does not apply). For
-//!    4A-4C, the key/value layer is this grader's reference one (in this process), on the
-//!    submission's Raft peers: the student's `kv-student` is not graded this way.
+//!    test runs `--real-time-runs` times on the wall clock (`--runs` does not apply). 4A-4C
+//!    are refused (`lab4_refusal` in the module above): in process mode their key/value
+//!    layer would be this grader's reference one, in this process, and the student's
+//!    `kv-student` would go ungraded under a grade that says 4A-4C.
 //!
 //! Both steps share one wall-clock limit (`--timeout`). At the end, by the tests' end or at
 //! the deadline, every peer process is killed ([`close_peers`]: each sandbox's PID namespace

@@ -301,13 +301,17 @@ async fn killed(mut stop: watch::Receiver<bool>) {
 
 /// Calls `Raft::tick` every `tick` until the peer is killed. A late tick is delayed rather
 /// than bunched, so a busy runtime slows logical time instead of firing elections in bursts.
-async fn ticker(inner: Arc<Inner>, tick: Duration, mut stop: watch::Receiver<bool>) {
+async fn ticker(inner: Arc<Inner>, tick: Duration, stop: watch::Receiver<bool>) {
     let mut interval = tokio::time::interval_at(Instant::now() + tick, tick);
     interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // One wait for the kill across ticks: a new one per tick took the shutdown signal's
+    // locks (its value's and its waiters') at every tick of every peer.
+    let stopped = killed(stop);
+    tokio::pin!(stopped);
     loop {
         tokio::select! {
             biased;
-            _ = stop.wait_for(|killed| *killed) => return,
+            () = &mut stopped => return,
             _ = interval.tick() => {
                 if inner.with_raft(Raft::tick).is_none() {
                     return;

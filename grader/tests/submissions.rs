@@ -587,20 +587,3 @@ fn flags_that_do_not_apply_to_a_submission_are_usage_errors() {
         assert_eq!(code, 2, "{extra:?}");
     }
 }
-
-/// Lab 4 from outside would run the grader's own key/value layer on the submission's Raft
-/// (its kv-student never graded): refused with a reason, nothing run, exit 2.
-#[test]
-fn lab4_of_a_submission_is_refused_rather_than_graded_on_the_reference_layer() {
-    for parts in [&["4A"][..], &["2A", "4C"], &[]] {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_grader"))
-            .arg("grade")
-            .args(parts)
-            .args(["--peer-bin", "/nonexistent/peer"])
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{parts:?}: {err}");
-        assert!(err.contains("cannot grade Lab 4"), "{parts:?}: {err}");
-    }
-}

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use labrpc_sim::{ClientEnd, Network, RpcError};
+use labrpc_sim::{Bytes, ClientEnd, Network, RpcError, Transport};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -52,9 +52,18 @@ pub struct Clnt {
 }
 
 struct Inner {
-    net: Network,
+    via: Via,
     id: usize,
     state: Mutex<State>,
+}
+
+/// How a client's calls reach the network.
+enum Via {
+    /// The grader's network, in this process.
+    Net(Network),
+    /// A transport to the grader's process (a clerk in a process of its own): each call goes
+    /// there named by the server it is to, and the grader's own client handle makes it.
+    Remote(Arc<dyn Transport>),
 }
 
 struct State {
@@ -83,7 +92,26 @@ impl Clnt {
         };
         Clnt {
             inner: Arc::new(Inner {
-                net,
+                via: Via::Net(net),
+                id,
+                state: Mutex::new(state),
+            }),
+        }
+    }
+
+    /// For a clerk in a process of its own (the grader's process mode): client `id` whose
+    /// every call goes through `transport`, as a call from an end named by the server it is
+    /// to. The grader's own handle for this client makes the call on its network (which
+    /// servers it may reach, losses, counts): nothing is decided here.
+    pub fn over(transport: Arc<dyn Transport>, id: usize) -> Clnt {
+        let state = State {
+            ends: BTreeMap::new(),
+            allowed: None,
+            deleted: false,
+        };
+        Clnt {
+            inner: Arc::new(Inner {
+                via: Via::Remote(transport),
                 id,
                 state: Mutex::new(state),
             }),
@@ -127,6 +155,18 @@ impl Clnt {
         end.call_typed(method, args).await
     }
 
+    /// For the grader: [`Clnt::call`] with the arguments already encoded, the reply left
+    /// encoded (a call relayed from a clerk in a process of its own).
+    pub async fn call_bytes(
+        &self,
+        server: &str,
+        method: &str,
+        args: Bytes,
+    ) -> Result<Bytes, RpcError> {
+        let end = self.end_to(server).ok_or(RpcError::NoReply)?;
+        end.call(method, args).await
+    }
+
     /// The end to `server`, made (connected, enabled if allowed) on first use; `None` once
     /// the client is deleted or when the network refuses a new end.
     fn end_to(&self, server: &str) -> Option<ClientEnd> {
@@ -137,8 +177,15 @@ impl Clnt {
         if state.deleted {
             return None;
         }
+        let net = match &self.inner.via {
+            Via::Net(net) => net,
+            Via::Remote(transport) => {
+                let end = ClientEnd::with_transport(Arc::clone(transport), server);
+                state.ends.insert(server.to_string(), end.clone());
+                return Some(end);
+            }
+        };
         let name = Self::end_name(self.inner.id, server);
-        let net = &self.inner.net;
         let end = net.make_end(&name).ok()?;
         net.connect(&name, server).ok()?;
         let allowed = state.allowed.as_ref().is_none_or(|a| a.contains(server));
@@ -152,10 +199,13 @@ impl Clnt {
     pub fn connect_all(&self) {
         let mut state = self.lock();
         state.allowed = None;
+        let Via::Net(net) = &self.inner.via else {
+            return;
+        };
         for server in state.ends.keys() {
             let name = Self::end_name(self.inner.id, server);
             // The end exists: it was made by this client and only `delete` removes it.
-            let _ = self.inner.net.enable(&name, true);
+            let _ = net.enable(&name, true);
         }
     }
 
@@ -163,10 +213,11 @@ impl Clnt {
     pub fn delete(&self) {
         let mut state = self.lock();
         state.deleted = true;
+        let Via::Net(net) = &self.inner.via else {
+            return;
+        };
         for server in state.ends.keys() {
-            self.inner
-                .net
-                .delete_end(&Self::end_name(self.inner.id, server));
+            net.delete_end(&Self::end_name(self.inner.id, server));
         }
     }
 }

@@ -11,6 +11,8 @@
 //! - [`kvtest`]: the key/value tests' machinery (Go's `kvtest1`): logged Get and Put, the
 //!   helpers, the partitioner; [`history`]: the client history; [`check`]: its
 //!   linearizability check and the explanation of a failure.
+//! - [`process`]: [`process::ProcessKv`], the layer as the tests see it when every server
+//!   and the clerks are processes of a submission's (grading from outside).
 //! - [`fail`]: [`fail::KvFail`], the tester's messages.
 //! - [`format`]: Go's `%v` of durations and `%q`.
 //!
@@ -45,6 +47,7 @@ pub mod format;
 pub mod harness;
 pub mod history;
 pub mod kvtest;
+pub mod process;
 pub mod rsm_test;
 pub mod suites;
 

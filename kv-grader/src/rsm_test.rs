@@ -13,10 +13,9 @@ use std::time::Duration;
 
 use grader::fail::Fail;
 use grader::harness::TestContext;
-use kv_api::{KvError, ServerArgs, StateMachine};
+use kv_api::{KvError, ServerArgs};
 use lab_api::LabRaft;
-use labrpc_sim::{Service, codec};
-use serde::{Deserialize, Serialize};
+use labrpc_sim::Service;
 use tokio::time::Instant;
 
 use crate::fail::KvFail;
@@ -30,59 +29,7 @@ pub const NSEC: Duration = Duration::from_secs(10);
 /// wait forever).
 pub const SUBMIT_WATCHDOG: Duration = Duration::from_secs(60);
 
-/// A request to the counter (Go's `Inc`, `Dec`, `Null`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Req {
-    /// Increment; the reply is the new count.
-    Inc,
-    /// Never to be executed: the rsm tests submit it only on a leader cut off from the
-    /// majority, which must never commit it.
-    Dec,
-    /// Nothing.
-    Null,
-}
-
-/// The counter's reply (Go's `IncRep{N}` and `NullRep{}`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Rep {
-    /// `IncRep{N}`.
-    Inc(i64),
-    /// `NullRep{}`.
-    Null,
-}
-
-/// The rsm tests' state machine (Go's `rsmSrv`): a counter shared with the harness, which
-/// reads it as Go's `GetCounter` does.
-pub struct Counter {
-    me: usize,
-    counter: Arc<AtomicI64>,
-}
-
-impl StateMachine for Counter {
-    type Req = Req;
-    type Rep = Rep;
-
-    fn do_op(&mut self, req: Req) -> Rep {
-        match req {
-            Req::Inc => Rep::Inc(self.counter.fetch_add(1, Ordering::SeqCst) + 1),
-            Req::Null => Rep::Null,
-            // Go's log.Fatalf kills the server's process; the grader reports the panic.
-            Req::Dec => panic!("DoOp should execute only Inc and not rsm.Dec"),
-        }
-    }
-
-    fn snapshot(&self) -> Vec<u8> {
-        let n = self.counter.load(Ordering::SeqCst);
-        codec::encode(&n).map_or_else(|_| Vec::new(), |b| b.to_vec())
-    }
-
-    fn restore(&mut self, snapshot: &[u8]) {
-        match codec::decode::<i64>(snapshot) {
-            Ok(n) => self.counter.store(n, Ordering::SeqCst),
-            Err(_) => panic!("{} couldn't decode counter", self.me),
-        }
-    }
-}
+pub use lab_peer::counter::{Counter, Rep, Req};
 
 /// One rsm test server: the rsm under test (type `M`, on Raft `R`) and its counter.
 pub struct RsmServer<R, M> {
@@ -121,10 +68,7 @@ impl<R: LabRaft, M: kv_api::Rsm<R, Counter>> RsmTest<R, M> {
     ) -> Result<Arc<Self>, Fail> {
         let boot = Box::new(|args: ServerArgs| {
             let counter = Arc::new(AtomicI64::new(0));
-            let sm = Counter {
-                me: args.me,
-                counter: Arc::clone(&counter),
-            };
+            let sm = Counter::new(args.me, Arc::clone(&counter));
             Arc::new(RsmServer {
                 rsm: M::make(args, sm),
                 counter,

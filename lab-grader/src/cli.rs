@@ -387,6 +387,13 @@ pub struct ProcessPeers {
     pub describe: fn(&str, &[u8], bool) -> Option<String>,
     /// The `--impl` name the `peer` subcommand is given (`None`: the binary's only one).
     pub name: Option<&'static str>,
+    /// The `--kv` name it is given too, when its processes serve Lab 4's layer.
+    pub kv: Option<&'static str>,
+    /// The tests with every server of both labs a process of its own, Lab 4's layer and
+    /// clerks included (`kv_grader::suites::catalogue::<ProcessRaft, ProcessKv>`): what a
+    /// grade from outside runs. `None`: this binary's processes serve Raft peers only, and a
+    /// grade from outside refuses Lab 4.
+    pub lab_suite: Option<fn() -> Vec<crate::suites::TestCase>>,
 }
 
 impl ProcessPeers {
@@ -397,6 +404,8 @@ impl ProcessPeers {
             serve: lab_peer::main_with_args::<R>,
             describe: R::describe,
             name,
+            kv: None,
+            lab_suite: None,
         }
     }
 }
@@ -431,6 +440,9 @@ fn process_suite(
             if p.name.is_none() {
                 l.args.truncate(1);
             }
+            if let Some(kv) = p.kv {
+                l.args.extend(["--kv".into(), kv.into()]);
+            }
             l
         }
     };
@@ -460,7 +472,11 @@ pub fn main_with_suites(
         return crate::trace::view::main_with_args(&args[1..], out);
     }
     if args.get(1).map(String::as_str) == Some("grade") {
-        return crate::grade::main_with_suites(suite, process.map(|p| p.suite), &args[1..], out);
+        let outside = process.map(|p| crate::grade::FromOutside {
+            suite: p.lab_suite.unwrap_or(p.suite),
+            lab4: p.lab_suite.is_some(),
+        });
+        return crate::grade::main_with_suites(suite, outside, &args[1..], out);
     }
     if args.get(1).map(String::as_str) == Some("explore") {
         return crate::explore::cli::main_with_suite(suite, &args[1..], out);
@@ -582,6 +598,29 @@ impl Implementation {
         self
     }
 
+    /// After [`Implementation::with_process`], for a Lab 4 catalogue: this binary's `peer`
+    /// subcommand serves Raft `R` with layer `K` in every role
+    /// (`lab_peer::main_lab_with_args::<R, K>`), and a grade from outside (`grade
+    /// --submission`, `--peer-bin`) runs `lab_suite`, every server of both labs and the
+    /// clerks in processes of their own
+    /// (`kv_grader::suites::catalogue::<ProcessRaft, ProcessKv>`). Plain `--process` runs
+    /// keep the suite given to `with_process` (Raft peers in processes, the layer here).
+    pub fn with_lab_processes<R: LabRaft, K: kv_api::KvLab>(
+        mut self,
+        lab_suite: fn() -> Vec<crate::suites::TestCase>,
+    ) -> Self {
+        let base = self
+            .process
+            .unwrap_or_else(|| ProcessPeers::of::<R>(Some(self.name)));
+        self.process = Some(ProcessPeers {
+            serve: lab_peer::main_lab_with_args::<R, K>,
+            kv: self.kv,
+            lab_suite: Some(lab_suite),
+            ..base
+        });
+        self
+    }
+
     /// The tests `suite` returns, for the Raft named `name` and the Lab 4 layer named `kv`
     /// (Lab 4's `kv_grader::suites::catalogue::<R, K>` is one).
     pub fn with_suite(
@@ -682,13 +721,16 @@ pub fn main_builtin_with_args(
 /// `grader peer [--impl NAME] SOCKET` (hidden; process mode runs it): serves the peer of
 /// implementation NAME (the first one by default) on the grader's socket.
 fn serve_peer(implementations: &[Implementation], args: &[String]) -> i32 {
-    let name = args
-        .iter()
-        .position(|a| a == "--impl")
-        .and_then(|k| args.get(k + 1));
+    let flag = |f: &str| {
+        args.iter()
+            .position(|a| a == f)
+            .and_then(|k| args.get(k + 1))
+    };
+    let (name, kv) = (flag("--impl"), flag("--kv"));
     let found = implementations
         .iter()
         .filter(|i| name.is_none_or(|n| i.name == n))
+        .filter(|i| kv.is_none_or(|k| i.kv == Some(k.as_str())))
         .find_map(|i| i.process);
     match found {
         Some(p) => (p.serve)(args),

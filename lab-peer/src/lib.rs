@@ -5,7 +5,10 @@
 //!
 //! - [`wire`]: the frames ([`wire::ToPeer`], [`wire::FromPeer`]) and their length-prefixed
 //!   bincode framing.
-//! - [`serve`]: the peer's side of a connection; [`main`]: a peer binary's whole `main`.
+//! - [`serve`]: the peer's side of a connection; [`main`]: a peer binary's whole `main`;
+//!   [`main_lab`] and [`serve_lab`] serve Lab 4's roles too ([`wire::Role`]): the rsm tests'
+//!   server, a key/value server, a test's clerks.
+//! - [`counter`]: the rsm tests' counter machine, which runs in the rsm server's process.
 //!
 //! A crate makes a peer binary of its Raft with one line (`src/bin/peer.rs`):
 //!
@@ -28,7 +31,11 @@
 //! and the grader runs it with `--peer-bin target/debug/peer`: as `PROGRAM peer SOCKET`, one
 //! process per peer and per restart, killed with SIGKILL at a crash.
 
+pub mod counter;
 mod serve;
 pub mod wire;
 
-pub use serve::{PeerError, main, main_with_args, serve, socket_arg, transport_over};
+pub use serve::{
+    PeerError, main, main_lab, main_lab_with_args, main_with_args, serve, serve_lab, socket_arg,
+    transport_over,
+};

@@ -18,13 +18,17 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::FutureExt;
+use futures::future::BoxFuture;
+use kv_api::{KvLab, ServerArgs};
 use lab_api::{LabRaft, PeerArgs, apply_channel};
-use labrpc_sim::{ClientEnd, RpcError, Transport};
+use labrpc_sim::{ClientEnd, RpcError, Service, Transport};
 use raft_persist::Persister;
 use tokio::sync::oneshot;
 
+use crate::counter::Counter;
 use crate::wire::{
-    Answer, Control, FrameReader, FromPeer, HandlerFailure, ToPeer, WireError, WireRpcError,
+    Answer, Control, FrameReader, FromPeer, HandlerFailure, LayerCall, LayerReply, Role, ToPeer,
+    WireError, WireRpcError,
 };
 
 /// Why a peer process stopped serving.
@@ -53,6 +57,9 @@ pub enum PeerError {
     /// The first frame was something else than `Init`.
     #[error("the grader did not start with Init")]
     NoInit,
+    /// The grader asked for a role this binary does not serve.
+    #[error("this peer binary serves a Raft peer only, not {0:?} (Lab 4 needs lab_peer::main_lab)")]
+    NoLayer(Role),
 }
 
 /// Where every frame of this process goes (the writer thread's queue).
@@ -66,7 +73,7 @@ static PANIC_OUT: OnceLock<Mutex<Out>> = OnceLock::new();
 struct SocketTransport {
     out: Out,
     ends: BTreeMap<String, usize>,
-    next: AtomicU64,
+    next: Arc<AtomicU64>,
     pending: Pending,
 }
 
@@ -88,8 +95,47 @@ impl Transport for SocketTransport {
             method: method.to_owned(),
             args,
         };
-        if self.out.send(frame).is_err() {
-            lock(&self.pending).remove(&id);
+        await_reply(&self.out, &self.pending, id, rx, frame).await
+    }
+}
+
+/// A clerk's client handle over the socket: each call is a [`FromPeer::ClerkCall`] to the
+/// server the end is named after; the grader's handle of the same client makes it.
+struct ClerkTransport {
+    out: Out,
+    clerk: u64,
+    next: Arc<AtomicU64>,
+    pending: Pending,
+}
+
+#[async_trait]
+impl Transport for ClerkTransport {
+    async fn call(&self, end: &str, method: &str, args: Bytes) -> Result<Bytes, RpcError> {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        lock(&self.pending).insert(id, tx);
+        let frame = FromPeer::ClerkCall {
+            id,
+            clerk: self.clerk,
+            server: end.to_owned(),
+            method: method.to_owned(),
+            args,
+        };
+        await_reply(&self.out, &self.pending, id, rx, frame).await
+    }
+}
+
+/// Sends a call's frame and waits for its [`ToPeer::CallReply`].
+async fn await_reply(
+    out: &Out,
+    pending: &Pending,
+    id: u64,
+    rx: oneshot::Receiver<Result<Bytes, WireRpcError>>,
+    frame: FromPeer,
+) -> Result<Bytes, RpcError> {
+    {
+        if out.send(frame).is_err() {
+            lock(pending).remove(&id);
             return Err(RpcError::NoReply);
         }
         // The grader gone: no reply, ever (the process ends soon).
@@ -114,8 +160,259 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Serves peer type `R` on the grader's socket `socket` until the grader closes it. The
-/// process's whole life as a peer: call it from `main` (or use [`crate::main`]).
+/// process's whole life as a peer: call it from `main` (or use [`crate::main`]). Serves the
+/// Raft lab's role only ([`Role::Raft`]); [`serve_lab`] serves Lab 4's too.
 pub fn serve<R: LabRaft>(socket: &Path) -> Result<(), PeerError> {
+    serve_as(socket, make_node::<R, NoLayer>)
+}
+
+/// Serves Raft `R` and Lab 4's layer `K` on the grader's socket `socket`, in whichever
+/// role the grader asks for ([`Role`]): a Raft peer alone, the rsm tests' server, a
+/// key/value server, or a test's clerks.
+pub fn serve_lab<R: LabRaft, K: KvLab>(socket: &Path) -> Result<(), PeerError> {
+    serve_as(socket, make_node::<R, K>)
+}
+
+/// No Lab 4 layer: [`serve`] refuses its roles.
+struct NoLayer;
+
+/// What the grader's `Init` gives a process: everything a node is made from.
+struct Made {
+    me: usize,
+    ends: Vec<ClientEnd>,
+    persister: Persister,
+    seed: u64,
+    role: Role,
+    out: Out,
+    next: Arc<AtomicU64>,
+    pending: Pending,
+}
+
+/// A served node: its services, how the grader's lab-API calls and layer calls are run,
+/// how it is stopped.
+struct Node {
+    /// The Raft peer's service first (none for the clerks), then the layer's.
+    services: Vec<Arc<Service>>,
+    missing: Vec<String>,
+    control: Option<Arc<dyn Fn(Control) -> Answer + Send + Sync>>,
+    /// Called in frame order; the answer comes when its future ends.
+    layer: Option<Arc<dyn Fn(LayerCall) -> BoxFuture<'static, LayerReply> + Send + Sync>>,
+    /// The grader took the last apply (a Raft peer alone hands them over).
+    taken: Option<tokio::sync::mpsc::UnboundedSender<()>>,
+    kill: Box<dyn FnOnce() + Send>,
+}
+
+/// Makes the node of `made.role` (on the runtime), or refuses the role.
+type MakeNode = fn(Made) -> Result<Node, PeerError>;
+
+/// The Raft peer's half of a node: its service and lab-API calls.
+fn raft_parts<R: LabRaft>(
+    rf: &Arc<R>,
+) -> (Arc<Service>, Arc<dyn Fn(Control) -> Answer + Send + Sync>) {
+    let service = Arc::new(Arc::clone(rf).service());
+    let rf = Arc::clone(rf);
+    (service, Arc::new(move |request| control(&rf, request)))
+}
+
+/// Server arguments from what `Init` gave.
+fn server_args(made: &mut Made, max_raft_state: Option<usize>) -> ServerArgs {
+    ServerArgs {
+        servers: std::mem::take(&mut made.ends),
+        me: made.me,
+        persister: made.persister.clone(),
+        max_raft_state,
+        seed: made.seed,
+    }
+}
+
+fn make_node<R: LabRaft, K: MaybeLayer>(mut made: Made) -> Result<Node, PeerError> {
+    match made.role.clone() {
+        Role::Raft => {
+            let (apply_tx, apply_rx) = apply_channel();
+            let rf = R::make(PeerArgs {
+                peers: std::mem::take(&mut made.ends),
+                me: made.me,
+                persister: made.persister.clone(),
+                apply_ch: apply_tx,
+                seed: made.seed,
+            });
+            // The apply channel: one message at a time, the next only once the grader took
+            // it.
+            let (taken_tx, mut taken_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+            let applies = made.out.clone();
+            tokio::spawn(async move {
+                while let Some(msg) = apply_rx.recv().await {
+                    if applies.send(FromPeer::Apply(msg)).is_err()
+                        || taken_rx.recv().await.is_none()
+                    {
+                        return;
+                    }
+                }
+            });
+            let (service, control) = raft_parts(&rf);
+            Ok(Node {
+                services: vec![service],
+                missing: rf.missing().iter().map(|s| (*s).to_owned()).collect(),
+                control: Some(control),
+                layer: None,
+                taken: Some(taken_tx),
+                kill: Box::new(move || rf.kill()),
+            })
+        }
+        role => K::node::<R>(made, role),
+    }
+}
+
+/// A Lab 4 layer a peer binary may serve (or none).
+trait MaybeLayer {
+    /// The node of a Lab 4 role.
+    fn node<R: LabRaft>(made: Made, role: Role) -> Result<Node, PeerError>;
+}
+
+impl MaybeLayer for NoLayer {
+    fn node<R: LabRaft>(_: Made, role: Role) -> Result<Node, PeerError> {
+        Err(PeerError::NoLayer(role))
+    }
+}
+
+impl<K: KvLab> MaybeLayer for K {
+    fn node<R: LabRaft>(mut made: Made, role: Role) -> Result<Node, PeerError> {
+        let missing = |rf: Option<Vec<&'static str>>| -> Vec<String> {
+            rf.unwrap_or_default()
+                .into_iter()
+                .chain(K::missing())
+                .map(str::to_owned)
+                .collect()
+        };
+        match role {
+            Role::Raft => Err(PeerError::NoLayer(Role::Raft)),
+            Role::Rsm { max_raft_state } => {
+                let args = server_args(&mut made, max_raft_state);
+                let counts = made.out.clone();
+                let sm = Counter::reporting(
+                    made.me,
+                    Arc::new(std::sync::atomic::AtomicI64::new(0)),
+                    Arc::new(move |n| {
+                        let _ = counts.send(FromPeer::Counter(n));
+                    }),
+                );
+                let rsm = <K::Rsm<R, Counter> as kv_api::Rsm<R, Counter>>::make(args, sm);
+                let rf = kv_api::Rsm::raft(&*rsm);
+                let (service, control) = raft_parts(&rf);
+                let submitter = Arc::clone(&rsm);
+                Ok(Node {
+                    services: vec![service],
+                    missing: missing(Some(rf.missing())),
+                    control: Some(control),
+                    layer: Some(Arc::new(move |call| {
+                        let rsm = Arc::clone(&submitter);
+                        Box::pin(async move {
+                            match call {
+                                LayerCall::Submit(req) => {
+                                    LayerReply::Submitted(kv_api::Rsm::submit(&rsm, req).await)
+                                }
+                                _ => LayerReply::Refused,
+                            }
+                        })
+                    })),
+                    taken: None,
+                    kill: Box::new(move || kv_api::Rsm::kill(&*rsm)),
+                })
+            }
+            Role::Kv { max_raft_state } => {
+                let args = server_args(&mut made, max_raft_state);
+                let server = <K::Server<R> as kv_api::KvServer<R>>::start(args);
+                let rf = kv_api::KvServer::raft(&*server);
+                let (service, control) = raft_parts(&rf);
+                let kv = Arc::new(kv_api::KvServer::service(Arc::clone(&server)));
+                Ok(Node {
+                    services: vec![service, kv],
+                    missing: missing(Some(rf.missing())),
+                    control: Some(control),
+                    layer: None,
+                    taken: None,
+                    kill: Box::new(move || kv_api::KvServer::kill(&*server)),
+                })
+            }
+            Role::Clerks => {
+                let clerks: Arc<Mutex<BTreeMap<u64, SharedClerk<K::Clerk>>>> =
+                    Arc::new(Mutex::new(BTreeMap::new()));
+                let (out, next, pending) = (made.out, made.next, made.pending);
+                Ok(Node {
+                    services: Vec::new(),
+                    missing: missing(None),
+                    control: None,
+                    layer: Some(Arc::new(move |call| {
+                        clerk_call::<K::Clerk>(&clerks, call, (&out, &next, &pending))
+                    })),
+                    taken: None,
+                    kill: Box::new(|| {}),
+                })
+            }
+        }
+    }
+}
+
+/// A clerk, called by one task at a time.
+type SharedClerk<C> = Arc<tokio::sync::Mutex<C>>;
+
+/// One layer call in the clerks' process: `MakeClerk` and `DropClerk` take effect at once
+/// (in frame order), `Get` and `Put` when their future runs.
+fn clerk_call<C: kv_api::Clerk>(
+    clerks: &Arc<Mutex<BTreeMap<u64, SharedClerk<C>>>>,
+    call: LayerCall,
+    (out, next, pending): (&Out, &Arc<AtomicU64>, &Pending),
+) -> BoxFuture<'static, LayerReply> {
+    let clerk_of = |clerk: u64| lock(clerks).get(&clerk).cloned();
+    match call {
+        LayerCall::MakeClerk { clerk, servers } => {
+            let transport = Arc::new(ClerkTransport {
+                out: out.clone(),
+                clerk,
+                next: Arc::clone(next),
+                pending: Arc::clone(pending),
+            });
+            let id = usize::try_from(clerk).unwrap_or(usize::MAX);
+            let ck = C::make(kv_api::Clnt::over(transport, id), servers);
+            lock(clerks).insert(clerk, Arc::new(tokio::sync::Mutex::new(ck)));
+            Box::pin(async { LayerReply::Done })
+        }
+        LayerCall::DropClerk { clerk } => {
+            lock(clerks).remove(&clerk);
+            Box::pin(async { LayerReply::Done })
+        }
+        LayerCall::Get { clerk, key } => {
+            let Some(ck) = clerk_of(clerk) else {
+                return Box::pin(async { LayerReply::Refused });
+            };
+            Box::pin(async move {
+                let mut ck = ck.lock().await;
+                let got = ck.get(&key).await;
+                LayerReply::Got(got, ck.leader())
+            })
+        }
+        LayerCall::Put {
+            clerk,
+            key,
+            value,
+            version,
+        } => {
+            let Some(ck) = clerk_of(clerk) else {
+                return Box::pin(async { LayerReply::Refused });
+            };
+            Box::pin(async move {
+                let mut ck = ck.lock().await;
+                let put = ck.put(&key, &value, version).await;
+                LayerReply::Put(put, ck.leader())
+            })
+        }
+        LayerCall::Submit(_) => Box::pin(async { LayerReply::Refused }),
+    }
+}
+
+/// Connects to the grader, makes the node `Init` asks for (with `make`), and serves it
+/// until the grader goes away.
+fn serve_as(socket: &Path, make: MakeNode) -> Result<(), PeerError> {
     let stream = UnixStream::connect(socket).map_err(|source| PeerError::Connect {
         path: socket.display().to_string(),
         source,
@@ -128,6 +425,7 @@ pub fn serve<R: LabRaft>(socket: &Path) -> Result<(), PeerError> {
         seed,
         raft_state,
         snapshot,
+        role,
     }) = reader.read_blocking::<ToPeer>()
     else {
         return Err(PeerError::NoInit);
@@ -140,10 +438,11 @@ pub fn serve<R: LabRaft>(socket: &Path) -> Result<(), PeerError> {
         .build()
         .map_err(PeerError::Runtime)?;
     let pending: Pending = Arc::new(Mutex::new(BTreeMap::new()));
+    let next = Arc::new(AtomicU64::new(0));
     let transport = Arc::new(SocketTransport {
         out: out.clone(),
         ends: ends.iter().cloned().zip(0..).collect(),
-        next: AtomicU64::new(0),
+        next: Arc::clone(&next),
         pending: Arc::clone(&pending),
     });
     let persister = Persister::new();
@@ -165,34 +464,28 @@ pub fn serve<R: LabRaft>(socket: &Path) -> Result<(), PeerError> {
         .iter()
         .map(|name| ClientEnd::with_transport(transport.clone(), name))
         .collect();
-    let (apply_tx, apply_rx) = apply_channel();
-    let (taken_tx, mut taken_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
-    let (rf, service) = runtime.block_on(async {
-        let rf = R::make(PeerArgs {
-            peers,
-            me,
-            persister,
-            apply_ch: apply_tx,
-            seed,
-        });
-        (Arc::clone(&rf), Arc::clone(&rf).service())
-    });
+    let made = Made {
+        me,
+        ends: peers,
+        persister,
+        seed,
+        role,
+        out: out.clone(),
+        next,
+        pending: Arc::clone(&pending),
+    };
+    let node = runtime.block_on(async { make(made) })?;
+    let mut services = node.services.iter();
+    let first = services.next();
     let hello = FromPeer::Hello {
-        service: service.name().to_owned(),
-        methods: service.method_names(),
-        missing: rf.missing().iter().map(|s| (*s).to_owned()).collect(),
+        service: first.map(|s| s.name().to_owned()).unwrap_or_default(),
+        methods: first.map(|s| s.method_names()).unwrap_or_default(),
+        missing: node.missing.clone(),
+        services: services
+            .map(|s| (s.name().to_owned(), s.method_names()))
+            .collect(),
     };
     let _ = out.send(hello);
-    // The apply channel: one message at a time, the next only once the grader took it.
-    let applies = out.clone();
-    runtime.spawn(async move {
-        while let Some(msg) = apply_rx.recv().await {
-            if applies.send(FromPeer::Apply(msg)).is_err() || taken_rx.recv().await.is_none() {
-                return;
-            }
-        }
-    });
-    let service = Arc::new(service);
     loop {
         let frame = match reader.read_blocking::<ToPeer>() {
             Ok(frame) => frame,
@@ -203,10 +496,10 @@ pub fn serve<R: LabRaft>(socket: &Path) -> Result<(), PeerError> {
             ToPeer::Init { .. } => {}
             ToPeer::Handle { id, method, args } => {
                 let out = out.clone();
-                let handler = method
-                    .rsplit_once('.')
-                    .filter(|(s, _)| *s == service.name())
-                    .and_then(|(_, name)| service.handle(name, args));
+                let handler = method.rsplit_once('.').and_then(|(name, m)| {
+                    let service = node.services.iter().find(|s| s.name() == name)?;
+                    service.handle(m, args)
+                });
                 runtime.spawn(async move {
                     let result = match handler {
                         None => Err(HandlerFailure::NoMethod),
@@ -225,18 +518,37 @@ pub fn serve<R: LabRaft>(socket: &Path) -> Result<(), PeerError> {
                 }
             }
             ToPeer::Control { id, request } => {
-                let (out, rf) = (out.clone(), Arc::clone(&rf));
+                let out = out.clone();
+                let Some(control) = node.control.clone() else {
+                    continue;
+                };
                 runtime.spawn_blocking(move || {
-                    let answer = control(&rf, request);
+                    let answer = control(request);
                     let _ = out.send(FromPeer::Answer { id, answer });
                 });
             }
             ToPeer::ApplyTaken => {
-                let _ = taken_tx.send(());
+                if let Some(taken) = &node.taken {
+                    let _ = taken.send(());
+                }
+            }
+            ToPeer::Layer { id, call } => {
+                let out = out.clone();
+                let reply = match &node.layer {
+                    Some(layer) => {
+                        let _enter = runtime.enter();
+                        layer(call)
+                    }
+                    None => Box::pin(async { LayerReply::Refused }),
+                };
+                runtime.spawn(async move {
+                    let reply = reply.await;
+                    let _ = out.send(FromPeer::LayerReply { id, reply });
+                });
             }
         }
     }
-    rf.kill();
+    (node.kill)();
     runtime.shutdown_background();
     Ok(())
 }
@@ -251,7 +563,7 @@ pub fn transport_over(stream: UnixStream, ends: &[String]) -> std::io::Result<Ve
     let transport = Arc::new(SocketTransport {
         out,
         ends: ends.iter().cloned().zip(0..).collect(),
-        next: AtomicU64::new(0),
+        next: Arc::new(AtomicU64::new(0)),
         pending: Arc::clone(&pending),
     });
     std::thread::spawn(move || {
@@ -346,11 +658,28 @@ pub fn main<R: LabRaft>() -> ! {
     std::process::exit(main_with_args::<R>(&args))
 }
 
+/// The whole `main` of a peer binary for Raft `R` and Lab 4's layer `K` (see
+/// [`serve_lab`]): a submission's peer binary, which the grader runs for every server of both
+/// labs and for the clerks.
+pub fn main_lab<R: LabRaft, K: KvLab>() -> ! {
+    let args: Vec<String> = std::env::args().collect();
+    std::process::exit(main_lab_with_args::<R, K>(&args))
+}
+
+/// [`main_lab`] with these arguments; the exit status.
+pub fn main_lab_with_args<R: LabRaft, K: KvLab>(args: &[String]) -> i32 {
+    run_main(args, serve_lab::<R, K>)
+}
+
 /// [`main`] with these arguments; the exit status.
 pub fn main_with_args<R: LabRaft>(args: &[String]) -> i32 {
+    run_main(args, serve::<R>)
+}
+
+fn run_main(args: &[String], serve: fn(&Path) -> Result<(), PeerError>) -> i32 {
     let program = args.first().cloned().unwrap_or_else(|| "peer".to_owned());
     let result = match socket_arg(args) {
-        Some(socket) => serve::<R>(socket),
+        Some(socket) => serve(socket),
         None => Err(PeerError::Usage { program }),
     };
     match result {

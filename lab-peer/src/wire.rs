@@ -9,6 +9,7 @@
 use std::io::{self, Read, Write};
 
 use bytes::Bytes;
+use kv_api::{KvError, Version};
 use lab_api::{ApplyMsg, LogMark, RaftChange, RaftView, Started};
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +31,8 @@ pub enum ToPeer {
         raft_state: Bytes,
         /// The persister's snapshot.
         snapshot: Bytes,
+        /// What the process is to serve.
+        role: Role,
     },
     /// The grader's network dispatched a request to this peer's service: run the handler of
     /// "Service.Method" `method` and answer [`FromPeer::Reply`] with the same `id`.
@@ -57,6 +60,89 @@ pub enum ToPeer {
     },
     /// The grader took the last [`FromPeer::Apply`]: the peer may hand over the next one.
     ApplyTaken,
+    /// A call of Lab 4's layer (the rsm tests' Submit, a clerk's Get or Put); answered by
+    /// [`FromPeer::LayerReply`] with the same `id`.
+    Layer {
+        /// The request's number (the grader's).
+        id: u64,
+        /// Which call.
+        call: LayerCall,
+    },
+}
+
+/// What a process serves (Lab 4's servers and clerks run where the course runs them: the
+/// servers each in a process of its own, the clerks outside the grader's process).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Role {
+    /// A Raft peer alone, driven through the lab API (the Raft lab).
+    Raft,
+    /// The rsm tests' server (Go's `rsm1d`): the layer's rsm on the Raft peer, replicating
+    /// the tests' counter ([`crate::counter::Counter`]); the grader submits to it directly.
+    Rsm {
+        /// Go's `maxraftstate` (`None` for -1).
+        max_raft_state: Option<usize>,
+    },
+    /// A key/value server (Go's `kvraft1d`): the layer's server on the Raft peer, its
+    /// service beside the Raft peer's.
+    Kv {
+        /// Go's `maxraftstate` (`None` for -1).
+        max_raft_state: Option<usize>,
+    },
+    /// A test's clerks (the layer's clerk, one per client of the test): no Raft peer; each
+    /// clerk's RPCs go to the grader's network as that client's.
+    Clerks,
+}
+
+/// A call of Lab 4's layer.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum LayerCall {
+    /// The rsm's `submit` of a counter request.
+    Submit(crate::counter::Req),
+    /// Make clerk `clerk` (a number of the grader's) for the servers named `servers`.
+    MakeClerk {
+        /// The clerk's number.
+        clerk: u64,
+        /// The servers' names, in index order.
+        servers: Vec<String>,
+    },
+    /// Clerk `clerk`'s `get(key)`.
+    Get {
+        /// The clerk's number.
+        clerk: u64,
+        /// The key.
+        key: String,
+    },
+    /// Clerk `clerk`'s `put(key, value, version)`.
+    Put {
+        /// The clerk's number.
+        clerk: u64,
+        /// The key.
+        key: String,
+        /// The value.
+        value: String,
+        /// The version.
+        version: Version,
+    },
+    /// Clerk `clerk` is no longer used.
+    DropClerk {
+        /// The clerk's number.
+        clerk: u64,
+    },
+}
+
+/// The answer to a [`LayerCall`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum LayerReply {
+    /// What `submit` returned.
+    Submitted(Result<crate::counter::Rep, KvError>),
+    /// What `get` returned, and the clerk's `leader()` after it.
+    Got(Result<(String, Version), KvError>, usize),
+    /// What `put` returned, and the clerk's `leader()` after it.
+    Put(Result<(), KvError>, usize),
+    /// Done (`MakeClerk`, `DropClerk`).
+    Done,
+    /// This process does not serve that call (another role, no such clerk).
+    Refused,
 }
 
 /// A call of the lab API (`LabRaft`) on the peer.
@@ -136,8 +222,11 @@ pub enum FromPeer {
         service: String,
         /// Its service's methods (without the service's name).
         methods: Vec<String>,
-        /// What its `missing()` says.
+        /// What its `missing()` says (and its layer's, for Lab 4's roles).
         missing: Vec<String>,
+        /// The services beside the Raft peer's (a key/value server's), each with its
+        /// methods.
+        services: Vec<(String, Vec<String>)>,
     },
     /// An RPC from the peer's end number `peer` (to peer `peer`).
     Call {
@@ -173,6 +262,28 @@ pub enum FromPeer {
     },
     /// The peer sent this on its apply channel.
     Apply(ApplyMsg),
+    /// The answer to [`ToPeer::Layer`] `id`.
+    LayerReply {
+        /// The request's number.
+        id: u64,
+        /// The answer.
+        reply: LayerReply,
+    },
+    /// An RPC of clerk `clerk` to server `server`, answered by [`ToPeer::CallReply`].
+    ClerkCall {
+        /// The call's number (this process's), for [`ToPeer::CallReply`].
+        id: u64,
+        /// The clerk's number.
+        clerk: u64,
+        /// The server's name.
+        server: String,
+        /// "Service.Method".
+        method: String,
+        /// The encoded arguments.
+        args: Bytes,
+    },
+    /// The rsm tests' counter took a new value (Go's `GetCounter` reads it).
+    Counter(i64),
     /// Something in the peer panicked.
     Panic {
         /// `file:line:column`.

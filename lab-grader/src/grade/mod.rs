@@ -158,8 +158,8 @@ pub struct GradeCli {
     /// one; its raft-student crate is taken), or a crate named like raft-student that exports
     /// `Raft`. Built in the sandbox, then graded here in process mode, real time only: every
     /// peer a sandboxed process of its code, the verdict and the record this grader's. A
-    /// build failure or a timeout scores zero. Lab 4 (4A-4C) is refused: its key/value
-    /// layer would not be the submission's.
+    /// build failure or a timeout scores zero. Lab 4 runs the submission's own layer, each
+    /// server and the clerks sandboxed processes too.
     #[arg(long, value_name = "PATH", conflicts_with = "peer_bin")]
     pub submission: Option<PathBuf>,
     /// Grade a submission already built: PATH is an executable that serves a Raft peer as
@@ -603,7 +603,10 @@ fn load_points(cli: &GradeCli, tests: &[TestCase]) -> Result<Points, String> {
 pub fn main_with_args<R: LabRaft>(args: &[String], out: &mut dyn Write) -> i32 {
     main_with_suites(
         crate::suites::suite::<R>,
-        Some(crate::suites::suite::<crate::harness::ProcessRaft>),
+        Some(FromOutside {
+            suite: crate::suites::suite::<crate::harness::ProcessRaft>,
+            lab4: false,
+        }),
         args,
         out,
     )
@@ -635,14 +638,25 @@ fn submission_usage(cli: &GradeCli, process_suite: bool) -> Option<&'static str>
     None
 }
 
-/// Why a `--submission` (or `--peer-bin`) cannot be graded on these tests, if it cannot: Lab
-/// 4's tests in process mode would run this grader's own key/value layer on the submission's
-/// Raft peers, so the submission's `kv-student` would go ungraded while its grade said 4A-4C.
-/// A false verdict is worse than none: they are refused until the layer runs in the
-/// submission's processes too.
-fn lab4_refusal(cli: &GradeCli, cases: &[TestCase]) -> Option<String> {
+/// How a grade from outside (`--submission`, `--peer-bin`) runs: the tests with every server
+/// a process of the submission's.
+#[derive(Clone, Copy)]
+pub struct FromOutside {
+    /// The tests (on [`crate::harness::ProcessRaft`] peers).
+    pub suite: fn() -> Vec<TestCase>,
+    /// Whether Lab 4's layer and clerks run in the submission's processes too
+    /// (`kv_grader::process::ProcessKv`); if not, Lab 4 is refused.
+    pub lab4: bool,
+}
+
+/// Why a `--submission` (or `--peer-bin`) cannot be graded on these tests, if it cannot: where
+/// Lab 4's layer does not run in the submission's processes, its tests would run this
+/// grader's own key/value layer on the submission's Raft peers, so the submission's
+/// `kv-student` would go ungraded while its grade said 4A-4C. A false verdict is worse than
+/// none: they are refused.
+fn lab4_refusal(cli: &GradeCli, lab4: bool, cases: &[TestCase]) -> Option<String> {
     use crate::suites::Part;
-    if !cli.from_outside() {
+    if !cli.from_outside() || lab4 {
         return None;
     }
     let lab4: Vec<&str> = cases
@@ -652,10 +666,10 @@ fn lab4_refusal(cli: &GradeCli, cases: &[TestCase]) -> Option<String> {
         .collect();
     let first = lab4.first()?;
     Some(format!(
-        "grade --submission (and --peer-bin) cannot grade Lab 4 yet: 4A-4C would run this \
-         grader's reference key/value layer on the submission's Raft, not the submission's own \
-         kv-student, and score it for code it did not write ({} Lab 4 test(s) selected, {first} \
-         first). Name the Raft lab's parts: 2A 2B 2C 2D (or extra)",
+        "this grader cannot grade Lab 4 of a --submission (or --peer-bin): 4A-4C would run its \
+         own key/value layer on the submission's Raft, not the submission's kv-student, and \
+         score it for code it did not write ({} Lab 4 test(s) selected, {first} first). Name \
+         the Raft lab's parts: 2A 2B 2C 2D (or extra)",
         lab4.len()
     ))
 }
@@ -666,7 +680,7 @@ fn lab4_refusal(cli: &GradeCli, cases: &[TestCase]) -> Option<String> {
 /// tests and the verdict in this process ([`submission`]).
 pub fn main_with_suites(
     suite: fn() -> Vec<TestCase>,
-    process_suite: Option<fn() -> Vec<TestCase>>,
+    outside: Option<FromOutside>,
     args: &[String],
     out: &mut dyn Write,
 ) -> i32 {
@@ -677,12 +691,13 @@ pub fn main_with_suites(
             return e.exit_code();
         }
     };
-    if let Some(e) = submission_usage(&cli, process_suite.is_some()) {
+    if let Some(e) = submission_usage(&cli, outside.is_some()) {
         crate::capture::eprint_line(&format!("error: {e}"));
         return 2;
     }
-    let suite = match process_suite {
-        Some(process_suite) if cli.from_outside() => process_suite,
+    let lab4 = outside.is_some_and(|o| o.lab4);
+    let suite = match outside {
+        Some(o) if cli.from_outside() => o.suite,
         _ => suite,
     };
     // Every test a grade can select: the lab's parts and the extra suite (only when named,
@@ -705,7 +720,7 @@ pub fn main_with_suites(
             return 2;
         }
     };
-    if let Some(e) = lab4_refusal(&cli, &cases) {
+    if let Some(e) = lab4_refusal(&cli, lab4, &cases) {
         crate::capture::eprint_line(&format!("error: {e}"));
         return 2;
     }

@@ -3,25 +3,25 @@
 //!
 //! PATH is either a workspace (a class handout with the student's code, or a copy of this
 //! repository) or a single crate (a student's `raft-student` directory, any package name,
-//! exporting `Raft: LabRaft` from its library). Either way only the student's Raft is taken:
-//! the crate itself, or a workspace's `raft-student`, copied into a fresh handout of the
-//! sources this grader was built from, with one package added, a peer binary whose `main` is
-//! `lab_peer::main::<raft_student::Raft>()`; a workspace's own grader, network or harness is
-//! never built. Then:
+//! exporting `Raft: LabRaft` from its library). Either way only the student's code is taken:
+//! the crate itself, or a workspace's `raft-student` and `kv-student`, copied into a fresh
+//! handout of the sources this grader was built from, with one package added, a peer binary
+//! whose `main` is `lab_peer::main_lab::<raft_student::Raft, kv_student::Student>()`; a
+//! workspace's own grader, network or harness is never built. Then:
 //!
 //! 1. `cargo build -p raft-lab-submission-peer` there, **in the sandbox**
 //!    ([`super::sandbox`]): offline, no network, read-only sources, a target directory of
 //!    this submission's own (never the grader's, never another submission's: with
 //!    `--target-dir DIR`, DIR holds only a template of the dependencies, compiled once from
 //!    the grader's own sources and copied into each submission's directory);
-//! 2. the tests run **in this process**, in process mode: every peer is a process of the
-//!    built binary (`BIN peer SOCKET`), each in a sandbox of its own
+//! 2. the tests run **in this process**, in process mode: every server (a Raft peer; for Lab
+//!    4 with the submission's rsm or key/value server on it) and each test's clerks are a
+//!    process of the built binary (`BIN peer SOCKET`), each in a sandbox of its own
 //!    ([`super::sandbox::peer_wrapper`], [`Limits::peer`]); the network, the persister, the
 //!    checks, the verdict and the record stay here. Process mode has no virtual time: each
 //!    test runs `--real-time-runs` times on the wall clock (`--runs` does not apply). 4A-4C
-//!    are refused (`lab4_refusal` in the module above): in process mode their key/value
-//!    layer would be this grader's reference one, in this process, and the student's
-//!    `kv-student` would go ungraded under a grade that says 4A-4C.
+//!    run the submission's layer there (`kv_grader::process::ProcessKv`), or are refused by
+//!    a grader whose processes serve Raft peers only (`lab4_refusal` in the module above).
 //!
 //! Both steps share one wall-clock limit (`--timeout`). At the end, by the tests' end or at
 //! the deadline, every peer process is killed ([`close_peers`]: each sandbox's PID namespace
@@ -214,8 +214,8 @@ const PEER_PACKAGE: &str = "raft-lab-submission-peer";
 const PEER_BIN: &str = "peer";
 
 /// Adds the peer binary's package ([`PEER_PACKAGE`]) to the workspace `ws`: `main` is
-/// `lab_peer::main::<raft_student::Raft>()`, the student's Raft served as a process-mode
-/// peer (`peer SOCKET`).
+/// `lab_peer::main_lab::<raft_student::Raft, kv_student::Student>()`, the student's Raft
+/// and Lab 4 layer served as process-mode servers and clerks (`peer SOCKET`).
 fn add_peer_package(ws: &Path) -> Result<(), String> {
     let io = |p: &Path, e: io::Error| format!("{}: {e}", p.display());
     let dir = ws.join(PEER_PACKAGE);
@@ -223,10 +223,12 @@ fn add_peer_package(ws: &Path) -> Result<(), String> {
     let manifest = format!(
         "[package]\nname = \"{PEER_PACKAGE}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\
          publish = false\n\n[[bin]]\nname = \"{PEER_BIN}\"\npath = \"src/main.rs\"\n\n\
-         [dependencies]\nlab-peer.workspace = true\nraft-student.workspace = true\n"
+         [dependencies]\nlab-peer.workspace = true\nraft-student.workspace = true\n\
+         kv-student.workspace = true\n"
     );
-    let main = "//! The submission's Raft as a process-mode peer (made by `grade --submission`).\n\
-                fn main() {\n    lab_peer::main::<raft_student::Raft>()\n}\n";
+    let main = "//! The submission's Raft and Lab 4 layer as process-mode servers and clerks (made \
+                by `grade --submission`).\n\
+                fn main() {\n    lab_peer::main_lab::<raft_student::Raft, kv_student::Student>()\n}\n";
     for (file, text) in [("Cargo.toml", manifest.as_str()), ("src/main.rs", main)] {
         let path = dir.join(file);
         std::fs::write(&path, text).map_err(|e| io(&path, e))?;

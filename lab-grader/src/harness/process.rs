@@ -13,6 +13,12 @@
 //! snapshot, inspect) are answered by the child. A crash is SIGKILL: [`LabRaft::kill`] kills
 //! the process, then takes in every frame it sent before it died, so the persister holds
 //! exactly what the peer saved.
+//!
+//! Lab 4 from outside starts the same processes in another role ([`ProcessRaft::spawn_server`]
+//! with a `lab_peer::wire::Role`): a server with the submission's rsm or key/value server on
+//! its Raft peer (its services through [`ProcessRaft::layer_services`], Submit through
+//! [`ProcessRaft::layer`]), and a test's clerks ([`ClerkHost`]), whose RPCs leave through the
+//! grader's client handles. `kv_grader::process` builds the layer the tests drive on them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
@@ -26,9 +32,11 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use bytes::Bytes;
+use kv_api::Clnt;
 use lab_api::{ApplySender, LabRaft, LogMark, PeerArgs, RaftChange, RaftView, Started};
 use lab_peer::wire::{
-    Answer, Control, FrameReader, FromPeer, HandlerFailure, Read1, ToPeer, WireRpcError,
+    Answer, Control, FrameReader, FromPeer, HandlerFailure, LayerCall, LayerReply, Read1, Role,
+    ToPeer, WireRpcError,
 };
 use labrpc_sim::{ClientEnd, HandlerError, RpcError, Service};
 use raft_persist::Persister;
@@ -268,6 +276,8 @@ struct Link {
     answers: Mutex<Option<BTreeMap<u64, SyncSender<Answer>>>>,
     /// Requests to the peer's service waiting for their reply.
     replies: Mutex<Option<BTreeMap<u64, ReplyWaiter>>>,
+    /// Layer calls waiting for their answer.
+    layer: Mutex<Option<BTreeMap<u64, oneshot::Sender<LayerReply>>>>,
     /// The peer was killed (its end of the socket may close at any time).
     killed: AtomicBool,
 }
@@ -283,6 +293,7 @@ impl Link {
         *lock(&self.out) = None;
         *lock(&self.answers) = None;
         *lock(&self.replies) = None;
+        *lock(&self.layer) = None;
     }
 
     /// One call of the lab API on the peer; `None` when the peer is gone.
@@ -331,6 +342,18 @@ struct Hello {
     service: String,
     methods: Vec<String>,
     missing: Vec<&'static str>,
+    /// The services beside the Raft peer's.
+    services: Vec<(String, Vec<String>)>,
+}
+
+/// What a process of Lab 4 tells the grader besides its Raft peer's part.
+#[derive(Clone, Default)]
+pub struct Hooks {
+    /// Told each new value of the rsm tests' counter (a [`Role::Rsm`] process).
+    pub on_counter: Option<Arc<dyn Fn(i64) + Send + Sync>>,
+    /// The client handle of each clerk of a [`Role::Clerks`] process, by number: its calls
+    /// go to the network through it.
+    pub clerks: Option<Arc<Mutex<BTreeMap<u64, Clnt>>>>,
 }
 
 /// A peer running in a process of its own, as the harness sees it (see the module's doc).
@@ -361,6 +384,9 @@ fn wall_now() -> std::time::Instant {
 /// Everything the reader thread needs.
 struct ReaderCtx {
     me: usize,
+    /// Whose process it is, for a report: "peer 3's", "the clerks'".
+    whose: String,
+    hooks: Hooks,
     link: Arc<Link>,
     persister: Persister,
     ends: Vec<ClientEnd>,
@@ -381,7 +407,7 @@ impl ReaderCtx {
                     if !self.link.killed.load(Ordering::SeqCst) {
                         self.report(
                             "its process",
-                            format!("peer {}'s process ended by itself ({e})", self.me),
+                            format!("{} process ended by itself ({e})", self.whose),
                         );
                     }
                     break;
@@ -391,10 +417,15 @@ impl ReaderCtx {
         self.link.close();
     }
 
+    /// The peer a report is of (none for the clerks).
+    fn peer(&self) -> Option<usize> {
+        self.hooks.clerks.is_none().then_some(self.me)
+    }
+
     fn report(&self, location: &str, message: String) {
         if let Some(t) = &self.test {
             let record = PanicRecord {
-                peer: Some(self.me),
+                peer: self.peer(),
                 location: location.to_owned(),
                 message,
                 backtrace: String::new(),
@@ -425,17 +456,10 @@ impl ReaderCtx {
                         Some(end) => end.call(&method, args).await,
                         None => Err(RpcError::NoReply),
                     };
-                    let result = result.map_err(|e| match e {
-                        RpcError::UnknownMethod { method, valid } => {
-                            WireRpcError::UnknownMethod { method, valid }
-                        }
-                        RpcError::Handler { method, source } => WireRpcError::Handler {
-                            method,
-                            message: source.to_string(),
-                        },
-                        _ => WireRpcError::NoReply,
+                    link.send(ToPeer::CallReply {
+                        id,
+                        result: result.map_err(wire_error),
                     });
-                    link.send(ToPeer::CallReply { id, result });
                 });
             }
             FromPeer::Reply { id, result } => {
@@ -458,6 +482,7 @@ impl ReaderCtx {
                 service,
                 methods,
                 missing,
+                services,
             } => {
                 if let Some(tx) = self.hello.take() {
                     let missing = missing.into_iter().map(intern).collect();
@@ -465,8 +490,44 @@ impl ReaderCtx {
                         service,
                         methods,
                         missing,
+                        services,
                     });
                 }
+            }
+            FromPeer::LayerReply { id, reply } => {
+                let waiter = lock(&self.link.layer).as_mut().and_then(|w| w.remove(&id));
+                if let Some(tx) = waiter {
+                    let _ = tx.send(reply);
+                }
+            }
+            FromPeer::Counter(n) => {
+                if let Some(tell) = &self.hooks.on_counter {
+                    tell(n);
+                }
+            }
+            FromPeer::ClerkCall {
+                id,
+                clerk,
+                server,
+                method,
+                args,
+            } => {
+                let clnt = self
+                    .hooks
+                    .clerks
+                    .as_ref()
+                    .and_then(|c| lock(c).get(&clerk).cloned());
+                let link = Arc::clone(&self.link);
+                self.runtime.spawn(async move {
+                    let result = match clnt {
+                        Some(clnt) => clnt.call_bytes(&server, &method, args).await,
+                        None => Err(RpcError::NoReply),
+                    };
+                    link.send(ToPeer::CallReply {
+                        id,
+                        result: result.map_err(wire_error),
+                    });
+                });
             }
             FromPeer::Panic {
                 location,
@@ -475,7 +536,7 @@ impl ReaderCtx {
             } => {
                 if let Some(t) = &self.test {
                     let record = PanicRecord {
-                        peer: Some(self.me),
+                        peer: self.peer(),
                         location,
                         message,
                         backtrace,
@@ -487,6 +548,18 @@ impl ReaderCtx {
     }
 }
 
+/// An RPC error as it crosses the socket.
+fn wire_error(e: RpcError) -> WireRpcError {
+    match e {
+        RpcError::UnknownMethod { method, valid } => WireRpcError::UnknownMethod { method, valid },
+        RpcError::Handler { method, source } => WireRpcError::Handler {
+            method,
+            message: source.to_string(),
+        },
+        _ => WireRpcError::NoReply,
+    }
+}
+
 /// The writer thread: writes every queued frame, in order.
 fn spawn_writer(stream: UnixStream) -> Sender<ToPeer> {
     lab_peer::wire::spawn_writer(stream)
@@ -495,6 +568,43 @@ fn spawn_writer(stream: UnixStream) -> Sender<ToPeer> {
 impl ProcessRaft {
     /// Starts peer `args.me`'s process and makes the peer there.
     pub fn spawn(args: PeerArgs) -> Result<Arc<Self>, ProcessError> {
+        let node = Node {
+            me: args.me,
+            ends: args.peers,
+            persister: args.persister,
+            seed: args.seed,
+            role: Role::Raft,
+        };
+        Self::spawn_node(node, Some(args.apply_ch), Hooks::default())
+    }
+
+    /// Starts a process of Lab 4 in role `role` (a server `me` of the group on `ends`, from
+    /// `persister`; or a test's clerks, see [`ClerkHost`]) and makes its node there. Its
+    /// Raft peer (none for the clerks) is this stand-in's; its layer is reached with
+    /// [`ProcessRaft::layer_services`] and [`ProcessRaft::layer`].
+    pub fn spawn_server(
+        me: usize,
+        ends: Vec<ClientEnd>,
+        persister: Persister,
+        seed: u64,
+        role: Role,
+        hooks: Hooks,
+    ) -> Result<Arc<Self>, ProcessError> {
+        let node = Node {
+            me,
+            ends,
+            persister,
+            seed,
+            role,
+        };
+        Self::spawn_node(node, None, hooks)
+    }
+
+    fn spawn_node(
+        node: Node,
+        apply_ch: Option<ApplySender>,
+        hooks: Hooks,
+    ) -> Result<Arc<Self>, ProcessError> {
         let launcher = launcher().ok_or(ProcessError::NoLauncher)?;
         let io = |what| move |source| ProcessError::Io { what, source };
         let program = launcher.program.display().to_string();
@@ -548,13 +658,18 @@ impl ProcessRaft {
         stream
             .set_read_timeout(Some(Duration::from_millis(100)))
             .map_err(setup)?;
-        let (raft_state, snapshot) = args.persister.read_state_and_snapshot();
+        let (raft_state, snapshot) = node.persister.read_state_and_snapshot();
+        let whose = match node.role {
+            Role::Clerks => "the clerks'".to_string(),
+            _ => format!("peer {}'s", node.me),
+        };
         let init = ToPeer::Init {
-            me: args.me,
-            ends: args.peers.iter().map(|e| e.name().to_owned()).collect(),
-            seed: args.seed,
+            me: node.me,
+            ends: node.ends.iter().map(|e| e.name().to_owned()).collect(),
+            seed: node.seed,
             raft_state,
             snapshot,
+            role: node.role,
         };
         let writer = stream.try_clone().map_err(setup)?;
         let out = spawn_writer(writer);
@@ -564,22 +679,27 @@ impl ProcessRaft {
             next: AtomicU64::new(0),
             answers: Mutex::new(Some(BTreeMap::new())),
             replies: Mutex::new(Some(BTreeMap::new())),
+            layer: Mutex::new(Some(BTreeMap::new())),
             killed: AtomicBool::new(false),
         });
         let (applies, apply_rx) = tokio::sync::mpsc::unbounded_channel();
         let (hello_tx, hello_rx) = std::sync::mpsc::sync_channel(1);
         let ctx = ReaderCtx {
-            me: args.me,
+            me: node.me,
+            whose,
+            hooks,
             link: Arc::clone(&link),
-            persister: args.persister,
-            ends: args.peers,
+            persister: node.persister,
+            ends: node.ends,
             runtime: tokio::runtime::Handle::current(),
             applies,
             hello: Some(hello_tx),
             test: panics::current_test_and_peer().map(|(t, _)| t),
         };
         let reader = std::thread::spawn(move || ctx.run(FrameReader::new(stream)));
-        tokio::spawn(forward_applies(apply_rx, args.apply_ch, Arc::clone(&link)));
+        if let Some(apply_ch) = apply_ch {
+            tokio::spawn(forward_applies(apply_rx, apply_ch, Arc::clone(&link)));
+        }
         let Ok(hello) = hello_rx.recv_timeout(PEER_START_TIMEOUT) else {
             link.killed.store(true, Ordering::SeqCst);
             end_child(&child);
@@ -591,6 +711,141 @@ impl ProcessRaft {
             child,
             reader: Mutex::new(Some(reader)),
         }))
+    }
+}
+
+/// What a process is started as.
+struct Node {
+    me: usize,
+    ends: Vec<ClientEnd>,
+    persister: Persister,
+    seed: u64,
+    role: Role,
+}
+
+impl ProcessRaft {
+    /// The services of the process's layer (a key/value server's), each method forwarded
+    /// to the process as the Raft peer's are.
+    pub fn layer_services(self: &Arc<Self>) -> Vec<Service> {
+        self.hello
+            .services
+            .iter()
+            .map(|(name, methods)| forwarding(&self.link, name, methods))
+            .collect()
+    }
+
+    /// A call of the process's layer; `None` when the process is gone (killed, or ended).
+    pub async fn layer(&self, call: LayerCall) -> Option<LayerReply> {
+        let id = self.link.next.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        lock(&self.link.layer).as_mut()?.insert(id, tx);
+        if !self.link.send(ToPeer::Layer { id, call }) {
+            return None;
+        }
+        rx.await.ok()
+    }
+
+    /// A call of the process's layer whose answer nothing waits for (it takes effect before
+    /// any call sent after it).
+    pub fn layer_now(&self, call: LayerCall) {
+        let id = self.link.next.fetch_add(1, Ordering::Relaxed);
+        self.link.send(ToPeer::Layer { id, call });
+    }
+}
+
+/// A service named `name` whose `methods` are forwarded over `link`.
+fn forwarding(link: &Arc<Link>, name: &str, methods: &[String]) -> Service {
+    let mut service = Service::new(name);
+    for method in methods {
+        let full = format!("{name}.{method}");
+        let link = Arc::clone(link);
+        service = service.method(method, move |args| {
+            Arc::clone(&link).handle(full.clone(), args)
+        });
+    }
+    service
+}
+
+/// The clerks of a test, in a process of their own (the submission's clerk is its code:
+/// it runs in its sandbox, never in the grader's process), started at the test's first
+/// clerk and killed at its end. Each clerk's RPCs reach the network through the grader's
+/// client handle of that clerk, so which servers it may reach, losses and counts are the
+/// network's as for a clerk in this process.
+pub struct ClerkHost {
+    node: Arc<ProcessRaft>,
+    clnts: Arc<Mutex<BTreeMap<u64, Clnt>>>,
+    next: AtomicU64,
+}
+
+/// Every running test's clerks' process.
+static CLERK_HOSTS: Mutex<Vec<(TestContext, Arc<ClerkHost>)>> = Mutex::new(Vec::new());
+
+/// Ends a test's clerks' process at the test's end.
+struct EndClerkHost(TestContext);
+
+impl super::Cleanup for EndClerkHost {
+    fn cleanup(&self) {
+        let mut hosts = lock(&CLERK_HOSTS);
+        let (ended, kept): (Vec<_>, Vec<_>) =
+            hosts.drain(..).partition(|(t, _)| t.same_test(&self.0));
+        *hosts = kept;
+        drop(hosts);
+        for (_, host) in ended {
+            host.node.kill();
+        }
+    }
+}
+
+impl ClerkHost {
+    /// The clerks' process of the test this task runs (started now if it has none).
+    pub fn of_this_test() -> Result<Arc<ClerkHost>, ProcessError> {
+        // One start at a time: clerks made at once (GenericTest's clients) share one process.
+        static STARTING: Mutex<()> = Mutex::new(());
+        let _one = lock(&STARTING);
+        let test = panics::current_test_and_peer().map(|(t, _)| t);
+        if let Some(t) = &test {
+            let hosts = lock(&CLERK_HOSTS);
+            if let Some((_, host)) = hosts.iter().find(|(h, _)| h.same_test(t)) {
+                return Ok(Arc::clone(host));
+            }
+        }
+        let clnts = Arc::new(Mutex::new(BTreeMap::new()));
+        let hooks = Hooks {
+            on_counter: None,
+            clerks: Some(Arc::clone(&clnts)),
+        };
+        let node =
+            ProcessRaft::spawn_server(0, Vec::new(), Persister::new(), 0, Role::Clerks, hooks)?;
+        let host = Arc::new(ClerkHost {
+            node,
+            clnts,
+            next: AtomicU64::new(0),
+        });
+        if let Some(t) = test {
+            lock(&CLERK_HOSTS).push((t.clone(), Arc::clone(&host)));
+            t.defer_cleanup(Arc::new(EndClerkHost(t.clone())));
+        }
+        Ok(host)
+    }
+
+    /// Makes a clerk there for the servers named `servers`, its calls made with `clnt`; its
+    /// number.
+    pub fn make_clerk(&self, clnt: Clnt, servers: Vec<String>) -> u64 {
+        let clerk = self.next.fetch_add(1, Ordering::Relaxed);
+        lock(&self.clnts).insert(clerk, clnt);
+        self.node.layer_now(LayerCall::MakeClerk { clerk, servers });
+        clerk
+    }
+
+    /// Drops clerk `clerk` there.
+    pub fn drop_clerk(&self, clerk: u64) {
+        lock(&self.clnts).remove(&clerk);
+        self.node.layer_now(LayerCall::DropClerk { clerk });
+    }
+
+    /// A call of a clerk there; `None` when the process is gone.
+    pub async fn call(&self, call: LayerCall) -> Option<LayerReply> {
+        self.node.layer(call).await
     }
 }
 
@@ -620,15 +875,7 @@ impl LabRaft for ProcessRaft {
     }
 
     fn service(self: Arc<Self>) -> Service {
-        let mut service = Service::new(&self.hello.service);
-        for name in &self.hello.methods {
-            let full = format!("{}.{name}", self.hello.service);
-            let link = Arc::clone(&self.link);
-            service = service.method(name, move |args| {
-                Arc::clone(&link).handle(full.clone(), args)
-            });
-        }
-        service
+        forwarding(&self.link, &self.hello.service, &self.hello.methods)
     }
 
     fn start(self: &Arc<Self>, command: Bytes) -> Option<Started> {

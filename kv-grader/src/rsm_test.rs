@@ -4,7 +4,8 @@
 //!
 //! Go's tester calls Submit on each server's process over a socket: never lost or delayed,
 //! not counted in #RPCs, and failing at once on a killed server. Here the harness calls the
-//! rsm directly, and a call in flight when its server is crashed fails at once too.
+//! rsm directly (in process mode from outside, [`crate::process`], over the server process's
+//! socket), and a call in flight when its server is crashed fails at once too.
 
 use std::marker::PhantomData;
 use std::sync::Arc;

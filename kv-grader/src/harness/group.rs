@@ -2,8 +2,9 @@
 //! peer and the services on top of it (an rsm test server, or a key/value server), started
 //! from its persister, crashed and restarted, connected and partitioned.
 //!
-//! The course runs each server as its own process; here they share the test's runtime, and
-//! a crash does what the process kill does (spec 8.1): the server is cut off and deleted from
+//! The course runs each server as its own process; here they share the test's runtime (but
+//! when a submission is graded from outside, see [`crate::process`]), and a crash does what
+//! the process kill does (spec 8.1): the server is cut off and deleted from
 //! the network (in-flight replies are dropped), its persister is checkpointed (a deep copy)
 //! before it is stopped, so nothing it writes afterwards survives, and it is stopped with
 //! [`Instance::kill`] (the only hook not in Go's API). A restart makes fresh ends, a new

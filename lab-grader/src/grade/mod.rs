@@ -78,8 +78,9 @@ Examples:
   cargo run -p grader -- grade 2A 2B --real-time-runs 0  quick: virtual time only
   cargo run -p grader -- grade --impl student --gradescope results.json --junit junit.xml
   cargo run -p grader -- grade --submission ../subs/alice --timeout 1200 --json alice.json
-                                                         every peer a sandboxed process of
-                                                         alice's Raft, real time only
+                                                         every server a sandboxed process of
+                                                         alice's code (Raft, and for 4A-4C
+                                                         her layer and clerks), real time
   cargo run -p grader -- grade --format json             the record on stdout (docs/GRADING.md)
 
 Exit status: 0 when graded, whatever the score (a submission that does not build, crashes or

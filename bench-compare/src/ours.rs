@@ -246,6 +246,7 @@ async fn start_peers(
                     persister,
                     apply_ch,
                     seed,
+                    rng: lab_api::PeerRng::seeded(seed),
                 };
                 let peer = RaftPeer::make_with(args, options.clone());
                 let job = reader(i, Arc::clone(&peer), rx, waiters, leader, snapshot_every);

@@ -57,6 +57,8 @@ pub struct ServerArgs {
     /// The seed for the Raft peer (`PeerArgs::seed`), different for every start of every
     /// server; also a fine source of a per-start unique number.
     pub seed: u64,
+    /// The Raft peer's random numbers (`PeerArgs::rng`): hand it to `LabRaft::make`.
+    pub rng: lab_api::PeerRng,
 }
 
 /// The rsm (Go's `rsm.RSM`): replicates a [`StateMachine`] with a Raft peer of type `R`.

@@ -231,6 +231,7 @@ impl<R: LabRaft, SM: StateMachine, const M: u8> kv_api::Rsm<R, SM> for Rsm<R, SM
             persister,
             max_raft_state,
             seed,
+            rng,
         } = args;
         let mut inner = Inner {
             sm,
@@ -248,6 +249,7 @@ impl<R: LabRaft, SM: StateMachine, const M: u8> kv_api::Rsm<R, SM> for Rsm<R, SM
             persister: persister.clone(),
             apply_ch,
             seed,
+            rng,
         });
         let rsm = Arc::new(Rsm {
             me,

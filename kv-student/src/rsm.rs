@@ -135,6 +135,7 @@ impl<R: LabRaft, SM: StateMachine> kv_api::Rsm<R, SM> for Rsm<R, SM> {
             persister,
             max_raft_state,
             seed,
+            rng,
         } = args;
         // TODO(4C): restore the persister's snapshot, if it is not empty.
         let (apply_ch, apply) = apply_channel();
@@ -144,6 +145,7 @@ impl<R: LabRaft, SM: StateMachine> kv_api::Rsm<R, SM> for Rsm<R, SM> {
             persister: persister.clone(),
             apply_ch,
             seed,
+            rng,
         });
         let rsm = Arc::new(Rsm {
             me,

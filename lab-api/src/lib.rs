@@ -7,7 +7,8 @@
 //!   `Snapshot`, `Kill`), plus [`LabRaft::missing`] for hints.
 //! - [`ApplyMsg`] and [`apply_channel`]: what a peer delivers, on a rendezvous channel like
 //!   the lab's unbuffered Go channel.
-//! - [`PeerArgs`]: what a peer is made from.
+//! - [`PeerArgs`]: what a peer is made from; [`PeerRng`]: where its random numbers come
+//!   from (recorded one by one, so that a failure can be replayed and shrunk).
 //! - [`RaftView`]: what the optional [`LabRaft::inspect`] hook shows of a peer's Raft state,
 //!   so that the grader can check Raft's safety properties continuously; [`RaftChange`] and
 //!   [`LogMark`]: the same with the log as what changed since the grader's last look
@@ -60,6 +61,7 @@
 //!         persister: raft_persist::Persister::new(),
 //!         apply_ch,
 //!         seed: 1,
+//!         rng: lab_api::PeerRng::seeded(1),
 //!     };
 //!     let peer = Counter::make(args);
 //!     assert_eq!(peer.start(Bytes::from_static(b"x")), None);
@@ -70,6 +72,7 @@
 //! ```
 
 mod channel;
+mod rng;
 
 use std::sync::Arc;
 
@@ -78,6 +81,7 @@ use labrpc_sim::{ClientEnd, Service};
 use raft_persist::Persister;
 
 pub use channel::{ApplyClosed, ApplyReceiver, ApplySender, apply_channel};
+pub use rng::PeerRng;
 
 /// What a peer delivers on its apply channel, in log order, each committed entry exactly once.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -111,7 +115,8 @@ pub struct Started {
     pub term: u64,
 }
 
-/// Everything a peer is made from (Go's `Make(peers, me, persister, applyCh)`, plus a seed).
+/// Everything a peer is made from (Go's `Make(peers, me, persister, applyCh)`, plus its
+/// randomness).
 pub struct PeerArgs {
     /// Client ends to every peer, in the same order on every peer; `peers[me]` is this one.
     pub peers: Vec<ClientEnd>,
@@ -121,9 +126,15 @@ pub struct PeerArgs {
     pub persister: Persister,
     /// Where committed commands and installed snapshots go.
     pub apply_ch: ApplySender,
-    /// Seed for every random choice the peer makes (election timeouts), so that a grader run
-    /// is a function of its seed.
+    /// This incarnation's seed, different for every start of every peer. Prefer [`Self::rng`]
+    /// for random numbers; the seed stays for a per-start unique number (and for peers
+    /// written before `rng` existed: a peer that seeds its own generator from it is still
+    /// deterministic, but its draws are not recorded one by one, so a shrunk failure keeps
+    /// its timeouts as they were).
     pub seed: u64,
+    /// Where every random number the peer needs (election timeouts) should come from: in
+    /// the grader, each draw is a recorded choice of the run (see [`PeerRng`]).
+    pub rng: PeerRng,
 }
 
 /// A peer's role, as [`LabRaft::inspect`] reports it.

@@ -40,7 +40,8 @@ pub fn network_seed(test_seed: u64) -> u64 {
 pub fn stream_seed(test_seed: u64, stream: Stream) -> u64 {
     match stream {
         Stream::Network => network_seed(test_seed),
-        Stream::Test | Stream::PeerSeed => test_seed,
+        // A peer's own stream is seeded by its incarnation's seed (Choices::open_peer).
+        Stream::Test | Stream::PeerSeed | Stream::Peer(_) => test_seed,
         Stream::Explore => test_seed ^ 0x5c4e_d01e_0000_0002,
     }
 }

@@ -20,7 +20,7 @@ use bytes::Bytes;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use kv_api::{KvLab, ServerArgs};
-use lab_api::{LabRaft, PeerArgs, apply_channel};
+use lab_api::{LabRaft, PeerArgs, PeerRng, apply_channel};
 use labrpc_sim::{ClientEnd, RpcError, Service, Transport};
 use raft_persist::Persister;
 use tokio::sync::oneshot;
@@ -222,6 +222,8 @@ fn server_args(made: &mut Made, max_raft_state: Option<usize>) -> ServerArgs {
         persister: made.persister.clone(),
         max_raft_state,
         seed: made.seed,
+        // A server in a process of its own runs in real time: its draws are not choices.
+        rng: PeerRng::seeded(made.seed),
     }
 }
 
@@ -235,6 +237,8 @@ fn make_node<R: LabRaft, K: MaybeLayer>(mut made: Made) -> Result<Node, PeerErro
                 persister: made.persister.clone(),
                 apply_ch: apply_tx,
                 seed: made.seed,
+                // A peer in a process of its own runs in real time: its draws are not choices.
+                rng: PeerRng::seeded(made.seed),
             });
             // The apply channel: one message at a time, the next only once the grader took
             // it.

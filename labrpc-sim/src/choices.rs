@@ -11,6 +11,11 @@
 //! Drawing from the seeded RNG consumes it exactly as the code did before choices existed, and
 //! the recorded value of a yes/no draw is a rotation of the RNG's number that keeps its
 //! outcome ([`Choices::chance`]), so a seed gives the same run it always gave.
+//!
+//! Each peer incarnation has a stream of its own ([`Stream::Peer`], opened by
+//! [`Choices::open_peer`] in the order peers are started), for the draws a peer makes itself
+//! (its election timeouts, through `lab_api::PeerRng`): recorded one by one, so that shrinking
+//! can shorten a timeout as it removes a drop.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -30,10 +35,13 @@ pub enum Stream {
     PeerSeed,
     /// The explore test's schedule: when to start a command, which fault, where.
     Explore,
+    /// The draws of the `k`-th peer incarnation started in the run (its election timeouts),
+    /// seeded by that incarnation's [`Stream::PeerSeed`] value.
+    Peer(u32),
 }
 
 impl Stream {
-    /// Every stream, in file order.
+    /// Every stream but the peers' own, in file order.
     pub const ALL: [Stream; 4] = [
         Stream::Network,
         Stream::Test,
@@ -48,13 +56,26 @@ impl Stream {
             Stream::Test => "test",
             Stream::PeerSeed => "peer_seed",
             Stream::Explore => "explore",
+            Stream::Peer(_) => "peers",
         }
     }
 
     fn index(self) -> usize {
-        self as usize
+        match self {
+            Stream::Network => 0,
+            Stream::Test => 1,
+            Stream::PeerSeed => 2,
+            Stream::Explore => 3,
+            Stream::Peer(k) => FIXED + k as usize,
+        }
     }
 }
+
+/// How many streams are not a peer's own.
+const FIXED: usize = Stream::ALL.len();
+
+/// The values of a stream that has none.
+static NONE: Vec<u64> = Vec::new();
 
 /// A run's recorded choices, one sequence per stream (the JSON of a `choices.json` file).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +92,11 @@ pub struct Recorded {
     /// [`Stream::Explore`]'s values.
     #[serde(default)]
     pub explore: Vec<u64>,
+    /// Each peer incarnation's own draws ([`Stream::Peer`]), in the order peers were started.
+    /// `None` (a file from before peers' draws were recorded): each peer draws from its seed,
+    /// as the recorded run did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peers: Option<Vec<Vec<u64>>>,
 }
 
 impl Recorded {
@@ -81,6 +107,11 @@ impl Recorded {
             Stream::Test => &self.test,
             Stream::PeerSeed => &self.peer_seed,
             Stream::Explore => &self.explore,
+            Stream::Peer(k) => self
+                .peers
+                .as_ref()
+                .and_then(|p| p.get(k as usize))
+                .unwrap_or(&NONE),
         }
     }
 
@@ -91,12 +122,29 @@ impl Recorded {
             Stream::Test => &mut self.test,
             Stream::PeerSeed => &mut self.peer_seed,
             Stream::Explore => &mut self.explore,
+            Stream::Peer(k) => {
+                let peers = self.peers.get_or_insert_with(Vec::new);
+                let k = k as usize;
+                if peers.len() <= k {
+                    peers.resize(k + 1, Vec::new());
+                }
+                &mut peers[k]
+            }
         }
+    }
+
+    /// Every stream of this record: [`Stream::ALL`], then one per recorded peer incarnation.
+    pub fn streams(&self) -> Vec<Stream> {
+        let peers = self.peers.as_ref().map_or(0, Vec::len);
+        Stream::ALL
+            .into_iter()
+            .chain((0..peers).map(|k| Stream::Peer(u32::try_from(k).unwrap_or(u32::MAX))))
+            .collect()
     }
 
     /// How many values in all.
     pub fn len(&self) -> usize {
-        Stream::ALL.iter().map(|s| self.stream(*s).len()).sum()
+        self.streams().iter().map(|s| self.stream(*s).len()).sum()
     }
 
     /// No value at all.
@@ -132,6 +180,8 @@ impl StreamState {
 #[derive(Clone)]
 pub struct Choices {
     streams: Arc<Mutex<Vec<StreamState>>>,
+    /// What the peers' streams replay (`None`: they draw from their seeds).
+    peers: Option<Arc<Vec<Vec<u64>>>>,
 }
 
 impl std::fmt::Debug for Choices {
@@ -141,6 +191,7 @@ impl std::fmt::Debug for Choices {
         for s in Stream::ALL {
             d.field(s.name(), &streams[s.index()].drawn.len());
         }
+        d.field("peers", &(streams.len() - FIXED));
         d.finish()
     }
 }
@@ -152,7 +203,8 @@ impl Choices {
     }
 
     /// Replays `recorded` (every stream; past a stream's end, 0). The RNGs are seeded by
-    /// `seed` but never drawn from.
+    /// `seed` but never drawn from (nor are the peers' streams' RNGs, unless `recorded` has
+    /// no peers' draws at all: then they draw from their seeds).
     pub fn replaying(seed: impl Fn(Stream) -> u64, recorded: &Recorded) -> Self {
         Self::build(seed, Some(recorded))
     }
@@ -169,7 +221,27 @@ impl Choices {
             .collect();
         Choices {
             streams: Arc::new(Mutex::new(streams)),
+            peers: recorded.and_then(|r| r.peers.clone()).map(Arc::new),
         }
+    }
+
+    /// Opens the stream of the next peer incarnation (the order peers are started in is the
+    /// order of their streams): its RNG is seeded by `seed` (the incarnation's seed, from
+    /// [`Stream::PeerSeed`]), and in a replay it replays that incarnation's recorded draws.
+    pub fn open_peer(&self, seed: u64) -> Stream {
+        let mut streams = self.lock();
+        let k = streams.len() - FIXED;
+        let replay = self
+            .peers
+            .as_ref()
+            .map(|p| p.get(k).cloned().unwrap_or_default());
+        streams.push(StreamState {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            replay,
+            drawn: Vec::new(),
+            faults: Vec::new(),
+        });
+        Stream::Peer(u32::try_from(k).unwrap_or(u32::MAX))
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<StreamState>> {
@@ -182,14 +254,16 @@ impl Choices {
     }
 
     /// One draw from `stream`: `fresh` computes it from the stream's RNG when recording; a
-    /// replayed value is clamped to `max`.
+    /// replayed value is clamped to `max`. A peer's stream that was never opened gives 0.
     pub fn draw(
         &self,
         stream: Stream,
         fresh: impl FnOnce(&mut ChaCha8Rng) -> u64,
         max: u64,
     ) -> u64 {
-        self.lock()[stream.index()].next(fresh, max)
+        self.lock()
+            .get_mut(stream.index())
+            .map_or(0, |s| s.next(fresh, max))
     }
 
     /// A number in `0..bound` (`bound` > 0), drawn as `rng.random_range(0..bound)` (a u64
@@ -224,7 +298,9 @@ impl Choices {
         let d = denominator.max(1);
         let n = numerator.min(d);
         let mut streams = self.lock();
-        let s = &mut streams[stream.index()];
+        let Some(s) = streams.get_mut(stream.index()) else {
+            return false;
+        };
         let c = s.next(|r| (fresh(r) % d + (d - n)) % d, d - 1);
         let fault = c >= d - n;
         if fault {
@@ -239,7 +315,9 @@ impl Choices {
     /// [`Choices::faults`]).
     pub fn coin(&self, stream: Stream, p: f64, fault: bool) -> bool {
         let mut streams = self.lock();
-        let s = &mut streams[stream.index()];
+        let Some(s) = streams.get_mut(stream.index()) else {
+            return false;
+        };
         let yes = s.next(|r| u64::from(r.random_bool(p.clamp(0.0, 1.0))), 1) == 1;
         if yes && fault {
             let at = s.drawn.len() - 1;
@@ -255,12 +333,15 @@ impl Choices {
         for s in Stream::ALL {
             *r.stream_mut(s) = streams[s.index()].drawn.clone();
         }
+        r.peers = Some(streams[FIXED..].iter().map(|s| s.drawn.clone()).collect());
         r
     }
 
     /// The positions, in `stream`'s recorded values, of the draws that were faults.
     pub fn faults(&self, stream: Stream) -> Vec<usize> {
-        self.lock()[stream.index()].faults.clone()
+        self.lock()
+            .get(stream.index())
+            .map_or_else(Vec::new, |s| s.faults.clone())
     }
 }
 
@@ -270,7 +351,7 @@ mod tests {
 
     #[test]
     fn replay_gives_the_recorded_values_then_zeros() {
-        let rec = Choices::recording(|s| s as u64 + 7);
+        let rec = Choices::recording(|s| s.name().len() as u64 + 7);
         let a: Vec<bool> = (0..50)
             .map(|_| rec.chance(Stream::Network, 1, 10))
             .collect();
@@ -296,6 +377,34 @@ mod tests {
             let want = rng.random_range(0..1000u32) < 100;
             assert_eq!(rec.chance(Stream::Network, 100, 1000), want);
         }
+    }
+
+    #[test]
+    fn peer_streams_replay_in_start_order_and_old_files_draw_from_seeds() {
+        let rec = Choices::recording(|_| 1);
+        let (a, b) = (rec.open_peer(11), rec.open_peer(12));
+        let draws = |c: &Choices, s: Stream| -> Vec<u64> {
+            (0..5)
+                .map(|_| c.draw(s, |r| r.random_range(0..100), 99))
+                .collect()
+        };
+        let (da, db) = (draws(&rec, a), draws(&rec, b));
+        let recorded = rec.recorded();
+        assert_eq!(recorded.peers, Some(vec![da.clone(), db.clone()]));
+        // Replayed: the same values; past the end, 0.
+        let again = Choices::replaying(|_| 0, &recorded);
+        let (a2, b2) = (again.open_peer(0), again.open_peer(0));
+        assert_eq!(draws(&again, a2), da);
+        assert_eq!(draws(&again, b2), db);
+        assert_eq!(draws(&again, a2), vec![0; 5]);
+        // A file without the peers' draws: they come from the seeds again.
+        let old = Recorded {
+            peers: None,
+            ..recorded
+        };
+        let from_seeds = Choices::replaying(|_| 0, &old);
+        let (a3, b3) = (from_seeds.open_peer(11), from_seeds.open_peer(12));
+        assert_eq!((draws(&from_seeds, a3), draws(&from_seeds, b3)), (da, db));
     }
 
     #[test]

@@ -19,8 +19,8 @@
 //!   every time, and the extra suite's `backup_by_term_x`).
 //! - **Batches.** Each `Replicate` carries everything from the follower's next index (up to
 //!   128 entries); there is no optimistic advance, no window of messages in flight.
-//! - **Timers.** Heartbeats every 120 ms, elections after 350-700 ms, drawn from a `StdRng`
-//!   seeded by `PeerArgs::seed`.
+//! - **Timers.** Heartbeats every 120 ms, elections after 350-700 ms, drawn from
+//!   `PeerArgs::rng` (each draw a recorded choice of a grader run).
 //! - **Structure.** One `std::sync::Mutex` around the whole state, Go style: a ticker task, a
 //!   replicator task per other peer woken by a `Notify` (or a heartbeat), a short task per RPC
 //!   (nothing waits for a reply before sending the next), an applier woken by a `Notify`.
@@ -53,7 +53,8 @@
 //!     let net = Network::new(1);
 //!     let (apply_ch, applied) = apply_channel();
 //!     let peers = vec![net.make_end("0-0")?];
-//!     let args = PeerArgs { peers, me: 0, persister: Persister::new(), apply_ch, seed: 7 };
+//!     let rng = lab_api::PeerRng::seeded(7);
+//!     let args = PeerArgs { peers, me: 0, persister: Persister::new(), apply_ch, seed: 7, rng };
 //!     let raft = raft_alt::Raft::make(args);
 //!     tokio::time::sleep(Duration::from_secs(1)).await;
 //!     assert_eq!(raft.get_state(), (1, true));

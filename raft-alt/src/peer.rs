@@ -7,11 +7,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
-use lab_api::{ApplySender, LabRaft, PeerArgs, RaftView, Started};
+use lab_api::{ApplySender, LabRaft, PeerArgs, PeerRng, RaftView, Started};
 use labrpc_sim::{ClientEnd, HandlerError, Service};
 use raft_persist::Persister;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, watch};
@@ -76,7 +74,7 @@ pub(crate) struct State {
     pub(crate) snapshot_pending: bool,
     /// When a follower or candidate starts the next election.
     pub(crate) deadline: Instant,
-    pub(crate) rng: StdRng,
+    pub(crate) rng: PeerRng,
     /// Leader only: per peer, the next index to send and the highest index known stored.
     pub(crate) next: Vec<u64>,
     pub(crate) matched: Vec<u64>,
@@ -85,7 +83,7 @@ pub(crate) struct State {
 impl State {
     /// A fresh random election deadline from now.
     pub(crate) fn reset_deadline(&mut self) {
-        let timeout = self.rng.random_range(ELECTION_MIN..ELECTION_MAX);
+        let timeout = self.rng.duration(ELECTION_MIN..ELECTION_MAX);
         self.deadline = Instant::now() + timeout;
     }
 
@@ -338,7 +336,7 @@ impl Raft {
             applied: 0,
             snapshot_pending: false,
             deadline: Instant::now(),
-            rng: StdRng::seed_from_u64(args.seed),
+            rng: args.rng,
             next: vec![1; n],
             matched: vec![0; n],
         };

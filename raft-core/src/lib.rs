@@ -14,7 +14,8 @@
 //!   encoding, and when a save may wait), `role.rs` (roles; leader-only progress),
 //!   `invariants.rs` (checked after every step).
 //! - Types: `types.rs` (Term, LogIndex, PeerId, Entry), `message.rs` (the RPCs),
-//!   `output.rs` ([`Ready`]: persist, send, apply), `config.rs`, `error.rs`.
+//!   `output.rs` ([`Ready`]: persist, send, apply), `config.rs`, `error.rs`, `random.rs`
+//!   ([`Draw`]: where election timeouts come from).
 //! - [`safety`]: a reusable checker of the cross-peer properties of Figure 3.
 //! - `sim` (feature `testkit`): a small synchronous router for scenario tests.
 //!
@@ -60,6 +61,7 @@ mod message;
 mod output;
 mod persist;
 mod raft;
+mod random;
 mod replication;
 mod role;
 pub mod safety;
@@ -78,5 +80,6 @@ pub use message::{
 pub use output::{Apply, Durability, PersistDelta, Ready};
 pub use persist::{STATE_FORMAT_VERSION, StateHeader, encode_entry};
 pub use raft::Raft;
+pub use random::Draw;
 pub use role::Role;
 pub use types::{Entry, HardState, LogIndex, PeerId, Term};

@@ -6,7 +6,7 @@
 //! until the runtime drains it.
 
 use bytes::Bytes;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::config::Config;
@@ -15,6 +15,7 @@ use crate::log::RaftLog;
 use crate::message::{Outbound, Request, Response};
 use crate::output::Ready;
 use crate::persist::{self, StateHeader};
+use crate::random::Draw;
 use crate::role::{Role, RoleState};
 use crate::types::{Entry, HardState, LogIndex, PeerId, Term};
 
@@ -22,7 +23,7 @@ use crate::types::{Entry, HardState, LogIndex, PeerId, Term};
 pub struct Raft {
     pub(crate) config: Config,
     /// Draws election timeouts (5.2: randomized to make split votes rare).
-    rng: ChaCha8Rng,
+    rng: Box<dyn Draw>,
     /// Figure 2 persistent: latest term seen.
     pub(crate) current_term: Term,
     /// Figure 2 persistent: vote given in `current_term`.
@@ -53,11 +54,17 @@ pub struct Raft {
 }
 
 impl Raft {
-    /// A fresh peer (term 0, empty log).
+    /// A fresh peer (term 0, empty log), its election timeouts drawn from a generator seeded
+    /// with `seed`.
     pub fn new(config: Config, seed: u64) -> Self {
+        Raft::with_draw(config, Box::new(ChaCha8Rng::seed_from_u64(seed)))
+    }
+
+    /// A fresh peer whose election timeouts come from `rng`.
+    pub fn with_draw(config: Config, rng: Box<dyn Draw>) -> Self {
         let mut raft = Raft {
             config,
-            rng: ChaCha8Rng::seed_from_u64(seed),
+            rng,
             current_term: Term(0),
             voted_for: None,
             log: RaftLog::default(),
@@ -83,7 +90,22 @@ impl Raft {
         state: &[u8],
         snapshot: Bytes,
     ) -> Result<Self, StateDecodeError> {
-        let mut raft = Raft::new(config, seed);
+        Raft::restore_with(
+            config,
+            Box::new(ChaCha8Rng::seed_from_u64(seed)),
+            state,
+            snapshot,
+        )
+    }
+
+    /// [`Raft::restore`] with the election timeouts drawn from `rng`.
+    pub fn restore_with(
+        config: Config,
+        rng: Box<dyn Draw>,
+        state: &[u8],
+        snapshot: Bytes,
+    ) -> Result<Self, StateDecodeError> {
+        let mut raft = Raft::with_draw(config, rng);
         if state.is_empty() {
             return Ok(raft);
         }
@@ -273,7 +295,7 @@ impl Raft {
         let (lo, hi) = self.config.election_ticks;
         self.election_elapsed = 0;
         self.election_timeout = if hi > lo {
-            self.rng.random_range(lo..hi)
+            lo + self.rng.below(hi - lo)
         } else {
             lo
         };

@@ -276,6 +276,7 @@ async fn start_peers(
                     persister,
                     apply_ch,
                     seed: 100 + i as u64,
+                    rng: lab_api::PeerRng::seeded(100 + i as u64),
                 };
                 let options = PeerOptions {
                     max_inflight_appends: window,

@@ -20,7 +20,7 @@
 //!
 //! use labrpc_sim::{Bytes, Network, Server};
 //! use raft_persist::Persister;
-//! use lab_api::{ApplyMsg, LabRaft, PeerArgs, apply_channel};
+//! use lab_api::{ApplyMsg, LabRaft, PeerArgs, PeerRng, apply_channel};
 //! use raft_rpc::RaftPeer;
 //!
 //! let runtime = tokio::runtime::Builder::new_current_thread()
@@ -42,7 +42,9 @@
 //!             net.enable(&name, true).unwrap();
 //!         }
 //!         let (apply_ch, reader) = apply_channel();
-//!         let args = PeerArgs { peers: ends, me: i, persister: Persister::new(), apply_ch, seed: i as u64 };
+//!         let seed = i as u64;
+//!         let rng = PeerRng::seeded(seed);
+//!         let args = PeerArgs { peers: ends, me: i, persister: Persister::new(), apply_ch, seed, rng };
 //!         let peer: Arc<RaftPeer> = RaftPeer::make(args);
 //!         let mut server = Server::new();
 //!         server.add_service(Arc::clone(&peer).service());

@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 use crate::driver::{ApplySink, Inner};
 use crate::service::raft_service;
 use crate::transport::LabrpcTransport;
-use lab_api::{ApplyMsg, LabRaft, LogMark, PeerArgs, RaftChange, RaftView, Role, Started};
+use lab_api::{ApplyMsg, LabRaft, LogMark, PeerArgs, PeerRng, RaftChange, RaftView, Role, Started};
 
 /// How a [`RaftPeer`] runs: the length of a tick and tweaks to [`Config::lab`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,7 +112,7 @@ pub struct NativeArgs {
     pub me: usize,
     /// Where the state survives a restart (empty on first start).
     pub persister: Persister,
-    /// Seed for the election timeouts.
+    /// Seed for the election timeouts (a [`PeerRng::seeded`] with it).
     pub seed: u64,
 }
 
@@ -145,6 +145,7 @@ impl RaftPeer {
             persister,
             apply_ch,
             seed,
+            rng,
         } = args;
         let args = NativeArgs {
             peers,
@@ -152,7 +153,7 @@ impl RaftPeer {
             persister,
             seed,
         };
-        Self::launch(args, &options, ApplySink::Lab(apply_ch))
+        Self::launch(args, rng, &options, ApplySink::Lab(apply_ch))
     }
 
     /// A peer for a service that embeds it rather than a lab test: what it applies comes in
@@ -163,12 +164,18 @@ impl RaftPeer {
     /// [`LabRaft::snapshot`] as it applies.
     pub fn make_native(args: NativeArgs, options: PeerOptions) -> (Arc<RaftPeer>, ApplyBatches) {
         let (tx, rx) = mpsc::unbounded_channel();
-        let peer = Self::launch(args, &options, ApplySink::Native(tx));
+        let rng = PeerRng::seeded(args.seed);
+        let peer = Self::launch(args, rng, &options, ApplySink::Native(tx));
         (peer, ApplyBatches(rx))
     }
 
-    fn launch(args: NativeArgs, options: &PeerOptions, sink: ApplySink) -> Arc<RaftPeer> {
-        let raft = restore(&args, options);
+    fn launch(
+        args: NativeArgs,
+        rng: PeerRng,
+        options: &PeerOptions,
+        sink: ApplySink,
+    ) -> Arc<RaftPeer> {
+        let raft = restore(&args, rng, options);
         if let Err(error) = &raft {
             tracing::error!(%error, "peer stays dead");
         }
@@ -214,16 +221,27 @@ impl RaftPeer {
     }
 }
 
+/// The core's election timeouts, drawn from the peer's [`PeerRng`] (each one a recorded
+/// choice of a grader run).
+struct Timeouts(PeerRng);
+
+impl raft_core::Draw for Timeouts {
+    fn below(&mut self, n: u32) -> u32 {
+        let drawn = self.0.range(0..u64::from(n));
+        u32::try_from(drawn).unwrap_or(0)
+    }
+}
+
 /// The core rebuilt from the persister (fresh when it is empty).
-fn restore(args: &NativeArgs, options: &PeerOptions) -> Result<Raft, PeerError> {
+fn restore(args: &NativeArgs, rng: PeerRng, options: &PeerOptions) -> Result<Raft, PeerError> {
     let peers = args.peers.len();
     if args.me >= peers {
         return Err(PeerError::BadIndex { me: args.me, peers });
     }
     let config = options.config(PeerId(args.me), peers);
-    Raft::restore(
+    Raft::restore_with(
         config,
-        args.seed,
+        Box::new(Timeouts(rng)),
         &args.persister.read_raft_state(),
         args.persister.read_snapshot(),
     )

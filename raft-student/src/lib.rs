@@ -18,16 +18,17 @@
 //! Rules that hold in every part:
 //! - Never hold the state lock across an `.await` (an RPC, an apply-channel send, a sleep).
 //! - A killed peer stops: every loop checks [`Raft::killed`].
-//! - Determinism: time only through `tokio::time`, randomness only from the RNG seeded with
-//!   `PeerArgs::seed`, `biased;` in every `tokio::select!`, no `HashMap` iteration, no
-//!   `std::thread` or blocking sleeps. The grader then replays any failure from its seed.
+//! - Determinism: time only through `tokio::time`, randomness only from `PeerArgs::rng` (a
+//!   [`lab_api::PeerRng`], kept as `State::rng`), `biased;` in every `tokio::select!`, no
+//!   `HashMap` iteration, no `std::thread` or blocking sleeps. The grader then replays any
+//!   failure from its seed, and shrinks it (each draw of `rng` is a recorded choice).
 //!
 //! A one-peer cluster on a virtual clock, as the grader runs it:
 //!
 //! ```
 //! use labrpc_sim::Network;
 //! use raft_persist::Persister;
-//! use lab_api::{LabRaft, PeerArgs, apply_channel};
+//! use lab_api::{LabRaft, PeerArgs, PeerRng, apply_channel};
 //! use raft_student::Raft;
 //!
 //! let runtime = tokio::runtime::Builder::new_current_thread()
@@ -39,7 +40,8 @@
 //!     let end = net.make_end("0-0")?;
 //!     let (apply_ch, _reader) = apply_channel();
 //!     let persister = Persister::new();
-//!     let raft = Raft::make(PeerArgs { peers: vec![end], me: 0, persister, apply_ch, seed: 1 });
+//!     let rng = PeerRng::seeded(1);
+//!     let raft = Raft::make(PeerArgs { peers: vec![end], me: 0, persister, apply_ch, seed: 1, rng });
 //!
 //!     tokio::time::sleep(std::time::Duration::from_secs(5)).await;
 //!     // As shipped: term 0, not leader (elections are part 2A).

@@ -54,20 +54,20 @@
 //!
 //! The grader runs your peers on one thread with a virtual clock: time jumps ahead whenever
 //! every task is waiting. So: wait only with `tokio::time` (never `std::thread::sleep`), draw
-//! random timeouts only from `State::rng`, write `biased;` in every `tokio::select!`, and
-//! iterate over `Vec`s or `BTreeMap`s, never `HashMap`s. Then a run is a function of its seed
-//! and a failing seed replays exactly.
+//! random timeouts only from `State::rng` (the [`lab_api::PeerRng`] the grader hands you in
+//! `PeerArgs::rng`), write `biased;` in every `tokio::select!`, and iterate over `Vec`s or
+//! `BTreeMap`s, never `HashMap`s. Then a run is a function of its seed and a failing seed
+//! replays exactly; and since each draw of `State::rng` is a recorded choice of the run, the
+//! grader can shrink a failure down to the few timeouts and faults that matter.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
-use lab_api::{ApplySender, LabRaft, PeerArgs, RaftView, Started};
+use lab_api::{ApplySender, LabRaft, PeerArgs, PeerRng, RaftView, Started};
 use labrpc_sim::{ClientEnd, Service};
 use raft_persist::Persister;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
@@ -122,8 +122,11 @@ pub(crate) struct State {
     /// When the election timer runs out. Move it forward only when you grant a vote, accept an
     /// AppendEntries from the current leader, or start an election yourself.
     pub(crate) election_deadline: Instant,
-    /// The only source of randomness (election timeouts), seeded from `PeerArgs::seed`.
-    pub(crate) rng: ChaCha8Rng,
+    /// The only source of randomness (election timeouts): `PeerArgs::rng`. Draw every random
+    /// number from it (`rng.duration(min..max)`), never from `rand::rng()` or a generator of
+    /// your own: in the grader each draw is a recorded choice, so a failing run replays
+    /// exactly and can be shrunk (its timeouts shortened like its faults removed).
+    pub(crate) rng: PeerRng,
 
     // --- Leader state, reset after every election win.
     /// For each peer, the index of the next entry to send it.
@@ -214,10 +217,10 @@ impl LabRaft for Raft {
             me,
             persister,
             apply_ch,
-            seed,
+            seed: _,
+            mut rng,
         } = args;
         let n = peers.len();
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let election_deadline = Instant::now() + random_election_timeout(&mut rng);
         let state = State {
             current_term: 0,
@@ -391,9 +394,9 @@ const ELECTION_TIMEOUT_MIN: Duration = Duration::from_millis(300);
 const ELECTION_TIMEOUT_MAX: Duration = Duration::from_millis(600);
 
 /// A fresh random election timeout in [`ELECTION_TIMEOUT_MIN`, `ELECTION_TIMEOUT_MAX`), drawn
-/// from the peer's seeded RNG (pass `&mut state.rng`).
-fn random_election_timeout(rng: &mut ChaCha8Rng) -> Duration {
-    rng.random_range(ELECTION_TIMEOUT_MIN..ELECTION_TIMEOUT_MAX)
+/// from the peer's [`PeerRng`] (pass `&mut state.rng`).
+fn random_election_timeout(rng: &mut PeerRng) -> Duration {
+    rng.duration(ELECTION_TIMEOUT_MIN..ELECTION_TIMEOUT_MAX)
 }
 
 /// The ticker task, spawned by `make`: the one task that decides when to start an election

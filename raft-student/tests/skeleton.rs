@@ -46,6 +46,7 @@ fn cluster(net: &Network, n: usize) -> Setup<(Vec<Arc<Raft>>, Vec<ApplyReceiver>
             persister: Persister::new(),
             apply_ch,
             seed: i as u64,
+            rng: lab_api::PeerRng::seeded(i as u64),
         };
         let raft = Raft::make(args);
         let mut server = Server::new();
@@ -101,6 +102,7 @@ fn kill_stops_the_background_tasks() {
             persister: Persister::new(),
             apply_ch,
             seed: 3,
+            rng: lab_api::PeerRng::seeded(3),
         });
         tokio::time::sleep(Duration::from_secs(30)).await;
         raft.kill();

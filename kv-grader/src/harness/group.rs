@@ -165,16 +165,18 @@ impl<I: Instance> Group<I> {
             self.net.connect(name, &server_name(j))?;
             lock(&self.end_owner).insert(name.clone(), (i, j));
         }
+        let seed = self.choices.draw(
+            Stream::PeerSeed,
+            |_| grader::seed::peer_seed(self.test_seed, i, incarnation),
+            u64::MAX,
+        );
         let args = ServerArgs {
             servers: ends,
             me: i,
             persister: persister.clone(),
             max_raft_state: self.max_raft_state,
-            seed: self.choices.draw(
-                Stream::PeerSeed,
-                |_| grader::seed::peer_seed(self.test_seed, i, incarnation),
-                u64::MAX,
-            ),
+            seed,
+            rng: lab_api::PeerRng::from_choices(&self.choices, seed),
         };
         let instance = as_peer(i, || (self.boot)(args));
         let mut server = Server::new();

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use lab_api::{LabRaft, PeerArgs, RaftChange, Started, apply_channel};
+use lab_api::{LabRaft, PeerArgs, PeerRng, RaftChange, Started, apply_channel};
 use labrpc_sim::{CallEvent, CallStage, NetError, Network, Observer, Stream};
 use rand::{Rng, RngCore};
 use tokio::time::Instant;
@@ -462,16 +462,18 @@ impl<R: LabRaft> Config<R> {
                     .restart(i, &persister.read_snapshot())
                     .map_err(Fail::Ingest)?;
                 let (tx, rx) = apply_channel();
+                let seed = self.t.choices().draw(
+                    Stream::PeerSeed,
+                    |_| seed::peer_seed(self.t.seed(), i, incarnation),
+                    u64::MAX,
+                );
                 let peer = R::make(PeerArgs {
                     peers: ends,
                     me: i,
                     persister,
                     apply_ch: tx,
-                    seed: self.t.choices().draw(
-                        Stream::PeerSeed,
-                        |_| seed::peer_seed(self.t.seed(), i, incarnation),
-                        u64::MAX,
-                    ),
+                    seed,
+                    rng: PeerRng::from_choices(self.t.choices(), seed),
                 });
                 let looker = Arc::downgrade(self);
                 let after_each = move || {

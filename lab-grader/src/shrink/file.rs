@@ -6,8 +6,13 @@ use std::path::{Path, PathBuf};
 use labrpc_sim::Recorded;
 use serde::{Deserialize, Serialize};
 
-/// The version of the choices file this grader writes and reads.
-pub const SCHEMA: u32 = 1;
+/// The version of the choices file this grader writes. Schema 2 added the peers' own draws
+/// (`choices.peers`); a schema 1 file is read too, and its peers draw from their seeds, as
+/// its run did.
+pub const SCHEMA: u32 = 2;
+
+/// The oldest version this grader reads.
+const OLDEST: u32 = 1;
 
 /// A choices file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,7 +49,7 @@ pub enum ChoicesError {
         source: serde_json::Error,
     },
     /// The file is of another version.
-    #[error("{path}: choices file schema {found}, this grader reads schema {SCHEMA}")]
+    #[error("{path}: choices file schema {found}, this grader reads schemas {OLDEST} to {SCHEMA}")]
     Schema {
         /// The file.
         path: PathBuf,
@@ -70,7 +75,7 @@ impl ChoicesFile {
                 path: path.clone(),
                 source,
             })?;
-        if file.schema != SCHEMA {
+        if !(OLDEST..=SCHEMA).contains(&file.schema) {
             return Err(ChoicesError::Schema {
                 path,
                 found: file.schema,
@@ -86,9 +91,14 @@ impl ChoicesFile {
             format!("[{}]", items.join(","))
         };
         let c = &self.choices;
+        // One peer incarnation's draws a line.
+        let peers = c.peers.as_ref().map_or(String::new(), |p| {
+            let lines: Vec<String> = p.iter().map(|v| list(v)).collect();
+            format!(",\n\"peers\":[\n{}\n]", lines.join(",\n"))
+        });
         format!(
             "{{\"schema\":{},\"test\":{},\"seed\":{},\"test_seed\":{},\"choices\":{{\n\
-             \"network\":{},\n\"test\":{},\n\"peer_seed\":{},\n\"explore\":{}\n}}}}\n",
+             \"network\":{},\n\"test\":{},\n\"peer_seed\":{},\n\"explore\":{}{peers}\n}}}}\n",
             self.schema,
             serde_json::Value::String(self.test.clone()),
             self.seed,
@@ -117,9 +127,20 @@ mod tests {
                 test: vec![1],
                 peer_seed: vec![u64::MAX],
                 explore: vec![],
+                peers: Some(vec![vec![3, 0], vec![]]),
             },
         };
         let back: ChoicesFile = serde_json::from_str(&f.to_text()).unwrap();
         assert_eq!(back, f);
+        let old = ChoicesFile {
+            schema: 1,
+            choices: Recorded {
+                peers: None,
+                ..f.choices
+            },
+            ..f
+        };
+        let back: ChoicesFile = serde_json::from_str(&old.to_text()).unwrap();
+        assert_eq!(back, old);
     }
 }

@@ -8,9 +8,10 @@
 //! accepted step also drops what the run no longer reached):
 //! 1. fewer faults: the fault choices (drops, reorderings, a test's crash or disconnect, an
 //!    explore fault) set to 0 in chunks, all of them first, then halves, quarters... one;
-//! 2. smaller values: the other nonzero choices of the network and explore streams (delays)
-//!    set to 0, in chunks the same way;
-//! 3. each remaining nonzero network value halved.
+//! 2. smaller values: the other nonzero choices of the network and explore streams (delays),
+//!    and the peers' own draws (election timeouts: 0 is the shortest the peer asks for), set
+//!    to 0, in chunks the same way;
+//! 3. each remaining nonzero value of those halved.
 //!
 //! A candidate is kept when its run fails the same way and it is smaller: none of its faults,
 //! virtual time and events grows, and it is smaller in the order fewer faults, less virtual
@@ -74,8 +75,9 @@ pub struct Attempt {
     pub events: u64,
 }
 
-/// The streams shrinking changes (peer seeds are left alone: a peer's behaviour is a
-/// function of its seed, and no seed is simpler than another).
+/// The streams shrinking changes, but the peers' own (peer seeds are left alone: no seed is
+/// simpler than another; a peer's own draws, its election timeouts, are its
+/// [`Stream::Peer`] streams).
 const SHRUNK: [Stream; 3] = [Stream::Test, Stream::Explore, Stream::Network];
 
 impl Attempt {
@@ -87,8 +89,9 @@ impl Attempt {
     /// The order shrinking minimises: faults, virtual time, events, nonzero choices,
     /// choices, their sum.
     fn key(&self) -> (usize, u64, u64, usize, usize, u128) {
+        let streams = self.shrunk_streams();
         let values = || {
-            SHRUNK
+            streams
                 .iter()
                 .flat_map(|s| self.drawn.stream(*s).iter().copied())
         };
@@ -124,11 +127,21 @@ impl Attempt {
             .collect()
     }
 
+    /// [`SHRUNK`] and the peers' own streams.
+    fn shrunk_streams(&self) -> Vec<Stream> {
+        let peers = self.drawn.streams().into_iter().skip(Stream::ALL.len());
+        SHRUNK.into_iter().chain(peers).collect()
+    }
+
     /// The positions of the nonzero choices of the network and explore streams that are not
-    /// faults.
+    /// faults, then of the peers' own draws (their election timeouts: 0 is the shortest).
     fn value_positions(&self) -> Vec<(Stream, usize)> {
         let faults = self.fault_positions();
+        let peers = self.drawn.streams().into_iter().skip(Stream::ALL.len());
         [Stream::Explore, Stream::Network]
+            .into_iter()
+            .chain(peers)
+            .collect::<Vec<_>>()
             .iter()
             .flat_map(|s| {
                 self.drawn

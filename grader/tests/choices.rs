@@ -83,3 +83,20 @@ fn an_unknown_choices_file_is_a_clear_error() {
     assert!(e.to_string().contains("is not a choices file"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A Lab 4 run (the key/value layer, its clerks and the harness's draws, on Raft) replays from
+/// its choices exactly: a passing run of the reference, and a failing one of a classic mistake.
+#[test]
+fn a_lab4_run_replays_from_its_choices() {
+    use kv_ref::mistake::{self, WithMistake};
+    let pass = case(
+        kv_grader::suites::kv_tests::<raft_rpc::RaftPeer, kv_ref::Reference>,
+        "persist_partition_unreliable_4b",
+    );
+    assert!(replays_exactly(pass, 3, "lab4-pass"));
+    let fail = case(
+        kv_grader::suites::kv_tests::<raft_rpc::RaftPeer, WithMistake<{ mistake::GET_OFF_THE_LOG }>>,
+        "one_partition_4b",
+    );
+    assert!(!replays_exactly(fail, 1, "lab4-fail"));
+}

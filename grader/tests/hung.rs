@@ -109,15 +109,22 @@ fn cases<R: LabRaft>(part: Part, name: Option<&str>) -> Vec<TestCase> {
         .collect()
 }
 
-fn run(cases: &[TestCase], jobs: usize) -> Summary {
+/// Runs `cases` with seed 7, their bundles under a directory of the calling test's own
+/// (`label`): tests of this file run side by side, and the same test and seed would write the
+/// same bundle.
+fn run_in(label: &str, cases: &[TestCase], jobs: usize) -> Summary {
     let opts = Options {
         seed: 7,
         jobs,
-        out: Some(std::env::temp_dir().join("raft-lab-hung-bundles")),
+        out: Some(std::env::temp_dir().join(format!("raft-lab-hung-bundles-{label}"))),
         ..Options::default()
     };
     let mut out = Vec::new();
     run_cases(cases, &opts, &mut out).expect("report written")
+}
+
+fn run(cases: &[TestCase], jobs: usize) -> Summary {
+    run_in("locked", cases, jobs)
 }
 
 fn failure(s: &Summary, k: usize) -> &str {
@@ -127,7 +134,7 @@ fn failure(s: &Summary, k: usize) -> &str {
     }
 }
 
-/// The deadlock is reported by the hung-runtime watchdog (not the 120 s budget, not the 30 s
+/// The deadlock is reported by the hung-runtime watchdog (not the 120 s budget, not the 5 s
 /// blocked poll), naming the peer's task, where it was spawned, and the futex it sleeps on.
 #[test]
 fn a_peer_that_sends_on_the_apply_channel_under_its_lock_is_reported_hung() {
@@ -145,7 +152,7 @@ fn a_peer_that_sends_on_the_apply_channel_under_its_lock_is_reported_hung() {
         );
     }
     assert!(message.contains("what each peer did last:"), "{message}");
-    // Reported well before the blocked-poll rule (30 s) or the budget (120 s) would.
+    // Reported well before the budget (120 s) would.
     assert!(s.runs[0].secs < 25.0, "{}", s.runs[0].secs);
 
     // The abandoned run leaves a bundle: its record up to the hang, the failure, the report.
@@ -200,4 +207,130 @@ fn measure_2b_on_a_deadlocked_peer() {
     if s.failed > 0 {
         println!("the first failure in full:\n{}", failure(&s, 0));
     }
+}
+
+/// How the reference peer is broken by [`Spins`].
+#[derive(Clone, Copy)]
+enum Spin {
+    /// A task that yields in a loop without ever waiting on time or a message: always ready,
+    /// so the virtual clock never moves again.
+    Yielding,
+    /// A task whose one poll computes without end (a loop with no `.await`).
+    InOnePoll,
+}
+
+/// The reference peer with a task that spins once it has applied its first command (for at
+/// most 40 s of wall time, so that the abandoned thread does not burn a core for the rest of
+/// the test binary).
+struct Spins<const YIELDING: bool> {
+    peer: Arc<RaftPeer>,
+}
+
+impl<const YIELDING: bool> Spins<YIELDING> {
+    fn how() -> Spin {
+        if YIELDING {
+            Spin::Yielding
+        } else {
+            Spin::InOnePoll
+        }
+    }
+
+    #[allow(clippy::disallowed_methods)] // the spin's own bound is wall time, by design
+    async fn applier(inner: lab_api::ApplyReceiver, outer: ApplySender) {
+        while let Some(m) = inner.recv().await {
+            if outer.send(m).await.is_err() {
+                return;
+            }
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(40);
+            match Self::how() {
+                Spin::Yielding => {
+                    while std::time::Instant::now() < until {
+                        tokio::task::yield_now().await;
+                    }
+                }
+                Spin::InOnePoll => {
+                    while std::time::Instant::now() < until {
+                        std::hint::spin_loop();
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<const YIELDING: bool> LabRaft for Spins<YIELDING> {
+    fn make(mut args: PeerArgs) -> Arc<Self> {
+        let (tx, rx) = apply_channel();
+        let outer = std::mem::replace(&mut args.apply_ch, tx);
+        tokio::spawn(Self::applier(rx, outer));
+        Arc::new(Spins {
+            peer: RaftPeer::make(args),
+        })
+    }
+    fn service(self: Arc<Self>) -> Service {
+        Arc::clone(&self.peer).service()
+    }
+    fn start(self: &Arc<Self>, command: Bytes) -> Option<Started> {
+        self.peer.start(command)
+    }
+    fn get_state(&self) -> (u64, bool) {
+        self.peer.get_state()
+    }
+    fn snapshot(self: &Arc<Self>, index: u64, snapshot: Bytes) {
+        self.peer.snapshot(index, snapshot);
+    }
+    fn kill(&self) {
+        self.peer.kill();
+    }
+    fn inspect(&self) -> Option<RaftView> {
+        self.peer.inspect()
+    }
+}
+
+/// A task that is always ready (a loop around `yield_now`) stops the virtual clock while the
+/// runtime keeps polling: reported hung within seconds (not after the 120 s budget), naming
+/// the task polled most, its peer and where it was spawned.
+#[test]
+fn a_task_that_never_waits_is_reported_hung_in_seconds() {
+    let s = run_in(
+        "yielding",
+        &cases::<Spins<true>>(Part::B, Some("basic_agree_2b")),
+        1,
+    );
+    let message = failure(&s, 0);
+    assert!(message.starts_with("no result after "), "{message}");
+    assert!(
+        message.contains("its virtual clock did not move while the runtime polled tasks"),
+        "{message}"
+    );
+    if cfg!(tokio_unstable) {
+        assert!(
+            message.contains("the task polled most is a task of peer")
+                && message.contains("(spawned at grader/tests/hung.rs:"),
+            "{message}"
+        );
+    }
+    assert!(s.runs[0].secs < 15.0, "{}", s.runs[0].secs);
+}
+
+/// A poll that never returns (a loop with no `.await`) is given up after 5 s of wall time, not
+/// 30, saying which peer's task it is in.
+#[test]
+fn a_poll_that_never_returns_is_given_up_in_seconds() {
+    let s = run_in(
+        "one-poll",
+        &cases::<Spins<false>>(Part::B, Some("basic_agree_2b")),
+        1,
+    );
+    let message = failure(&s, 0);
+    assert!(message.starts_with("no result after "), "{message}");
+    assert!(message.contains("has been inside"), "{message}");
+    if cfg!(tokio_unstable) {
+        assert!(
+            message.contains("inside a task of peer")
+                && message.contains("(spawned at grader/tests/hung.rs:"),
+            "{message}"
+        );
+    }
+    assert!(s.runs[0].secs < 15.0, "{}", s.runs[0].secs);
 }

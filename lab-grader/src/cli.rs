@@ -300,6 +300,7 @@ impl Cli {
             keep_bundles: self.keep_bundles,
             bundles: crate::options::BundleTally::default(),
             choices: None,
+            choices_file: None,
             shrink: (!self.real_time
                 && !self.no_shrink
                 && self.choices.is_none()
@@ -522,6 +523,7 @@ pub fn main_with_suites(
         if let Some(file) = replay {
             opts.seed = file.seed;
             opts.choices = Some(std::sync::Arc::new(file.choices));
+            opts.choices_file = cli.choices.clone();
         }
         match selection.resolve(&tests) {
             Ok(cases) => {

@@ -71,6 +71,9 @@ pub struct Options {
     /// Replay these recorded choices instead of drawing from the seeds (`--choices FILE`;
     /// for one run of one test, see [`crate::shrink`]).
     pub choices: Option<std::sync::Arc<labrpc_sim::Recorded>>,
+    /// The file `choices` came from: a failure's replay line is then `--choices` of it, the
+    /// command that made this run, not `--seed`.
+    pub choices_file: Option<std::path::PathBuf>,
     /// Shrink failing virtual-time runs with this many attempts each (`None`: not at all; see
     /// [`crate::shrink`]). The CLI shrinks a single run's failure by default, a stress run's
     /// with `--shrink`.
@@ -180,6 +183,7 @@ impl Default for Options {
             keep_bundles: None,
             bundles: BundleTally::default(),
             choices: None,
+            choices_file: None,
             shrink: None,
         }
     }

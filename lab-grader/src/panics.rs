@@ -95,6 +95,19 @@ pub(crate) struct PanicScope {
     runtime_thread: AtomicU64,
 }
 
+/// Every how many polls the clock is read (reading it costs a lock; a task that never waits is
+/// polled millions of times a second).
+const CLOCK_SAMPLE: u64 = 256;
+
+/// The task polled most, as the watchdog names it.
+#[derive(Clone, Debug)]
+pub(crate) struct Busiest {
+    /// What it is (a task of which peer, spawned where).
+    pub(crate) doing: Doing,
+    /// Its polls so far.
+    pub(crate) polls: u64,
+}
+
 /// Which tasks belong to which peer, and what each thread of the test is inside of.
 #[derive(Default)]
 struct Book {
@@ -104,6 +117,10 @@ struct Book {
     entries: u64,
     /// Task polls so far.
     polls: u64,
+    /// The runtime's clock (virtual in virtual time) as a poll saw it, every
+    /// [`CLOCK_SAMPLE`]-th poll: the watchdog's way to see that tasks keep running while the
+    /// clock stands still.
+    clock: Option<tokio::time::Instant>,
 }
 
 /// What the grader knows of a task.
@@ -111,6 +128,8 @@ struct Book {
 struct TaskInfo {
     peer: Option<usize>,
     spawned_at: Option<&'static Location<'static>>,
+    /// Polls of it so far (the watchdog names the task polled most when the clock stops).
+    polls: u64,
 }
 
 /// What one thread of a test is inside of (numbered, so the coordinator can tell how long).
@@ -311,6 +330,7 @@ impl PanicScope {
             TaskInfo {
                 peer,
                 spawned_at: at,
+                polls: 0,
             },
         );
     }
@@ -325,9 +345,16 @@ impl PanicScope {
         let thread = this_thread();
         let mut book = lock(&self.book);
         book.polls += 1;
+        if book.polls % CLOCK_SAMPLE == 1 {
+            book.clock = Some(tokio::time::Instant::now());
+        }
         let number = book.entries;
         book.entries += 1;
-        let info = book.tasks.get(&id).copied().unwrap_or_default();
+        let info = {
+            let info = book.tasks.entry(id).or_default();
+            info.polls += 1;
+            *info
+        };
         book.running.push(Running {
             thread,
             doing: Doing::Poll {
@@ -401,6 +428,28 @@ impl PanicScope {
         }
         seen.retain(|n, _| numbers.contains(n));
         (out, book.polls)
+    }
+
+    /// The runtime's clock as a recent poll read it, and the polls so far.
+    pub(crate) fn clock_sample(&self) -> (Option<tokio::time::Instant>, u64) {
+        let book = lock(&self.book);
+        (book.clock, book.polls)
+    }
+
+    /// The task polled most so far, if any task was polled.
+    pub(crate) fn busiest(&self) -> Option<Busiest> {
+        lock(&self.book)
+            .tasks
+            .values()
+            .filter(|i| i.polls > 0)
+            .max_by_key(|i| i.polls)
+            .map(|i| Busiest {
+                doing: Doing::Poll {
+                    peer: i.peer,
+                    spawned_at: i.spawned_at,
+                },
+                polls: i.polls,
+            })
     }
 
     /// How far the test has come: a count of the polls of its tasks and the calls of the

@@ -123,6 +123,12 @@ pub fn recent_lines(peers: &[crate::trace::RecentLines], real_time: bool) -> Str
 /// Go's failure block (`--- FAIL: TestX (N.NNs)` and the message), plus the seed and the
 /// replay command.
 pub fn failure_block(run: &TestRun, flags: &str) -> String {
+    failure_block_from(run, flags, None)
+}
+
+/// [`failure_block`] of a run replayed from the choices file `choices` (`--choices`), if
+/// any: its replay line is that command.
+pub fn failure_block_from(run: &TestRun, flags: &str, choices: Option<&std::path::Path>) -> String {
     let Outcome::Failed {
         message,
         apply_error,
@@ -146,7 +152,11 @@ pub fn failure_block(run: &TestRun, flags: &str) -> String {
         "    seed: {} (test seed {})",
         run.run_seed, run.test_seed
     );
-    let _ = writeln!(s, "    replay: {}", replay_line(run, flags));
+    let replay = match choices {
+        Some(file) if !run.real_time => choices_command(file, flags),
+        _ => replay_line(run, flags),
+    };
+    let _ = writeln!(s, "    replay: {replay}");
     if let Some(b) = &run.bundle {
         let _ = writeln!(s, "    bundle: {}", bundle_path(b));
     } else if run.bundle_not_kept {
@@ -399,6 +409,20 @@ mod tests {
              initial_election_2a --seed 42 --real-time\n"
         );
         assert_eq!(failure_block(&run(Outcome::Passed(None)), ""), "");
+    }
+
+    #[test]
+    fn a_run_from_a_choices_file_is_replayed_from_it() {
+        let r = run(Outcome::failed("boom"));
+        let file = std::path::Path::new("target/grader/x-seed42/choices.json");
+        let b = failure_block_from(&r, "", Some(file));
+        assert!(
+            b.contains(
+                "    replay: cargo run -p grader -- --choices target/grader/x-seed42/choices.json\n"
+            ),
+            "{b}"
+        );
+        assert!(!b.contains("--seed"), "{b}");
     }
 
     #[test]

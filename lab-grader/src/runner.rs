@@ -115,11 +115,19 @@ pub fn run_cases(cases: &[TestCase], opts: &Options, out: &mut dyn Write) -> io:
     } else {
         "virtual time"
     };
-    writeln!(
-        out,
-        "seed {} ({clock}; replay with --seed {})",
-        opts.seed, opts.seed
-    )?;
+    match &opts.choices_file {
+        Some(file) => writeln!(
+            out,
+            "seed {} ({clock}; replayed from the choices of {}, as --choices does again)",
+            opts.seed,
+            file.display()
+        )?,
+        None => writeln!(
+            out,
+            "seed {} ({clock}; replay with --seed {})",
+            opts.seed, opts.seed
+        )?,
+    }
     if opts.real_time && std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
         writeln!(out, "warning: only one CPU, which may conceal locking bugs")?;
     }

@@ -186,11 +186,21 @@ fn write_bundle(run: &TestRun, opts: &Options, t: &TestContext, printed: &str) -
     };
     let flags = opts.replay_flags();
     let mut report = printed.to_string();
-    report.push_str(&report::failure_block(&run, &flags));
+    report.push_str(&report::failure_block_from(
+        &run,
+        &flags,
+        opts.choices_file.as_deref(),
+    ));
     let replay = if opts.real_time {
         "not available: real-time runs are not reproducible (the clock, not the seed, decided \
          the schedule); the events file and the report show what happened\n"
             .to_string()
+    } else if let Some(file) = &opts.choices_file {
+        format!(
+            "{}\nfrom its recorded choices: {}\n",
+            report::choices_command(file, &flags),
+            report::choices_command(&dir.join("choices.json"), &flags)
+        )
     } else {
         format!(
             "{}\nfrom its recorded choices: {}\n",
@@ -236,9 +246,9 @@ pub(crate) const VIRTUAL_BUDGET: Duration = Duration::from_secs(120);
 const REAL_BUDGET: Duration = Duration::from_secs(180);
 /// In virtual time, one poll of a task (or one call into a peer) that has not returned after
 /// this long blocks the test's only thread for good: the test is stuck, and is given up
-/// before its budget. (A poll of correct code takes microseconds; in real time nothing is
-/// given up early, since a slow peer may still be correct.)
-pub(crate) const STUCK_POLL: Duration = Duration::from_secs(30);
+/// before its budget. (A poll of correct code takes microseconds, a call milliseconds; in
+/// real time nothing is given up early, since a slow peer may still be correct.)
+pub(crate) const STUCK_POLL: Duration = Duration::from_secs(5);
 
 #[derive(Default)]
 struct Slot {
@@ -299,8 +309,11 @@ impl Coordinator<'_> {
             self.stopped = true;
         }
         let slot = &mut self.slots[id];
-        slot.buf
-            .push_str(&report::failure_block(&run, &self.opts.replay_flags()));
+        slot.buf.push_str(&report::failure_block_from(
+            &run,
+            &self.opts.replay_flags(),
+            self.opts.choices_file.as_deref(),
+        ));
         if let (true, Some(b)) = (run.passed(), &run.bundle) {
             slot.buf
                 .push_str(&format!("    bundle: {}\n", report::bundle_path(b)));
@@ -343,7 +356,9 @@ impl Coordinator<'_> {
                 .map(|t| {
                     // Its thread is abandoned: what it prints from now on is no test's.
                     crate::panics::register_test(t, false);
-                    if slot.hung {
+                    // A poll blocked for STUCK_POLL in a thread the watchdog saw asleep: the
+                    // same report as a hung runtime's, with what the thread waits on.
+                    if slot.hung || slot.watch.saw_asleep() {
                         stuck::what_hangs(t, &slot.watch)
                     } else {
                         stuck::what_is_known(t, self.opts.real_time)

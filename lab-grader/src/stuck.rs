@@ -12,6 +12,15 @@
 //! A slow machine does not trip it: a thread that is merely slow or starved of CPU is
 //! running or runnable, not asleep, and one that waits to write its output to the capture's
 //! pipe is not counted either (the reader drains it).
+//!
+//! The watchdog also sees a runtime that never sleeps: in virtual time the clock moves only
+//! when every task waits, so a task that is always ready (a loop around `yield_now`, a retry
+//! without a sleep) stops it for good while the runtime keeps polling. When
+//! [`FROZEN_LOOKS`] looks in a row find the clock where it was while at least
+//! [`FROZEN_POLLS`] polls ran, the test is reported hung, with the task polled most (its peer,
+//! where it was spawned). Correct code never does this: between two waits of its tasks it
+//! computes for micro- or milliseconds, not seconds, and a thread starved of CPU does not
+//! poll.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -90,6 +99,15 @@ fn idle_or_busy(t: &TestContext, polls: u64, real_time: bool) -> String {
 /// hung.
 pub(crate) const HUNG_LOOKS: u32 = 4;
 
+/// How many looks in a row must find a virtual-time test's clock where it was, with at least
+/// [`FROZEN_POLLS`] polls run since, before the test is reported hung: a runtime that polls
+/// for 3 s of wall time without its clock moving has a task that never waits.
+pub(crate) const FROZEN_LOOKS: u32 = 3;
+
+/// The polls that must run while the clock stands still (a busy loop makes millions a second;
+/// a thread that is only starved of CPU makes few).
+pub(crate) const FROZEN_POLLS: u64 = 10_000;
+
 /// The watchdog's view of one virtual-time test (see the module docs).
 #[derive(Debug, Default)]
 pub(crate) struct Watch {
@@ -99,6 +117,12 @@ pub(crate) struct Watch {
     asleep: u32,
     /// What the thread waited on at the last of them.
     wait: Option<KernelWait>,
+    /// The clock a poll last read, and the polls when a look first saw it there.
+    clock: Option<(tokio::time::Instant, u64)>,
+    /// Looks in a row since then that found the clock there.
+    frozen: u32,
+    /// Set when the clock stood still while tasks ran: polls since, and the task polled most.
+    busy: Option<(u64, Option<crate::panics::Busiest>)>,
 }
 
 impl Watch {
@@ -120,13 +144,54 @@ impl Watch {
             }
             _ => self.asleep = 0,
         }
-        self.asleep >= HUNG_LOOKS
+        self.asleep >= HUNG_LOOKS || self.clock_stands_still(t)
+    }
+
+    /// Whether the test's clock has stood still for [`FROZEN_LOOKS`] looks while at least
+    /// [`FROZEN_POLLS`] polls ran (then `busy` says how many, and which task).
+    fn clock_stands_still(&mut self, t: &TestContext) -> bool {
+        let (Some(clock), polls) = t.panics().clock_sample() else {
+            return false;
+        };
+        match self.clock {
+            Some((was, first)) if was == clock => {
+                self.frozen += 1;
+                let ran = polls.saturating_sub(first);
+                if self.frozen >= FROZEN_LOOKS && ran >= FROZEN_POLLS {
+                    self.busy = Some((ran, t.panics().busiest()));
+                    return true;
+                }
+            }
+            _ => {
+                self.clock = Some((clock, polls));
+                self.frozen = 0;
+            }
+        }
+        false
+    }
+
+    /// Whether the last looks found the runtime asleep with no step taken (then its report
+    /// says what the thread waits on).
+    pub(crate) fn saw_asleep(&self) -> bool {
+        self.asleep > 0 && self.wait.is_some()
     }
 
     /// The first line of a hung test's report (starts with a newline); `in_peer_code`: a
     /// thread of the test is inside a poll of a task or a call into a peer (otherwise the
     /// runtime itself sleeps).
     fn headline(&self, in_peer_code: bool) -> String {
+        if let Some((polls, busiest)) = &self.busy {
+            let task = busiest.as_ref().map_or(String::new(), |b| {
+                format!("; the task polled most is {} ({} polls)", b.doing, b.polls)
+            });
+            return format!(
+                "\n  the test is hung: for {FROZEN_LOOKS} s of wall time its virtual clock did \
+                 not move while the runtime polled tasks {polls} times: a task that is always \
+                 ready (a loop around yield_now, a retry or a wait on a flag with no sleep) \
+                 keeps the clock from advancing, since it moves only when every task \
+                 waits{task}"
+            );
+        }
         let what = match &self.wait {
             _ if !in_peer_code => "was parked by the runtime, which had no task to run and \
                                    no timer to wait for"
@@ -135,10 +200,11 @@ impl Watch {
             None => "was asleep".to_string(),
         };
         format!(
-            "\n  the test is hung: for {HUNG_LOOKS} s of wall time its runtime (one thread, which \
+            "\n  the test is hung: for {} s of wall time its runtime (one thread, which \
              runs every peer and the grader) took no step (no task polled, no call into a peer, \
              no event recorded), and at every look its thread {what}; nothing in the test can \
-             wake it"
+             wake it",
+            self.asleep
         )
     }
 }

@@ -127,11 +127,31 @@ fn measure(what: &str, case: TestCase, seed: u64, bundle: &Path, message: &str, 
             return;
         };
         let small = ChoicesFile::read(&bundle.join("shrunk")).expect("shrunk choices");
+        // The peers' own draws (their election timeouts): how many are not the shortest, and
+        // their mean offset from the shortest.
+        let timeouts = |f: &ChoicesFile| {
+            let all: Vec<u64> = f
+                .choices
+                .peers
+                .iter()
+                .flatten()
+                .flatten()
+                .copied()
+                .collect();
+            let nonzero = all.iter().filter(|v| **v != 0).count();
+            let mean = all.iter().sum::<u64>() as f64 / all.len().max(1) as f64;
+            format!(
+                "{nonzero} of {} above the shortest, mean offset {mean:.1}",
+                all.len()
+            )
+        };
+        let timeouts = format!("{} -> {}", timeouts(&file), timeouts(&small));
         let again = replay(case, &small, &out_dir(&format!("{bug}-replay")));
         let same = again.is_some_and(|m| Signature::of(&m) == Signature::of(message));
         println!(
             "{bug}: {} seed {seed}: {}\n    {}; {} -> {} choices; {} attempts ({} kept) in \
-             {:.1} s of wall time; shrunk replay fails the same way: {same}",
+             {:.1} s of wall time; shrunk replay fails the same way: {same}\n    peers' \
+             timeout draws: {timeouts}",
             case.name,
             message.lines().next().unwrap_or(""),
             s.summary(),

@@ -163,6 +163,8 @@ struct StreamState {
     /// Positions in `drawn` of draws that were faults (a drop, a crash: see
     /// [`Choices::chance`]).
     faults: Vec<usize>,
+    /// Each draw's largest value (what kind of draw it was: see [`Choices::bounds`]).
+    bounds: Vec<u64>,
 }
 
 impl StreamState {
@@ -172,6 +174,7 @@ impl StreamState {
             None => fresh(&mut self.rng),
         };
         self.drawn.push(value);
+        self.bounds.push(max);
         value
     }
 }
@@ -217,6 +220,7 @@ impl Choices {
                 replay: recorded.map(|r| r.stream(s).clone()),
                 drawn: Vec::new(),
                 faults: Vec::new(),
+                bounds: Vec::new(),
             })
             .collect();
         Choices {
@@ -240,6 +244,7 @@ impl Choices {
             replay,
             drawn: Vec::new(),
             faults: Vec::new(),
+            bounds: Vec::new(),
         });
         Stream::Peer(u32::try_from(k).unwrap_or(u32::MAX))
     }
@@ -335,6 +340,16 @@ impl Choices {
         }
         r.peers = Some(streams[FIXED..].iter().map(|s| s.drawn.clone()).collect());
         r
+    }
+
+    /// The largest value each draw of `stream` could take, in draw order: a stand-in for
+    /// what kind of draw it was (a delay, a yes/no fault, a timeout of some range), by which
+    /// a shrinker tells whether the values after a removed chunk would land in draws of the
+    /// same kinds.
+    pub fn bounds(&self, stream: Stream) -> Vec<u64> {
+        self.lock()
+            .get(stream.index())
+            .map_or_else(Vec::new, |s| s.bounds.clone())
     }
 
     /// The positions, in `stream`'s recorded values, of the draws that were faults.

@@ -13,6 +13,15 @@
 //!    to 0, in chunks the same way;
 //! 3. each remaining nonzero value of those halved.
 //!
+//! Between the first and the second pass, deletion: chunks of a stream's values removed, so
+//! that the later ones move up and happen sooner (a drop of the 500th message becomes one of
+//! the 250th, a run shorter in virtual time and events). Halves, quarters, eighths and
+//! sixteenths of each stream (network, explore, test, then each peer's), at most a quarter of
+//! the attempts in all. It is tried only where it is sound: where the values after the chunk
+//! land in draws of the kinds they were drawn for (the same bound, for the next 16 draws:
+//! a delay stays a delay, a drop decision a drop decision, a timeout a timeout of the same
+//! range), so that a removed chunk is whole messages' or timeouts' worth of choices.
+//!
 //! A candidate is kept when its run fails the same way and it is smaller: none of its faults,
 //! virtual time and events grows, and it is smaller in the order fewer faults, less virtual
 //! time, fewer events, fewer nonzero choices, fewer choices, a smaller sum. (Zero is not
@@ -67,6 +76,9 @@ pub struct Attempt {
     pub drawn: Recorded,
     /// Per stream, the positions of its fault choices.
     pub faults: Vec<(Stream, Vec<usize>)>,
+    /// Per stream, each draw's bound (its kind: see `labrpc_sim::Choices::bounds`); a stream
+    /// not listed is not deleted from.
+    pub kinds: Vec<(Stream, Vec<u64>)>,
     /// The failure's message (`None`: it passed).
     pub message: Option<String>,
     /// Virtual microseconds the run took.
@@ -127,6 +139,25 @@ impl Attempt {
             .collect()
     }
 
+    /// The streams deletion works on: network, explore, test, then each peer's.
+    fn shrunk_streams_by_size(&self) -> Vec<Stream> {
+        let peers = self.drawn.streams().into_iter().skip(Stream::ALL.len());
+        [Stream::Network, Stream::Explore, Stream::Test]
+            .into_iter()
+            .chain(peers)
+            .collect()
+    }
+
+    /// Whether the values of `stream` after `i + k` would land, moved up by `k`, in draws of
+    /// the kinds they were drawn for (the next [`ALIGNED`] of them).
+    fn aligned_after_removing(&self, stream: Stream, i: usize, k: usize) -> bool {
+        let Some((_, kinds)) = self.kinds.iter().find(|(s, _)| *s == stream) else {
+            return false;
+        };
+        let after = kinds.len().saturating_sub(i + k).min(ALIGNED);
+        after > 0 && (0..after).all(|m| kinds[i + k + m] == kinds[i + m])
+    }
+
     /// [`SHRUNK`] and the peers' own streams.
     fn shrunk_streams(&self) -> Vec<Stream> {
         let peers = self.drawn.streams().into_iter().skip(Stream::ALL.len());
@@ -155,6 +186,13 @@ impl Attempt {
             .collect()
     }
 }
+
+/// Deletion tries chunks of a half, a quarter, an eighth and a sixteenth of a stream.
+const DELETE_ROUNDS: u32 = 4;
+
+/// How many of the draws after a removed chunk must keep their kind (see
+/// [`Attempt::aligned_after_removing`]).
+const ALIGNED: usize = 16;
 
 /// The search's state: the smallest failing attempt so far, and the attempts left.
 pub struct Search<'a> {
@@ -195,8 +233,46 @@ impl<'a> Search<'a> {
     /// Runs every pass until the budget is spent or nothing more shrinks.
     pub fn shrink(&mut self) {
         self.chunks(Attempt::fault_positions, |_| 0);
+        self.delete();
         self.chunks(Attempt::value_positions, |_| 0);
         self.halve();
+    }
+
+    /// Removes chunks of each stream's values where that is sound (see the module docs),
+    /// within a quarter of the budget.
+    fn delete(&mut self) {
+        let stop = self.made.saturating_add(self.budget / 4);
+        for s in self.best.shrunk_streams_by_size() {
+            let mut k = self.best.drawn.stream(s).len() / 2;
+            for _ in 0..DELETE_ROUNDS {
+                if k == 0 {
+                    break;
+                }
+                let mut i = 0;
+                loop {
+                    if self.made >= stop {
+                        return;
+                    }
+                    let n = self.best.drawn.stream(s).len();
+                    // A chunk at the end is zeroed by the other passes, not deleted.
+                    if i + k >= n {
+                        break;
+                    }
+                    if !self.best.aligned_after_removing(s, i, k) {
+                        i += k;
+                        continue;
+                    }
+                    let mut candidate = self.best.drawn.clone();
+                    candidate.stream_mut(s).drain(i..i + k);
+                    match self.try_candidate(&candidate) {
+                        None => return,
+                        Some(true) => {}
+                        Some(false) => i += k,
+                    }
+                }
+                k /= 2;
+            }
+        }
     }
 
     /// Tries `candidate`; keeps it if it fails the same way and is smaller. Whether it was
@@ -301,6 +377,7 @@ mod tests {
                 ..Recorded::default()
             },
             faults: vec![(Stream::Network, faults)],
+            kinds: vec![(Stream::Network, vec![999; 20])],
             message,
             micros: 1,
             events: 1,
@@ -332,5 +409,59 @@ mod tests {
             2
         );
         assert!(search.made < 500);
+    }
+
+    /// A toy run that fails when a fault comes among its first 20 network draws; its virtual
+    /// time is where that fault is. Only deletion moves the fault up; zeroing never keeps a
+    /// failing run.
+    fn early(r: &Recorded) -> Attempt {
+        let net: Vec<u64> = (0..40)
+            .map(|i| r.network.get(i).copied().unwrap_or(0))
+            .collect();
+        let faults: Vec<usize> = (0..40).filter(|&i| net[i] >= 900).collect();
+        let first = faults.first().copied();
+        Attempt {
+            drawn: Recorded {
+                network: net,
+                ..Recorded::default()
+            },
+            faults: vec![(Stream::Network, faults.clone())],
+            kinds: vec![(Stream::Network, vec![999; 40])],
+            message: first.filter(|&p| p < 20).map(|p| format!("fault at {p}")),
+            micros: first.map_or(u64::MAX, |p| p as u64),
+            events: 1,
+        }
+    }
+
+    #[test]
+    fn deletion_moves_a_fault_up() {
+        let mut network = vec![0; 40];
+        network[15] = 950;
+        let first = early(&Recorded {
+            network,
+            ..Recorded::default()
+        });
+        let mut run = early;
+        let quiet = |_: &Search<'_>| {};
+        let mut search = Search::new(first, 100, &mut run, &quiet).expect("it fails");
+        search.shrink();
+        assert_eq!(search.best.fault_positions(), vec![(Stream::Network, 0)]);
+    }
+
+    #[test]
+    fn deletion_keeps_kinds_aligned() {
+        let a = Attempt {
+            drawn: Recorded::default(),
+            faults: Vec::new(),
+            kinds: vec![(Stream::Network, vec![26, 999, 999, 26, 999, 999, 26, 999])],
+            message: None,
+            micros: 0,
+            events: 0,
+        };
+        // One whole message's three draws: the rest lands on draws of its kinds.
+        assert!(a.aligned_after_removing(Stream::Network, 0, 3));
+        // A delay and a drop decision: a drop decision would land in a delay.
+        assert!(!a.aligned_after_removing(Stream::Network, 0, 2));
+        assert!(!a.aligned_after_removing(Stream::Test, 0, 1));
     }
 }

@@ -46,9 +46,16 @@ fn attempt(
         .iter()
         .map(|s| (*s, t.choices().faults(*s)))
         .collect();
+    let drawn = t.choices().recorded();
+    let kinds = drawn
+        .streams()
+        .into_iter()
+        .map(|s| (s, t.choices().bounds(s)))
+        .collect();
     let a = Attempt {
-        drawn: t.choices().recorded(),
+        drawn,
         faults,
+        kinds,
         message,
         micros: (finished.secs * 1e6) as u64,
         events: t.trace().count(),
@@ -313,6 +320,7 @@ pub fn shrink_bundle(
         let gave_up = || Attempt {
             drawn: c.clone(),
             faults: Vec::new(),
+            kinds: Vec::new(),
             message: Some("a candidate run hung: the watchdog gave it up".to_string()),
             micros: u64::MAX,
             events: u64::MAX,

@@ -48,8 +48,24 @@ fn list_shows_the_selected_tests() {
     assert!(out.contains("snapshot_init_2d"));
     assert!(out.contains("TestSnapshotInit2D"));
     assert!(out.contains("Test (2D): snapshot initialization after crash"));
-    // `all` (no part): the Raft lab's 28 tests and Lab 4's 30 (7 + 13 + 10).
-    assert_eq!(text(&grader(&["--list"]).stdout).lines().count(), 58);
+    // `all` (no part): the Raft lab's 28 tests and Lab 4's 30 (7 + 13 + 10), then where the
+    // extra suite and explore are.
+    let all = text(&grader(&["--list"]).stdout);
+    assert_eq!(all.lines().count(), 60, "{all}");
+    assert!(
+        all.contains("extra --list") && all.contains("explore --seeds"),
+        "{all}"
+    );
+    let extra = text(&grader(&["--list", "extra"]).stdout);
+    assert!(
+        extra
+            .lines()
+            .last()
+            .is_some_and(|l| l.starts_with("explore ")),
+        "{extra}"
+    );
+    let one = text(&grader(&["--list", "--test", "explore"]).stdout);
+    assert!(one.starts_with("explore  explore "), "{one}");
     for (part, n) in [("4A", 7), ("4B", 13), ("4C", 10)] {
         let out = text(&grader(&["--list", part]).stdout);
         assert_eq!(out.lines().count(), n, "{part}: {out}");

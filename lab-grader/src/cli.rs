@@ -339,11 +339,33 @@ fn list(
 ) -> io::Result<i32> {
     match selection.resolve(tests) {
         Ok(cases) => {
-            for c in cases {
+            for c in &cases {
+                // The explore test is its own command, not one of the extra suite's.
+                let part = if c.name == crate::explore::NAME {
+                    "explore".to_string()
+                } else {
+                    c.part.to_string()
+                };
+                writeln!(out, "{part}  {:<32} {:<33} {}", c.name, c.go_name, c.title)?;
+            }
+            // What `all` leaves out, where a user listing the tests looks for more.
+            let listed_all = selection.parts.is_empty() && selection.pattern.is_none();
+            if listed_all && tests.iter().any(|c| c.part == Part::Extra) {
                 writeln!(
                     out,
-                    "{}  {:<32} {:<33} {}",
-                    c.part, c.name, c.go_name, c.title
+                    "extra  (not in all) targeted tests for classic bugs: cargo run -p grader -- \
+                     extra --list"
+                )?;
+            }
+            let explore_here = tests.iter().any(|c| c.name == crate::explore::NAME);
+            if explore_here
+                && selection.pattern.is_none()
+                && (listed_all || selection.parts.contains(&Part::Extra))
+            {
+                writeln!(
+                    out,
+                    "explore  (not in all) random fault schedules past these tests, one per \
+                     seed: cargo run -p grader -- explore --seeds 1000 (see explore --help)"
                 )?;
             }
             Ok(0)

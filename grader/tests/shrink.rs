@@ -104,6 +104,14 @@ fn a_failure_shrinks_and_its_shrunk_choices_replay_the_same_failure() {
     assert_eq!(Signature::of(&again), Signature::of(&message));
     assert!(bundle.join("shrink.txt").is_file());
     assert!(bundle.join("timeline-original.html").is_file());
+    // The pages link to each other.
+    let page = |p: &Path| std::fs::read_to_string(p).expect("timeline page");
+    assert!(page(&bundle.join("timeline.html")).contains("href=\"timeline-original.html\""));
+    assert!(page(&bundle.join("timeline-original.html")).contains("href=\"timeline.html\""));
+    assert!(
+        page(&bundle.join("shrunk").join("timeline.html"))
+            .contains("href=\"../timeline-original.html\"")
+    );
     let _ = std::fs::remove_dir_all(&out);
 }
 

@@ -445,6 +445,25 @@ pub fn shrink_bundle(
         let _ = std::fs::rename(bundle.join("timeline.html"), &original);
     }
     let _ = std::fs::copy(dir.join("timeline.html"), bundle.join("timeline.html"));
+    // Each page links to the other run's.
+    link_timeline(
+        &bundle.join("timeline.html"),
+        "the shrunk run",
+        "timeline-original.html",
+        "the original run",
+    );
+    link_timeline(
+        &dir.join("timeline.html"),
+        "the shrunk run",
+        "../timeline-original.html",
+        "the original run",
+    );
+    link_timeline(
+        &original,
+        "the original run",
+        "timeline.html",
+        "the shrunk run",
+    );
     let summary = format!(
         "shrunk {} (seed {}) in {:.1} s of wall time, {made} attempts ({kept} kept):\n  {}\n  \
          the shrunk run: {} (timeline.html of the bundle shows it; the original's is \
@@ -477,6 +496,23 @@ pub fn shrink_bundle(
         writeln!(out, "  {line}")?;
     }
     Ok(Some(shrunk))
+}
+
+/// Puts at the top of the timeline page `page` a line saying it shows `this`, with a link to
+/// the page of `other` at `href` (relative to it). A page that cannot be read or written is
+/// left as it was (the timeline is a view; the run's files are what count).
+fn link_timeline(page: &Path, this: &str, href: &str, other: &str) {
+    let Ok(html) = std::fs::read_to_string(page) else {
+        return;
+    };
+    if html.contains("id=\"shrink-link\"") {
+        return;
+    }
+    let line = format!(
+        "<body>\n<p id=\"shrink-link\" style=\"margin:4px 8px;font:13px sans-serif\">This is \
+         {this} of a shrunk failure; see <a href=\"{href}\">{other}</a>.</p>"
+    );
+    let _ = std::fs::write(page, html.replacen("<body>", &line, 1));
 }
 
 /// The shrink's progress bar (drawn on a terminal only).

@@ -86,6 +86,8 @@ fn seeds_cover_every_fault() {
     );
     assert!(profiles.iter().any(|p| !p.partitions && !p.unreliable));
     assert!(profiles.iter().any(|p| p.reordering && p.long_delays));
+    assert!(profiles.iter().any(|p| p.one_way && !p.partitions));
+    assert!(profiles.iter().any(|p| p.one_way && p.partitions));
 }
 
 /// Explore finds every bug of the set that breaks a property it checks within 200 seeds (in

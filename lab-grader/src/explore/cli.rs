@@ -14,7 +14,7 @@ use crate::report::{Outcome, TestRun};
 use crate::runner::{self, Options, Summary};
 use crate::suites::TestCase;
 
-/// Random fault schedules beyond the 28 tests: each seed picks a fault profile (partitions,
+/// Random fault schedules beyond the 28 tests: each seed picks a fault profile (partitions, one-way links,
 /// crashes with and without restarts, an unreliable network, long delays and reordering,
 /// snapshots) and a workload of start calls; every safety property and every apply is
 /// checked throughout, and a final liveness phase heals everything and requires a leader and

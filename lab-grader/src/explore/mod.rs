@@ -1,6 +1,6 @@
 //! Explore mode (issue 22): random fault schedules beyond the scripts of the 28 tests, swarm
 //! style. Each seed picks a [`Profile`] (how many peers; which faults and how often:
-//! partitions, crashes with or without a restart, an unreliable network, long delays and
+//! partitions, one-way links, crashes with or without a restart, an unreliable network, long delays and
 //! reordering, snapshots; how busy the workload of `start` calls is), then runs a random
 //! schedule of those faults and starts for a few virtual seconds, while the harness checks
 //! every Raft safety property and every apply continuously, as in any test. A liveness phase
@@ -66,6 +66,9 @@ pub struct Profile {
     pub reordering: bool,
     /// Partitions: a random split of the peers, or one peer cut off, healed later.
     pub partitions: bool,
+    /// One-way links: a peer whose calls to the others fail while theirs to it get through,
+    /// or the reverse; healed as partitions are.
+    pub one_way: bool,
     /// Crashes.
     pub crashes: Crashes,
     /// The service snapshots every 10 entries (the 2D applier).
@@ -98,6 +101,9 @@ impl Profile {
             fault_every: Duration::from_millis([200, 500, 1000, 2000][rng.random_range(0..4)]),
             starts_per_sec: [2, 10, 50][rng.random_range(0..3)],
             duration: Duration::from_secs(rng.random_range(4..=12)),
+            // Drawn last, so that every other field of a seed's profile is what it was
+            // before one-way links existed.
+            one_way: rng.random_bool(0.3),
         }
     }
 }
@@ -107,6 +113,9 @@ impl fmt::Display for Profile {
         let mut faults = Vec::new();
         if self.partitions {
             faults.push("partitions");
+        }
+        if self.one_way {
+            faults.push("one-way links");
         }
         match self.crashes {
             Crashes::None => {}
@@ -144,6 +153,7 @@ enum Fault {
     Crash,
     Restart,
     Partition,
+    OneWay,
     Heal,
     Unreliable,
     Reordering,
@@ -238,6 +248,11 @@ fn pick(p: &Profile, f: &Faults, rng: &Draws<'_>) -> Option<Fault> {
     }
     if p.partitions {
         options.push(Fault::Partition);
+    }
+    if p.one_way {
+        options.push(Fault::OneWay);
+    }
+    if p.partitions || p.one_way {
         options.push(Fault::Heal);
     }
     if p.unreliable {
@@ -300,6 +315,19 @@ fn apply<R: LabRaft>(
                     if side[i] != side[j] {
                         cfg.set_link(i, j, false);
                     }
+                }
+            }
+        }
+        Fault::OneWay => {
+            // A peer's client ends to every other peer cut (its calls fail, theirs to it are
+            // answered), or every other peer's end to it (the reverse).
+            let i = rng.index(n);
+            let outgoing = rng.coin(0.5, false);
+            for j in (0..n).filter(|&j| j != i) {
+                if outgoing {
+                    cfg.set_link(i, j, false);
+                } else {
+                    cfg.set_link(j, i, false);
                 }
             }
         }

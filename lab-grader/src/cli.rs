@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::Parser;
 use lab_api::LabRaft;
 
+use crate::run_flags::{PeerFlags, RunFlags};
 use crate::runner::{self, Options, Selection};
 use crate::suites::{Part, suite};
 
@@ -142,30 +143,9 @@ pub struct Cli {
     /// Run up to J tests at a time, each on its own thread.
     #[arg(long, value_name = "J", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub jobs: u32,
-    /// Which Raft to grade: `reference` (raft-rpc's reference peer, the default in the
-    /// raft-lab repository), `student` (the raft-student crate; the only one, and so the
-    /// default, in a class handout) or, in the repository, `alt` (raft-alt, a second Raft
-    /// kept to test the grader). A crate of your own calls
-    /// `grader::cli::main::<YourRaft>()` instead.
-    #[arg(long = "impl", value_name = "NAME")]
-    pub implementation: Option<String>,
-    /// Which Lab 4 layer (rsm, key/value server, clerk) the 4A-4C tests run on the Raft of
-    /// `--impl`: `reference` (kv-ref, the default in the raft-lab repository) or `student`
-    /// (the kv-student crate; the only one in a class handout).
-    #[arg(long, value_name = "NAME")]
-    pub kv: Option<String>,
-    /// Do not check Raft's safety properties continuously. By default every test also checks,
-    /// after every RPC, apply, crash and restart and every 10 ms, the paper's safety rules on
-    /// what peers show through `inspect` (Election Safety, one vote per term, terms that never
-    /// go back, Leader Append-Only, committed entries kept, Log Matching, Leader Completeness,
-    /// the Figure 8 commit rule); this flag gives the Go tester's verdict alone.
-    #[arg(long)]
-    pub no_invariants: bool,
-    /// Strict mode: a linearizability check (4B, 4C) that runs out of its step budget fails
-    /// the test, instead of passing with an `info:` line as in Go. The grade command always
-    /// runs in strict mode.
-    #[arg(long)]
-    pub strict: bool,
+    /// `--impl`, `--kv`, `--no-invariants`, `--strict`.
+    #[command(flatten)]
+    pub run: RunFlags,
     /// Write the bundle of every run, passing ones too (failing runs always write theirs), and
     /// record the peers' DEBUG and TRACE log lines as well as INFO and above.
     #[arg(long)]
@@ -285,10 +265,10 @@ impl Cli {
             jobs: usize::try_from(self.jobs).unwrap_or(1),
             progress: true,
             watchdog: None::<Duration>,
-            implementation: self.implementation.clone(),
-            kv: self.kv.clone(),
-            invariants: !self.no_invariants,
-            strict: self.strict,
+            implementation: self.run.peers.implementation.clone(),
+            kv: self.run.peers.kv.clone(),
+            invariants: !self.run.no_invariants,
+            strict: self.run.strict,
             trace: self.trace,
             log: self.log,
             out: self.out.clone(),
@@ -665,27 +645,30 @@ impl Implementation {
 
 /// The implementation `args` ask for: `--impl` and `--kv`, of a plain run or of `grade`
 /// (where a `--submission` forwards them to the submission's own grader instead).
-fn chosen_implementation(args: &[String]) -> (Option<String>, Option<String>) {
+fn chosen_implementation(args: &[String]) -> PeerFlags {
     if args.get(1).map(String::as_str) == Some("grade") {
         return crate::grade::GradeCli::try_parse_from(&args[1..])
             .ok()
             .filter(|g| !g.from_outside())
-            .map(|g| (g.implementation, g.kv))
+            .map(|g| g.peers)
             .unwrap_or_default();
     }
     if args.get(1).map(String::as_str) == Some("explore") {
         let explore = crate::explore::cli::ExploreCli::try_parse_from(&args[1..]).ok();
-        return (explore.and_then(|e| e.implementation), None);
+        return PeerFlags {
+            implementation: explore.and_then(|e| e.implementation),
+            kv: None,
+        };
     }
     if args.get(1).map(String::as_str) == Some("shrink") {
         return crate::shrink::ShrinkCli::try_parse_from(&args[1..])
             .ok()
-            .map(|s| (s.implementation, s.kv))
+            .map(|s| s.run.peers)
             .unwrap_or_default();
     }
     Cli::try_parse_from(args)
         .ok()
-        .map(|c| (c.implementation, c.kv))
+        .map(|c| c.run.peers)
         .unwrap_or_default()
 }
 
@@ -705,7 +688,10 @@ pub fn main_builtin_with_args(
     if args.get(1).map(String::as_str) == Some("peer") {
         return serve_peer(implementations, &args);
     }
-    let (chosen, kv) = chosen_implementation(&args);
+    let PeerFlags {
+        implementation: chosen,
+        kv,
+    } = chosen_implementation(&args);
     let found = implementations.iter().find(|i| {
         chosen.as_deref().is_none_or(|name| i.name == name)
             && kv.as_deref().is_none_or(|kv| i.kv == Some(kv))

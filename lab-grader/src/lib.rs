@@ -10,7 +10,8 @@
 //! - [`runner`]: [`run`] selects and runs tests on their own threads and runtimes, with a
 //!   wall-clock watchdog, and writes the report ([`report`]).
 //! - [`cli`]: the command line; the `grader` binary is [`cli::main_builtin`], which grades
-//!   the reference peer or `--impl student`, and writes handouts ([`handout`]).
+//!   the reference peer or `--impl student`, and writes handouts ([`handout`]);
+//!   [`run_flags`]: `--impl`, `--kv`, `--no-invariants`, `--strict`, shared by its commands.
 //! - [`grade`]: `grader grade` for course staff: many seeded runs and a real-time run per
 //!   test, points, JSON, JUnit and Gradescope output, submissions graded from outside.
 //! - [`cmd`], [`fail`], [`seed`]: commands, failure messages (Go's exact text), seeds.
@@ -58,6 +59,7 @@ pub mod invariants;
 mod options;
 pub mod panics;
 pub mod report;
+pub mod run_flags;
 pub mod runner;
 mod schedule;
 pub mod seed;

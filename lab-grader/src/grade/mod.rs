@@ -97,7 +97,19 @@ pub enum Format {
 
 /// `grader grade`.
 #[derive(Parser, Debug, Clone)]
-#[command(name = "grader grade", about = ABOUT, after_long_help = EXAMPLES, after_help = "Run with --help for the defaults' reasons and examples.")]
+#[command(
+    name = "grader grade",
+    about = ABOUT,
+    after_long_help = EXAMPLES,
+    after_help = "Run with --help for the defaults' reasons and examples.",
+    // The run flags, worded for a grade.
+    mut_arg("implementation", |a| a.help(
+        "Which Raft to grade (`reference`, `student` or `alt`, as for a plain run)"
+    )),
+    mut_arg("kv", |a| a.help(
+        "Which Lab 4 layer the 4A-4C tests run (`reference` or `student`, as for a plain run)"
+    )),
+)]
 pub struct GradeCli {
     /// Parts to grade: 2A 2B 2C 2D (3A-3D are aliases), 4A 4B 4C (Lab 4, where the grader
     /// has it), `extra` (the extra suite, a part of its own: 25 points by default, only when
@@ -131,12 +143,9 @@ pub struct GradeCli {
     /// Also write Gradescope's results.json to FILE.
     #[arg(long, value_name = "FILE")]
     pub gradescope: Option<PathBuf>,
-    /// Which Raft to grade (`reference`, `student` or `alt`, as for a plain run).
-    #[arg(long = "impl", value_name = "NAME")]
-    pub implementation: Option<String>,
-    /// Which Lab 4 layer the 4A-4C tests run (`reference` or `student`, as for a plain run).
-    #[arg(long, value_name = "NAME")]
-    pub kv: Option<String>,
+    /// `--impl` and `--kv`.
+    #[command(flatten)]
+    pub peers: crate::run_flags::PeerFlags,
     /// Run seed (default: random, recorded). Virtual runs replay exactly with it.
     #[arg(long, value_name = "U64")]
     pub seed: Option<u64>,
@@ -209,8 +218,8 @@ impl GradeCli {
             jobs: self.jobs(),
             progress: false,
             watchdog: None,
-            implementation: self.implementation.clone(),
-            kv: self.kv.clone(),
+            implementation: self.peers.implementation.clone(),
+            kv: self.peers.kv.clone(),
             invariants: !self.no_invariants,
             // A linearizability check without a verdict never counts as a pass here.
             strict: true,
@@ -295,7 +304,7 @@ fn blank_record(cli: &GradeCli, seed: u64) -> GradeRecord {
         status: Status::Graded,
         message: None,
         submission: cli.submission.as_ref().map(|p| p.display().to_string()),
-        implementation: cli.implementation.clone(),
+        implementation: cli.peers.implementation.clone(),
         isolation: None,
         seed,
         virtual_runs: cli.runs,
@@ -627,7 +636,7 @@ fn submission_usage(cli: &GradeCli, process_suite: bool) -> Option<&'static str>
     if !process_suite {
         return Some("this grader cannot grade a --submission: it has no process mode");
     }
-    if cli.implementation.is_some() || cli.kv.is_some() {
+    if cli.peers.implementation.is_some() || cli.peers.kv.is_some() {
         return Some("--impl and --kv do not apply to a --submission: its own code is graded");
     }
     if cli.real_time_runs == 0 {

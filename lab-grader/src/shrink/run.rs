@@ -578,7 +578,16 @@ pub(crate) fn shrink_failures(
 
 /// `grader shrink BUNDLE`: shrinks the failing run a bundle holds.
 #[derive(Parser, Debug)]
-#[command(name = "grader shrink")]
+#[command(
+    name = "grader shrink",
+    // The run flags, worded for the run being shrunk.
+    mut_arg("implementation", |a| a.help(
+        "The Raft the run was of (as for a plain run: `reference`, `student`, `alt`)"
+    )),
+    mut_arg("kv", |a| a.help("The Lab 4 layer the run was of")),
+    mut_arg("no_invariants", |a| a.help("The run was without the continuous safety checks")),
+    mut_arg("strict", |a| a.help("The run was in strict mode")),
+)]
 pub struct ShrinkCli {
     /// The bundle of a failing virtual-time run (`target/grader/<test>-seed<S>`), or its
     /// `choices.json`.
@@ -587,18 +596,9 @@ pub struct ShrinkCli {
     /// How many candidate runs the search may make.
     #[arg(long, value_name = "N", default_value_t = super::DEFAULT_ATTEMPTS)]
     pub shrink_attempts: u32,
-    /// The Raft the run was of (as for a plain run: `reference`, `student`, `alt`).
-    #[arg(long = "impl", value_name = "NAME")]
-    pub implementation: Option<String>,
-    /// The Lab 4 layer the run was of.
-    #[arg(long, value_name = "NAME")]
-    pub kv: Option<String>,
-    /// The run was without the continuous safety checks.
-    #[arg(long)]
-    pub no_invariants: bool,
-    /// The run was in strict mode.
-    #[arg(long)]
-    pub strict: bool,
+    /// The flags of the run: `--impl`, `--kv`, `--no-invariants`, `--strict`.
+    #[command(flatten)]
+    pub run: crate::run_flags::RunFlags,
 }
 
 /// Runs `shrink` (args from `shrink` on) on the suite's tests; the exit status: 0 when the run
@@ -633,11 +633,7 @@ pub fn main_with_suite(suite: fn() -> Vec<TestCase>, args: &[String], out: &mut 
     let opts = Options {
         seed: file.seed,
         progress: true,
-        implementation: cli.implementation.clone(),
-        kv: cli.kv.clone(),
-        invariants: !cli.no_invariants,
-        strict: cli.strict,
-        ..Options::default()
+        ..cli.run.options()
     };
     match shrink_bundle(case, &file, &bundle, &opts, cli.shrink_attempts, out) {
         Ok(Some(_)) => 0,

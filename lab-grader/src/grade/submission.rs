@@ -566,46 +566,36 @@ pub fn grade(
     cli: &GradeCli,
     seed: u64,
 ) -> Result<GradeRecord, SandboxError> {
-    let jail = match sandbox_for(cli)? {
-        Some(s) => Jail::Sandbox(s),
-        None => Jail::Trusted,
-    };
-    let t0 = wall_now();
-    let deadline = t0 + Duration::from_secs(cli.timeout);
-    static GRADES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = GRADES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let scratch = std::env::temp_dir().join(format!("raft-lab-grade-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&scratch);
-    let outcome = std::fs::create_dir_all(&scratch)
-        .map_err(|e| (Status::Crashed, format!("{}: {e}", scratch.display())))
-        .and_then(|()| {
-            let ws = workspace_for(Some(path), &scratch).map_err(|m| (Status::BuildFailed, m))?;
-            let target = scratch.join("target");
-            if let Some(dir) = &cli.target_dir {
-                let template = template(&jail, dir, deadline)?;
-                copy_tree(&template, &target).map_err(|m| (Status::Crashed, m))?;
-                if let Jail::Sandbox(sandbox) = &jail {
-                    sandbox
-                        .own_tree(&target)
-                        .map_err(|e| (Status::Crashed, e.to_string()))?;
+    from_outside(path, cli, |jail, deadline| {
+        static GRADES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = GRADES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let scratch =
+            std::env::temp_dir().join(format!("raft-lab-grade-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&scratch);
+        let outcome = std::fs::create_dir_all(&scratch)
+            .map_err(|e| (Status::Crashed, format!("{}: {e}", scratch.display())))
+            .and_then(|()| {
+                let ws =
+                    workspace_for(Some(path), &scratch).map_err(|m| (Status::BuildFailed, m))?;
+                let target = scratch.join("target");
+                if let Some(dir) = &cli.target_dir {
+                    let template = template(jail, dir, deadline)?;
+                    copy_tree(&template, &target).map_err(|m| (Status::Crashed, m))?;
+                    if let Jail::Sandbox(sandbox) = jail {
+                        sandbox
+                            .own_tree(&target)
+                            .map_err(|e| (Status::Crashed, e.to_string()))?;
+                    }
                 }
-            }
-            let exe = build(&jail, &ws, &target, deadline)?;
-            Ok(run_peers(&jail, &exe, cases, points, cli, seed, deadline))
-        });
-    let _ = std::fs::remove_dir_all(&scratch);
-    let mut record = match outcome {
-        Ok(record) => record,
-        Err((status, message)) => zero_record(cases, points, cli, seed, status, message),
-    };
-    record.submission = Some(path.display().to_string());
-    record.isolation = Some(match jail {
-        Jail::Sandbox(_) => Isolation::Sandbox,
-        Jail::Trusted => Isolation::NoSandbox,
-    });
-    record.virtual_runs = 0;
-    record.wall_secs = t0.elapsed().as_secs_f64();
-    Ok(record)
+                let exe = build(jail, &ws, &target, deadline)?;
+                Ok(run_peers(jail, &exe, cases, points, cli, seed, deadline))
+            });
+        let _ = std::fs::remove_dir_all(&scratch);
+        match outcome {
+            Ok(record) => record,
+            Err((status, message)) => zero_record(cases, points, cli, seed, status, message),
+        }
+    })
 }
 
 /// Grades the peer binary `exe` (a submission already built: `EXE peer SOCKET` serves its
@@ -618,14 +608,8 @@ pub fn grade_binary(
     cli: &GradeCli,
     seed: u64,
 ) -> Result<GradeRecord, SandboxError> {
-    let jail = match sandbox_for(cli)? {
-        Some(s) => Jail::Sandbox(s),
-        None => Jail::Trusted,
-    };
-    let t0 = wall_now();
-    let deadline = t0 + Duration::from_secs(cli.timeout);
-    let mut record = match std::path::absolute(exe) {
-        Ok(abs) if abs.is_file() => run_peers(&jail, &abs, cases, points, cli, seed, deadline),
+    from_outside(exe, cli, |jail, deadline| match std::path::absolute(exe) {
+        Ok(abs) if abs.is_file() => run_peers(jail, &abs, cases, points, cli, seed, deadline),
         _ => zero_record(
             cases,
             points,
@@ -634,8 +618,28 @@ pub fn grade_binary(
             Status::Crashed,
             format!("--peer-bin {}: no such file", exe.display()),
         ),
+    })
+}
+
+/// What [`grade`] and [`grade_binary`] share: the jail (the sandbox, or none with
+/// `--no-sandbox`; an error when the sandbox cannot be made, before anything of the
+/// submission runs) and the deadline (`--timeout` from now, for everything `grade_in` does);
+/// `grade_in` makes the record there, and every record of a grade from outside then says
+/// which submission it is of (`submission`, as given), how it was isolated, that it had no
+/// virtual-time runs, and its wall time.
+fn from_outside(
+    submission: &Path,
+    cli: &GradeCli,
+    grade_in: impl FnOnce(&Jail, Instant) -> GradeRecord,
+) -> Result<GradeRecord, SandboxError> {
+    let jail = match sandbox_for(cli)? {
+        Some(s) => Jail::Sandbox(s),
+        None => Jail::Trusted,
     };
-    record.submission = Some(exe.display().to_string());
+    let t0 = wall_now();
+    let deadline = t0 + Duration::from_secs(cli.timeout);
+    let mut record = grade_in(&jail, deadline);
+    record.submission = Some(submission.display().to_string());
     record.isolation = Some(match jail {
         Jail::Sandbox(_) => Isolation::Sandbox,
         Jail::Trusted => Isolation::NoSandbox,

@@ -9,6 +9,7 @@
 //! ```
 
 mod bugged;
+mod support;
 
 use std::collections::BTreeMap;
 

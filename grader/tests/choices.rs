@@ -2,6 +2,7 @@
 //! seed: the same events, the same verdict (issue 22, item 1).
 
 mod bugged;
+mod support;
 
 use std::path::{Path, PathBuf};
 

@@ -1,18 +1,9 @@
 //! The binary's command line: usage errors exit 2 with a clear message; a run prints its
 //! seed and the `N passed, M failed` line.
 
-use std::process::{Command, Output};
+mod support;
 
-fn grader(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_grader"))
-        .args(args)
-        .output()
-        .expect("the grader binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use support::{grader, text};
 
 #[test]
 fn bad_part_is_a_usage_error() {

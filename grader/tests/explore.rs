@@ -7,6 +7,7 @@
 //! ```
 
 mod bugged;
+mod support;
 
 use grader::Options;
 use grader::explore::{self, Profile};

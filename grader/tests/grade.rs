@@ -7,13 +7,15 @@
 // The helpers outside #[test] functions check as the tests do: a panic is the report.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::sync::Arc;
 
 use bytes::Bytes;
 use grader::grade::record::{GradeRecord, Status};
-use lab_api::{LabRaft, PeerArgs, RaftView, Started};
-use labrpc_sim::Service;
+use lab_api::{LabRaft, PeerArgs};
 use raft_rpc::RaftPeer;
+use support::forward_to;
 
 /// The reference peer, except that it ignores every `snapshot()` call: its log grows without
 /// bound, so 2D fails while 2A-2C pass.
@@ -23,22 +25,8 @@ impl LabRaft for NoSnapshots {
     fn make(args: PeerArgs) -> Arc<Self> {
         Arc::new(NoSnapshots(RaftPeer::make(args)))
     }
-    fn service(self: Arc<Self>) -> Service {
-        self.0.clone().service()
-    }
-    fn start(self: &Arc<Self>, command: Bytes) -> Option<Started> {
-        self.0.start(command)
-    }
-    fn get_state(&self) -> (u64, bool) {
-        self.0.get_state()
-    }
     fn snapshot(self: &Arc<Self>, _index: u64, _snapshot: Bytes) {}
-    fn kill(&self) {
-        self.0.kill();
-    }
-    fn inspect(&self) -> Option<RaftView> {
-        self.0.inspect()
-    }
+    forward_to!(0: service, start, get_state, kill, inspect);
 }
 
 /// Runs `grade <args> --format json` in this process for peer `R`; the exit status and record.

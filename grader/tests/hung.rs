@@ -9,19 +9,20 @@
 //! cargo test -p grader --test hung -- --ignored --nocapture
 //! ```
 
+mod support;
+
 use std::future::Future;
 use std::pin::pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 
-use bytes::Bytes;
 use grader::report::Outcome;
 use grader::runner::run_cases;
 use grader::suites::{Part, TestCase, suite};
 use grader::{Options, Summary};
-use lab_api::{ApplySender, LabRaft, PeerArgs, RaftView, Started, apply_channel};
-use labrpc_sim::Service;
+use lab_api::{ApplySender, LabRaft, PeerArgs, apply_channel};
 use raft_rpc::RaftPeer;
+use support::forward_to;
 
 /// Waits for `f` by blocking the calling thread (as `futures::executor::block_on` does): what
 /// a student writes to send on the apply channel from code that cannot `.await`.
@@ -81,25 +82,11 @@ impl LabRaft for LockedApply {
             state,
         })
     }
-    fn service(self: Arc<Self>) -> Service {
-        Arc::clone(&self.peer).service()
-    }
-    fn start(self: &Arc<Self>, command: Bytes) -> Option<Started> {
-        self.peer.start(command)
-    }
     fn get_state(&self) -> (u64, bool) {
         let _lock = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         self.peer.get_state()
     }
-    fn snapshot(self: &Arc<Self>, index: u64, snapshot: Bytes) {
-        self.peer.snapshot(index, snapshot);
-    }
-    fn kill(&self) {
-        self.peer.kill();
-    }
-    fn inspect(&self) -> Option<RaftView> {
-        self.peer.inspect()
-    }
+    forward_to!(peer: service, start, snapshot, kill, inspect);
 }
 
 fn cases<R: LabRaft>(part: Part, name: Option<&str>) -> Vec<TestCase> {
@@ -267,24 +254,7 @@ impl<const YIELDING: bool> LabRaft for Spins<YIELDING> {
             peer: RaftPeer::make(args),
         })
     }
-    fn service(self: Arc<Self>) -> Service {
-        Arc::clone(&self.peer).service()
-    }
-    fn start(self: &Arc<Self>, command: Bytes) -> Option<Started> {
-        self.peer.start(command)
-    }
-    fn get_state(&self) -> (u64, bool) {
-        self.peer.get_state()
-    }
-    fn snapshot(self: &Arc<Self>, index: u64, snapshot: Bytes) {
-        self.peer.snapshot(index, snapshot);
-    }
-    fn kill(&self) {
-        self.peer.kill();
-    }
-    fn inspect(&self) -> Option<RaftView> {
-        self.peer.inspect()
-    }
+    forward_to!(peer: service, start, get_state, snapshot, kill, inspect);
 }
 
 /// A task that is always ready (a loop around `yield_now`) stops the virtual clock while the

@@ -21,6 +21,7 @@
 #[path = "support/hostile_kv.rs"]
 #[allow(dead_code)]
 mod hostile_kv;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -35,42 +36,40 @@ use raft_rpc::RaftPeer;
 /// One grade at a time: a grade sets the process's peer launcher.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
-}
-
 /// Whether the sandbox can be made here (else the test is skipped, with a note; in CI a
 /// failure).
 fn sandbox_here() -> bool {
-    match grader::grade::sandbox::Sandbox::new(Default::default(), 202_000).and_then(|s| s.probe())
-    {
-        Ok(()) => true,
-        Err(e) => {
-            assert!(!ci(), "CI must be able to make the sandbox: {e}");
-            eprintln!("no sandbox on this machine, test skipped: {e}");
-            false
-        }
-    }
+    support::sandbox_here(202_000)
+}
+
+/// Runs `grade ARGS` in this process, with `suite` as the grader's own tests and `outside` as
+/// how it grades from outside; the exit status and what it printed.
+fn run_grade(
+    suite: fn() -> Vec<grader::suites::TestCase>,
+    outside: FromOutside,
+    args: &[&str],
+) -> (i32, String) {
+    let _one = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let argv: Vec<String> = std::iter::once("grade")
+        .chain(args.iter().copied())
+        .map(str::to_string)
+        .collect();
+    let mut out = Vec::new();
+    let code = grader::grade::main_with_suites(suite, Some(outside), &argv, &mut out);
+    (code, String::from_utf8(out).unwrap())
 }
 
 /// `grade ARGS --format json` with `suite` as the grader's own tests and Lab 4 from outside
 /// in processes; the record.
 fn grade_with(suite: fn() -> Vec<grader::suites::TestCase>, args: &[&str]) -> GradeRecord {
-    let _one = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let argv: Vec<String> = ["grade", "--format", "json"]
-        .iter()
-        .chain(args)
-        .map(|s| s.to_string())
-        .collect();
     let outside = FromOutside {
         suite: catalogue::<ProcessRaft, ProcessKv>,
         lab4: true,
     };
-    let mut out = Vec::new();
-    let code = grader::grade::main_with_suites(suite, Some(outside), &argv, &mut out);
-    let text = String::from_utf8(out).unwrap();
+    let args: Vec<&str> = ["--format", "json"].iter().chain(args).copied().collect();
+    let (code, text) = run_grade(suite, outside, &args);
     assert_eq!(code, 0, "graded, not a grader error: {text}");
     GradeRecord::from_json(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
@@ -124,7 +123,7 @@ fn hostile_bin() -> Option<PathBuf> {
         return Some(bin);
     }
     assert!(
-        !ci(),
+        !support::ci(),
         "{} is built by cargo test with the examples",
         bin.display()
     );
@@ -183,22 +182,16 @@ fn a_hostile_layer_gets_the_verdicts_it_gets_in_process_and_forges_nothing() {
 #[test]
 fn lab4_is_refused_where_the_layer_would_not_be_the_submissions() {
     for parts in [&["4A"][..], &["2A", "4C"], &[]] {
-        let argv: Vec<String> = ["grade"]
+        let args: Vec<&str> = parts
             .iter()
-            .chain(parts)
             .chain(&["--peer-bin", "/nonexistent/peer"])
-            .map(|s| s.to_string())
+            .copied()
             .collect();
         let outside = FromOutside {
             suite: catalogue::<ProcessRaft, kv_ref::Reference>,
             lab4: false,
         };
-        let code = grader::grade::main_with_suites(
-            catalogue::<RaftPeer, kv_ref::Reference>,
-            Some(outside),
-            &argv,
-            &mut Vec::new(),
-        );
+        let (code, _) = run_grade(catalogue::<RaftPeer, kv_ref::Reference>, outside, &args);
         assert_eq!(code, 2, "{parts:?}");
     }
 }

@@ -6,6 +6,8 @@
 //! again with `RAFT_LAB_PRINTS_CHILD` set), so the capture of the process's stdout and stderr
 //! is the real one: `grader::cli::run_process` is what the `grader` binary runs.
 
+mod support;
+
 use std::io::Write as _;
 use std::path::Path;
 use std::process::Command;
@@ -15,9 +17,10 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use grader::cli::{Implementation, run_process};
-use lab_api::{LabRaft, PeerArgs, RaftView, Started};
+use lab_api::{LabRaft, PeerArgs, Started};
 use labrpc_sim::Service;
 use raft_rpc::RaftPeer;
+use support::forward_to;
 
 /// The variable that makes this binary the grader's command line (its value: the arguments).
 const CHILD: &str = "RAFT_LAB_PRINTS_CHILD";
@@ -89,22 +92,11 @@ impl<R: LabRaft, const LOUD: bool> LabRaft for Printing<R, LOUD> {
         }
         self.inner.start(command)
     }
-    fn get_state(&self) -> (u64, bool) {
-        self.inner.get_state()
-    }
-    fn snapshot(self: &Arc<Self>, index: u64, snapshot: Bytes) {
-        self.inner.snapshot(index, snapshot);
-    }
     fn kill(&self) {
         self.stop.store(true, Ordering::Relaxed);
         self.inner.kill();
     }
-    fn missing(&self) -> Vec<&'static str> {
-        self.inner.missing()
-    }
-    fn inspect(&self) -> Option<RaftView> {
-        self.inner.inspect()
-    }
+    forward_to!(inner: get_state, snapshot, missing, inspect);
     fn describe(method: &str, bytes: &[u8], reply: bool) -> Option<String> {
         R::describe(method, bytes, reply)
     }
@@ -135,24 +127,7 @@ impl LabRaft for Flood {
             inner: RaftPeer::make(args),
         })
     }
-    fn service(self: Arc<Self>) -> Service {
-        Arc::clone(&self.inner).service()
-    }
-    fn start(self: &Arc<Self>, command: Bytes) -> Option<Started> {
-        self.inner.start(command)
-    }
-    fn get_state(&self) -> (u64, bool) {
-        self.inner.get_state()
-    }
-    fn snapshot(self: &Arc<Self>, index: u64, snapshot: Bytes) {
-        self.inner.snapshot(index, snapshot);
-    }
-    fn kill(&self) {
-        self.inner.kill();
-    }
-    fn inspect(&self) -> Option<RaftView> {
-        self.inner.inspect()
-    }
+    forward_to!(inner: service, start, get_state, snapshot, kill, inspect);
 }
 
 /// The peers the child's command line can grade.

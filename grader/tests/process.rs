@@ -8,18 +8,9 @@
 //! - without `--real-time` it is a usage error that says why, and a `--peer-bin` that does not
 //!   exist too.
 
-use std::process::{Command, Output};
+mod support;
 
-fn grader(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_grader"))
-        .args(args)
-        .output()
-        .expect("the grader binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use support::{grader, text};
 
 /// Runs `test` in process mode (plus `extra` flags) and checks that it passed.
 fn passes(test: &str, extra: &[&str]) {

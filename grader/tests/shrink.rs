@@ -7,6 +7,7 @@
 //! ```
 
 mod bugged;
+mod support;
 
 use std::path::{Path, PathBuf};
 

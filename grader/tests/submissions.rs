@@ -25,6 +25,8 @@
 // The helpers outside #[test] functions check as the tests do: a panic is the report.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -43,19 +45,7 @@ fn target_dir() -> PathBuf {
 /// Whether the sandbox can be made here (else the test is skipped, with a note; in CI a
 /// failure).
 fn sandbox_here() -> bool {
-    match grader::grade::sandbox::Sandbox::new(Default::default(), 201_000).and_then(|s| s.probe())
-    {
-        Ok(()) => true,
-        Err(e) => {
-            let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
-            assert!(
-                !ci,
-                "CI must be able to make the sandbox (.ci/run installs bubblewrap): {e}"
-            );
-            eprintln!("no sandbox on this machine, test skipped: {e}");
-            false
-        }
-    }
+    support::sandbox_here(201_000)
 }
 
 /// Runs `grade ARGS --format json --json FILE` in this process; the record printed, checked

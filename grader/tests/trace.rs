@@ -2,12 +2,14 @@
 //! events file byte for byte (the determinism check of the whole stack: harness, network,
 //! peer), a failing run leaves a bundle the failure message names, and `grader view` shows it.
 
+mod support;
+
 use std::path::Path;
-use std::process::Command;
 
 use grader::{Options, Selection, run};
 use lab_api::LabRaft;
 use raft_rpc::RaftPeer;
+use support::grader;
 
 /// Runs `test` with `seed` and `--trace` into `out`; its events file.
 fn events(test: &str, seed: u64, out: &Path) -> String {
@@ -62,13 +64,6 @@ fn same_seed_same_events_file_byte_for_byte() {
 fn the_reference_describes_its_messages() {
     let args = <RaftPeer as LabRaft>::describe("Raft.RequestVote", &[1, 0, 0, 0], false);
     assert_eq!(args.as_deref(), Some("RV term=1 cand=0 last=(0,0)"));
-}
-
-fn grader(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_grader"))
-        .args(args)
-        .output()
-        .expect("grader runs")
 }
 
 #[test]

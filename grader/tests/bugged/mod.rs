@@ -1,15 +1,16 @@
 //! The reference Raft with one classic student bug injected (`raft_core::Bug`, one line
-//! each): the grader's tests measure what catches each (`bugs.rs`, `explore.rs`).
+//! each): the grader's tests measure what catches each (`bugs.rs`, `explore.rs`). A test file
+//! that takes it (`mod bugged;`) takes `mod support;` too.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use grader::suites::{TestCase, suite};
-use lab_api::{LabRaft, PeerArgs, RaftView, Started};
-use labrpc_sim::Service;
+use lab_api::{LabRaft, PeerArgs};
 use raft_core::Bug;
 use raft_rpc::{PeerOptions, RaftPeer};
+
+use crate::support::forward_to;
 
 /// Which bug a [`Bugged`] peer carries.
 pub trait Injected: Send + Sync + 'static {
@@ -33,24 +34,7 @@ impl<B: Injected> LabRaft for Bugged<B> {
             _bug: PhantomData,
         })
     }
-    fn service(self: Arc<Self>) -> Service {
-        Arc::clone(&self.peer).service()
-    }
-    fn start(self: &Arc<Self>, command: Bytes) -> Option<Started> {
-        self.peer.start(command)
-    }
-    fn get_state(&self) -> (u64, bool) {
-        self.peer.get_state()
-    }
-    fn snapshot(self: &Arc<Self>, index: u64, snapshot: Bytes) {
-        self.peer.snapshot(index, snapshot);
-    }
-    fn kill(&self) {
-        self.peer.kill();
-    }
-    fn inspect(&self) -> Option<RaftView> {
-        self.peer.inspect()
-    }
+    forward_to!(peer: service, start, get_state, snapshot, kill, inspect);
 }
 
 macro_rules! bugs {

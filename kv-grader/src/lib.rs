@@ -14,7 +14,7 @@
 //! - [`process`]: [`process::ProcessKv`], the layer as the tests see it when every server
 //!   and the clerks are processes of a submission's (grading from outside).
 //! - [`fail`]: [`fail::KvFail`], the tester's messages.
-//! - [`format`]: Go's `%v` of durations and `%q`.
+//! - [`format`](mod@format): Go's `%v` of durations and `%q`.
 //!
 //! A `grader` binary names its Raft and Lab 4 layer once; the catalogue gives the tests of
 //! both labs, Lab 4's made with the same makeTitle as Go:

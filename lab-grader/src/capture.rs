@@ -2,14 +2,14 @@
 //!
 //! A peer's `print!`, `println!`, `eprint!`, `eprintln!`, `dbg!`, a write to
 //! `std::io::stdout()` or `stderr()`, and any print of a library it uses, end up as writes to
-//! file descriptors 1 and 2 of the grader's process. [`install`], which only the CLI entry
+//! file descriptors 1 and 2 of the grader's process. `install`, which only the CLI entry
 //! points call, points both descriptors at one pipe and keeps duplicates of the original ones
-//! for the grader's own output ([`stdout`], [`eprint_line`]). So a peer's output never blocks
+//! for the grader's own output (`stdout`, `eprint_line`). So a peer's output never blocks
 //! (nothing holds a lock on the pipe, and it is always drained), and never cuts one of the
 //! grader's lines in two (the grader writes whole lines to descriptors no peer writes to).
 //!
 //! The pipe is drained, cut into lines and each line recorded in the test's record as a `log`
-//! event of level `PRINT` in the lane of the peer that printed it ([`sync_here`], [`drain_as`]),
+//! event of level `PRINT` in the lane of the peer that printed it (`sync_here`, `drain_as`),
 //! at the points where the grader knows who runs on the thread: after each poll of a task
 //! (tokio's task hooks; a task belongs to the peer whose code spawned it, learned at spawn, so
 //! from the first line of `make()` on), around each call of the harness into a peer, around

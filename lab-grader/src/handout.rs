@@ -124,7 +124,7 @@ pub fn default_source() -> PathBuf {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
-/// Runs `handout` with `args` (args[0] is "handout"); returns the exit status.
+/// Runs `handout` with `args` (`args[0]` is "handout"); returns the exit status.
 pub fn main_with_args(args: &[String], out: &mut dyn Write) -> i32 {
     let cli = match HandoutCli::try_parse_from(args) {
         Ok(cli) => cli,

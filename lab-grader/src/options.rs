@@ -62,7 +62,7 @@ pub struct Options {
     pub keep_going: bool,
     /// At most this many failing runs keep their bundle (`--keep-bundles N`; 0: none); the
     /// others are counted ([`TestRun::bundle_not_kept`](crate::report::TestRun)). `None`:
-    /// every one in a single run, [`DEFAULT_KEEP_BUNDLES`] in a stress run. With `trace`,
+    /// every one in a single run, `DEFAULT_KEEP_BUNDLES` (20) in a stress run. With `trace`,
     /// every run keeps its bundle.
     pub keep_bundles: Option<usize>,
     /// The bundles kept so far, shared by every clone of these options (so a grade's many

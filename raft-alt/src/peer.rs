@@ -110,7 +110,7 @@ struct Durable<E> {
     entries: E,
 }
 
-/// One peer. All mutable protocol state is in [`State`] behind `state`; the rest is fixed at
+/// One peer. All mutable protocol state is in `State` behind `state`; the rest is fixed at
 /// `make` or is a signal.
 pub struct Raft {
     pub(crate) peers: Vec<ClientEnd>,

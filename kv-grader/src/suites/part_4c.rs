@@ -85,10 +85,10 @@ pub const SNAPSHOT_SIZE: Params = params(
 /// title and then a second title, with one Passed line.)
 ///
 /// 1. `vera = PutAtLeastOnce(ck, "a", "A", 0)`; `CheckGet(ck, "a", "A", vera)`.
-/// 2. Partition [0 1] | [2]; 50 Puts of "0".."49" through a clerk to [0 1]; sleep 1 s;
+/// 2. Partition `[0 1] | [2]`; 50 Puts of "0".."49" through a clerk to `[0 1]`; sleep 1 s;
 ///    `verb = PutAtLeastOnce(ck1, "b", "B", 0)`.
 /// 3. The largest Raft state is at most 8 x 1000 bytes (`logs were not trimmed`).
-/// 4. Partition [0 2] | [1]; Puts "c" and "d" through a clerk to [0 2]; `CheckGet` of "a",
+/// 4. Partition `[0 2] | [1]`; Puts "c" and "d" through a clerk to `[0 2]`; `CheckGet` of "a",
 ///    "b", "1" and "49" there (server 2 must have caught up).
 /// 5. Heal; `vere = PutAtLeastOnce(ck, "e", "E", 0)`; `CheckGet` of "c", "e" and "1".
 pub async fn snapshot_rpc_4c<R: LabRaft, K: KvLab>(t: TestContext) -> Result<(), Fail> {

@@ -51,7 +51,8 @@ pub const DEFAULT_VIRTUAL_RUNS: u32 = 30;
 /// about 6 minutes one at a time, as in Go. `--real-time-runs 0` for a quick check.
 pub const DEFAULT_REAL_TIME_RUNS: u32 = 1;
 
-/// Real-time runs of different tests at a time by default (see [`real_time_pass`]).
+/// Real-time runs of different tests at a time by default (`--real-time-jobs`, see
+/// [`GradeCli::real_time_jobs`]).
 pub const DEFAULT_REAL_TIME_JOBS: u32 = 4;
 
 /// A test whose virtual-time runs kept more than this share of a core busy (CPU seconds per
@@ -608,7 +609,7 @@ fn load_points(cli: &GradeCli, tests: &[TestCase]) -> Result<Points, String> {
     }
 }
 
-/// Runs `grade` for peer type `R` with `args` (args[0] is "grade"); the exit status. A
+/// Runs `grade` for peer type `R` with `args` (`args[0]` is "grade"); the exit status. A
 /// `--submission` runs the Raft lab's tests on [`crate::harness::ProcessRaft`] peers.
 pub fn main_with_args<R: LabRaft>(args: &[String], out: &mut dyn Write) -> i32 {
     main_with_suites(

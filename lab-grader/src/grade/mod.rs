@@ -232,13 +232,6 @@ impl GradeCli {
     }
 }
 
-/// A fresh run seed (printed and recorded, so the virtual runs replay).
-fn random_seed() -> u64 {
-    #[allow(clippy::disallowed_methods)]
-    let mut rng = rand::rng();
-    rand::RngCore::next_u64(&mut rng)
-}
-
 #[allow(clippy::disallowed_methods)] // wall-clock figure for the record only
 fn wall_now() -> std::time::Instant {
     std::time::Instant::now()
@@ -735,7 +728,8 @@ pub fn main_with_suites(
         crate::capture::eprint_line(&format!("error: {e}"));
         return 2;
     }
-    let seed = cli.seed.unwrap_or_else(random_seed);
+    // Without --seed a fresh one, recorded, so the virtual runs replay.
+    let seed = cli.seed.unwrap_or_else(crate::cli::random_seed);
     let graded = match (&cli.submission, &cli.peer_bin) {
         (Some(path), _) => submission::grade(path, &cases, &points, &cli, seed),
         (None, Some(exe)) => submission::grade_binary(exe, &cases, &points, &cli, seed),

@@ -68,6 +68,7 @@ mod stuck;
 pub mod suites;
 mod test_run;
 pub mod trace;
+mod vclock;
 
 pub use options::Options;
 pub use runner::{Selection, Summary, run};

@@ -346,7 +346,7 @@ impl PanicScope {
         let mut book = lock(&self.book);
         book.polls += 1;
         if book.polls % CLOCK_SAMPLE == 1 {
-            book.clock = Some(tokio::time::Instant::now());
+            book.clock = Some(crate::vclock::now());
         }
         let number = book.entries;
         book.entries += 1;

@@ -78,7 +78,8 @@ fn runtime(
         b
     } else {
         let mut b = tokio::runtime::Builder::new_current_thread();
-        b.start_paused(true);
+        // The paused clock moves only while the runtime parks (see `crate::vclock`).
+        b.start_paused(true).on_thread_unpark(crate::vclock::forget);
         b
     };
     builder.enable_time();
@@ -193,11 +194,14 @@ fn run_on_runtime(
         let rt = runtime(real_time, t, level, workers)?;
         // A virtual-time runtime runs on this thread alone: the watchdog follows it.
         t.panics().drive_runtime(!real_time);
+        crate::vclock::driving(!real_time);
         let r = rt.block_on(drive(case, t.clone()));
+        crate::vclock::driving(false);
         t.panics().drive_runtime(false);
         rt.shutdown_background();
         Ok::<_, std::io::Error>(r)
     }));
+    crate::vclock::driving(false);
     t.panics().drive_runtime(false);
     match result {
         Ok(Ok(r)) => r,

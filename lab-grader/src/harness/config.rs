@@ -405,7 +405,7 @@ impl<R: LabRaft> Config<R> {
             peer: i,
             seq,
             incarnation,
-            at: self.start.elapsed(),
+            at: crate::vclock::now().saturating_duration_since(self.start),
             revealed,
             change: &change,
         };

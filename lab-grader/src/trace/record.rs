@@ -110,10 +110,11 @@ impl Record {
     /// µs since the test began; outside the test's runtime (after it, when its clock is
     /// gone) the time of the last event, so that a virtual-time record stays deterministic.
     fn now(&mut self) -> u64 {
-        if tokio::runtime::Handle::try_current().is_err() {
-            return self.last_t;
-        }
-        let now = Instant::now();
+        let now = match crate::vclock::kept() {
+            Some(now) => now,
+            None if tokio::runtime::Handle::try_current().is_err() => return self.last_t,
+            None => crate::vclock::now(),
+        };
         let t0 = *self.t0.get_or_insert(now);
         let t = u64::try_from(now.saturating_duration_since(t0).as_micros()).unwrap_or(u64::MAX);
         self.last_t = self.last_t.max(t);

@@ -84,8 +84,11 @@ impl fmt::Display for PanicHandle {
 #[derive(Default)]
 pub(crate) struct PanicScope {
     /// The tasks and what the threads run, under one lock: a poll's start takes it once,
-    /// its end once (issue 28: three locks per poll were 7-8 % of a stress run's CPU).
-    book: Mutex<Book>,
+    /// its end once (issue 28: three locks per poll were 7-8 % of a stress run's CPU). A spin
+    /// lock: its sections are a few instructions and, in virtual time, only the watchdog
+    /// (once a second) ever competes for it, so its release is a plain store where a
+    /// `std::sync::Mutex` pays an atomic exchange (most of this lock's cost per poll).
+    book: spin::Mutex<Book>,
     first: Mutex<Option<PanicHandle>>,
     /// When the coordinator first saw each entry of `running` (by its number).
     seen: Mutex<BTreeMap<u64, Instant>>,
@@ -279,7 +282,7 @@ pub(crate) fn reader_owner() -> Owner {
             };
         }
     };
-    let book = lock(&t.panics().book);
+    let book = t.panics().book.lock();
     // The innermost entry of each thread.
     let mut innermost: Vec<&Running> = Vec::new();
     for r in book.running.iter().rev() {
@@ -317,7 +320,7 @@ impl PanicScope {
     /// The current task belongs to `peer` (it just sent an RPC from one of peer's ends).
     pub(crate) fn note_task(&self, peer: usize) {
         if let Some(id) = tokio::task::try_id() {
-            lock(&self.book).tasks.entry(id).or_default().peer = Some(peer);
+            self.book.lock().tasks.entry(id).or_default().peer = Some(peer);
         }
     }
 
@@ -325,7 +328,7 @@ impl PanicScope {
     /// peer whose code runs now.
     pub(crate) fn task_spawned(&self, id: tokio::task::Id, at: Option<&'static Location<'static>>) {
         let peer = NEXT_SPAWN.with(Cell::take).or_else(|| self.current_peer());
-        lock(&self.book).tasks.insert(
+        self.book.lock().tasks.insert(
             id,
             TaskInfo {
                 peer,
@@ -337,13 +340,13 @@ impl PanicScope {
 
     /// Task `id` ended (tokio's terminate hook).
     pub(crate) fn task_ended(&self, id: tokio::task::Id) {
-        lock(&self.book).tasks.remove(&id);
+        self.book.lock().tasks.remove(&id);
     }
 
     /// A poll of task `id` begins on this thread (tokio's hook).
     pub(crate) fn poll_started(&self, id: tokio::task::Id) {
         let thread = this_thread();
-        let mut book = lock(&self.book);
+        let mut book = self.book.lock();
         book.polls += 1;
         if book.polls % CLOCK_SAMPLE == 1 {
             book.clock = Some(crate::vclock::now());
@@ -385,7 +388,7 @@ impl PanicScope {
 
     fn push_running(&self, doing: Doing) {
         let thread = this_thread();
-        let mut book = lock(&self.book);
+        let mut book = self.book.lock();
         let number = book.entries;
         book.entries += 1;
         book.running.push(Running {
@@ -397,7 +400,7 @@ impl PanicScope {
 
     fn pop_running(&self) -> Option<Doing> {
         let me = this_thread();
-        let mut book = lock(&self.book);
+        let mut book = self.book.lock();
         let running = &mut book.running;
         // The innermost entry of this thread is nearly always the last.
         if running.last().is_some_and(|r| r.thread == me) {
@@ -411,7 +414,7 @@ impl PanicScope {
     /// how long (wall time, as seen by the callers of this function: the coordinator looks
     /// every second); and how many task polls ran so far.
     pub(crate) fn doing_now(&self) -> (Vec<(Doing, Duration)>, u64) {
-        let book = lock(&self.book);
+        let book = self.book.lock();
         let running = &book.running;
         let mut seen = lock(&self.seen);
         let now = wall_now();
@@ -432,13 +435,14 @@ impl PanicScope {
 
     /// The runtime's clock as a recent poll read it, and the polls so far.
     pub(crate) fn clock_sample(&self) -> (Option<tokio::time::Instant>, u64) {
-        let book = lock(&self.book);
+        let book = self.book.lock();
         (book.clock, book.polls)
     }
 
     /// The task polled most so far, if any task was polled.
     pub(crate) fn busiest(&self) -> Option<Busiest> {
-        lock(&self.book)
+        self.book
+            .lock()
             .tasks
             .values()
             .filter(|i| i.polls > 0)
@@ -455,7 +459,7 @@ impl PanicScope {
     /// How far the test has come: a count of the polls of its tasks and the calls of the
     /// harness into its peers begun so far (the watchdog's measure of progress).
     pub(crate) fn steps(&self) -> u64 {
-        lock(&self.book).entries
+        self.book.lock().entries
     }
 
     /// The calling thread starts (`true`) or stops driving the test's virtual-time runtime.
@@ -490,7 +494,7 @@ impl PanicScope {
             .or(HANDLER.with(Cell::get))
             .or_else(|| {
                 let id = tokio::task::try_id()?;
-                lock(&self.book).tasks.get(&id).and_then(|i| i.peer)
+                self.book.lock().tasks.get(&id).and_then(|i| i.peer)
             })
     }
 

@@ -70,7 +70,9 @@ pub struct Config<R: LabRaft> {
     begun: Mutex<Begun>,
     /// Raft's safety properties, checked on every look at a peer (`None`: checks off). It
     /// also holds each peer's log as last seen, so that a look costs what changed.
-    monitor: Option<Mutex<Monitor>>,
+    /// A spin lock, as the task hooks' (see `crate::panics`): taken twice per look, never
+    /// while a peer is called.
+    monitor: Option<spin::Mutex<Monitor>>,
     /// Per peer: one look at a time, observed in the order read (see `looks.rs`).
     looks: Vec<LookGate>,
     /// What the extra suite's scenarios need to see of the traffic.
@@ -118,7 +120,7 @@ pub fn make_config<R: LabRaft>(
             bytes0: 0,
             max_index0: 0,
         }),
-        monitor: t.invariants().then(|| Mutex::new(Monitor::new(n))),
+        monitor: t.invariants().then(|| spin::Mutex::new(Monitor::new(n))),
         looks: (0..n).map(|_| LookGate::default()).collect(),
         traffic: Mutex::new(Traffic {
             requests: vec![vec![0; n]; n],
@@ -396,7 +398,7 @@ impl<R: LabRaft> Config<R> {
         let Some((rf, incarnation)) = self.cluster.raft_and_incarnation(i) else {
             return;
         };
-        let mark = lock(monitor).mark(i, incarnation);
+        let mark = monitor.lock().mark(i, incarnation);
         let Some(change) = as_peer(i, || rf.inspect_since(mark)) else {
             return;
         };
@@ -409,7 +411,7 @@ impl<R: LabRaft> Config<R> {
             revealed,
             change: &change,
         };
-        let result = match lock(monitor).observe_change(&observation) {
+        let result = match monitor.lock().observe_change(&observation) {
             Ok(Intake::WholeViewNeeded) => {
                 let Some(view) = as_peer(i, || rf.inspect()) else {
                     return;
@@ -420,7 +422,7 @@ impl<R: LabRaft> Config<R> {
                     change: &whole,
                     ..observation
                 };
-                lock(monitor).observe_change(&observation)
+                monitor.lock().observe_change(&observation)
             }
             other => other,
         };

@@ -17,10 +17,6 @@
 //! before it, and no request for a look is lost: the extra look is read after the request was
 //! made. Each look gets a sequence number under the gate, which the monitor also checks.
 
-use std::sync::Mutex;
-
-use super::context::lock;
-
 /// The state of one peer's gate.
 #[derive(Debug, Default)]
 struct Gate {
@@ -37,7 +33,9 @@ struct Gate {
 /// Serialises the looks at one peer (see the module doc).
 #[derive(Debug, Default)]
 pub struct LookGate {
-    gate: Mutex<Gate>,
+    /// A spin lock, as the task hooks' (see `crate::panics`): a few instructions under it,
+    /// taken twice per look.
+    gate: spin::Mutex<Gate>,
 }
 
 /// Clears `busy` if a look panics (a peer's `inspect` may), so later looks still run.
@@ -45,7 +43,7 @@ struct Leave<'a>(&'a LookGate);
 
 impl Drop for Leave<'_> {
     fn drop(&mut self) {
-        let mut gate = lock(&self.0.gate);
+        let mut gate = self.0.gate.lock();
         gate.busy = false;
         gate.again = false;
         gate.again_revealed = false;
@@ -57,7 +55,7 @@ impl LookGate {
     /// it again after itself). `look` must not call [`LookGate::run`] on the same gate.
     pub fn run(&self, revealed: bool, mut look: impl FnMut(u64, bool)) {
         let mut seq = {
-            let mut gate = lock(&self.gate);
+            let mut gate = self.gate.lock();
             if gate.busy {
                 gate.again = true;
                 gate.again_revealed |= revealed;
@@ -71,7 +69,7 @@ impl LookGate {
         let mut revealed = revealed;
         loop {
             look(seq, revealed);
-            let mut gate = lock(&self.gate);
+            let mut gate = self.gate.lock();
             if !gate.again {
                 // Leave under this lock (one lock fewer per look than `leave`'s).
                 gate.busy = false;

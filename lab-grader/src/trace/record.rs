@@ -260,24 +260,26 @@ fn recent_text(event: &Event) -> String {
 /// A test's record and how it is shown live. Lives in the test's context.
 #[derive(Default)]
 pub(crate) struct Trace {
-    record: Mutex<Record>,
+    /// A spin lock, as the task hooks' (see `crate::panics`): taken for every event, held for
+    /// a push (writing a bundle holds it longer, when nothing else records).
+    record: spin::Mutex<Record>,
 }
 
 impl Trace {
     /// Starts the clock: event times count from now.
     pub(crate) fn begin(&self) {
-        lock(&self.record).t0 = Some(Instant::now());
+        self.record.lock().t0 = Some(Instant::now());
     }
 
     /// Shows every event as a row of the terminal view as it is recorded (`--log`).
     pub(crate) fn set_live(&self, live: Live) {
-        lock(&self.record).live = Some(live);
+        self.record.lock().live = Some(live);
     }
 
     /// The cluster has `n` peers of a type that describes its messages with `describe`;
     /// returns the live view's header, if live.
     pub(crate) fn set_peers(&self, n: usize, describe: Describe) -> Option<String> {
-        let mut r = lock(&self.record);
+        let mut r = self.record.lock();
         r.peers = n;
         r.describe = Some(describe);
         r.last_state = vec![None; n];
@@ -286,18 +288,18 @@ impl Trace {
 
     /// Records `event`; returns the live row to print, if live.
     pub(crate) fn push(&self, event: Event) -> Option<String> {
-        lock(&self.record).push(event)
+        self.record.lock().push(event)
     }
 
     /// Records `event` unless the record is busy (the panic hook: the panic may have
     /// happened under the record's lock).
     pub(crate) fn try_push(&self, event: Event) -> Option<String> {
-        self.record.try_lock().ok()?.push(event)
+        self.record.try_lock()?.push(event)
     }
 
     /// Records one RPC stage (method interned under the same lock).
     pub(crate) fn push_rpc(&self, mut rpc: event::Rpc, method: &str) -> Option<String> {
-        let mut r = lock(&self.record);
+        let mut r = self.record.lock();
         let i = match r.methods.iter().position(|m| m == method) {
             Some(i) => i,
             None => {
@@ -311,7 +313,7 @@ impl Trace {
 
     /// Records peer `peer`'s state if it changed since its last `state` event.
     pub(crate) fn push_state(&self, peer: usize, state: StateKey) -> Option<String> {
-        let mut r = lock(&self.record);
+        let mut r = self.record.lock();
         if r.last_state.len() <= peer {
             r.last_state.resize(peer + 1, None);
         }
@@ -324,13 +326,13 @@ impl Trace {
 
     /// The events file of the run so far.
     pub(crate) fn jsonl(&self, header: &Header) -> String {
-        lock(&self.record).jsonl(header)
+        self.record.lock().jsonl(header)
     }
 
     /// How many events were recorded (kept or dropped for the cap; the peers' own lines
     /// aside).
     pub(crate) fn count(&self) -> u64 {
-        let r = lock(&self.record);
+        let r = self.record.lock();
         u64::try_from(r.events.len()).unwrap_or(u64::MAX) + r.dropped
     }
 
@@ -354,7 +356,7 @@ impl Trace {
     /// The last few lines of each peer that printed or logged any, peers in order (lines of
     /// no known peer last).
     pub(crate) fn recent_lines(&self) -> Vec<RecentLines> {
-        let r = lock(&self.record);
+        let r = self.record.lock();
         let mut out: Vec<RecentLines> = r
             .own
             .iter()
@@ -374,7 +376,7 @@ impl Trace {
     /// coordinator's, where it was a cost of every run of a stress run). The record's buffer
     /// is kept for the next run (see [`Events`]).
     pub(crate) fn release(&self) {
-        let mut r = lock(&self.record);
+        let mut r = self.record.lock();
         r.events.clear();
         r.own.clear();
         r.bytes = 0;
@@ -382,11 +384,11 @@ impl Trace {
 
     /// The time of the last event recorded, in µs (virtual in virtual time).
     pub(crate) fn last_time_us(&self) -> u64 {
-        lock(&self.record).last_t
+        self.record.lock().last_t
     }
 
     /// The last event in each peer's lane (see `Record::last_per_peer`).
     pub(crate) fn last_per_peer(&self) -> Vec<Option<String>> {
-        lock(&self.record).last_per_peer()
+        self.record.lock().last_per_peer()
     }
 }

@@ -334,7 +334,7 @@ impl<R: LabRaft> Config<R> {
             .and_then(|s| self.cluster.peer_of_server(s))
             .or(to);
         let payload = match event.stage {
-            CallStage::Sent | CallStage::Handled => event.payload.cloned(),
+            CallStage::Sent | CallStage::Handled => event.payload.map(|b| &b[..]),
             _ => None,
         };
         let rpc = Rpc {
@@ -343,12 +343,12 @@ impl<R: LabRaft> Config<R> {
             to,
             method: 0,
             stage: event.stage,
-            payload,
+            payload: None,
             delay_us: event
                 .delay
                 .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
         };
-        let row = self.t.trace().push_rpc(rpc, event.method);
+        let row = self.t.trace().push_rpc(rpc, event.method, payload);
         self.t.live(row);
     }
 

@@ -179,7 +179,7 @@ impl TestContext {
     /// Records one stage of an RPC of `method` (a harness of its own calls this from its
     /// network observer).
     pub fn record_rpc(&self, rpc: crate::trace::Rpc, method: &str) {
-        let row = self.inner.trace.push_rpc(rpc, method);
+        let row = self.inner.trace.push_rpc(rpc, method, None);
         self.live(row);
     }
 

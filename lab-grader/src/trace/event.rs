@@ -218,6 +218,27 @@ impl Event {
         }
     }
 
+    /// The bytes the event carries (an RPC's payload, a command), taken out of it; `None`
+    /// (and the event unchanged) if it carries none.
+    pub(crate) fn take_bytes(&mut self) -> Option<Bytes> {
+        match self {
+            Event::Rpc(r) => r.payload.take(),
+            Event::Apply { cmd, .. } => cmd.take(),
+            Event::Start { cmd, .. } => Some(std::mem::take(cmd)),
+            _ => None,
+        }
+    }
+
+    /// Gives back the bytes [`Event::take_bytes`] took.
+    pub(crate) fn put_bytes(&mut self, bytes: Bytes) {
+        match self {
+            Event::Rpc(r) => r.payload = Some(bytes),
+            Event::Apply { cmd, .. } => *cmd = Some(bytes),
+            Event::Start { cmd, .. } => *cmd = bytes,
+            _ => {}
+        }
+    }
+
     /// Roughly what the event holds in memory, for the record's cap.
     pub(crate) fn cost(&self) -> usize {
         let heap = match self {

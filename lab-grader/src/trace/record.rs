@@ -6,9 +6,11 @@
 //! record keeps the first [`HEAD_LINES`] and the last [`TAIL_LINES`] of each peer, and notes
 //! in the peer's lane how many it left out in between.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 
+use bytes::Bytes;
 use tokio::time::Instant;
 
 use super::event::{self, Context, Describe, Event, Header, StateKey};
@@ -46,16 +48,121 @@ pub struct RecentLines {
     pub lines: Vec<(u64, String)>,
 }
 
+/// One event kept in the main record.
+struct Kept {
+    /// µs since the test began.
+    t: u64,
+    /// Its place in the order of recording.
+    seq: u64,
+    /// The event, without the bytes it carried (see [`Arena`]).
+    event: Event,
+    /// Where those bytes are in the record's arena, if it carried any.
+    bytes: Option<Span>,
+}
+
+/// Where an event's bytes lie in the [`Arena`].
+#[derive(Clone, Copy)]
+struct Span {
+    /// Offset from the first byte the record ever kept (evicted bytes counted).
+    at: u64,
+    len: usize,
+}
+
 /// The events of one record, in a buffer left by an earlier record once that one is over
 /// (issue 28): a test run records tens of thousands of events, and a fresh buffer grew by
 /// doubling, with a copy and fresh pages each time, in every run of a stress run.
-struct Events(VecDeque<(u64, u64, Event)>);
+struct Events(VecDeque<Kept>);
 
 /// Buffers of records that are over, for the next ones (at most [`POOLED`], each of at most
 /// [`POOLED_CAPACITY`] events: a record that grew huge gives its memory back).
-static POOL: Mutex<Vec<VecDeque<(u64, u64, Event)>>> = Mutex::new(Vec::new());
+static POOL: Mutex<Vec<VecDeque<Kept>>> = Mutex::new(Vec::new());
 const POOLED: usize = 4;
 const POOLED_CAPACITY: usize = 1 << 18;
+
+/// The bytes the kept events carry (RPC payloads, commands), one after another in the order
+/// of their events (issue 28). Each payload used to be kept as a clone of the network's
+/// `Bytes`: a shared allocation and two atomic operations per RPC stage, and at the end of
+/// every run tens of thousands of frees of cold memory (3 % of a stress run's CPU). Copied
+/// here, they cost a `memcpy`, and a finished record frees nothing (its buffer is pooled like
+/// [`Events`]). Events leave the record oldest first, and so do their bytes.
+#[derive(Default)]
+struct Arena {
+    bytes: PooledBytes,
+    /// Bytes evicted from the front so far.
+    gone: u64,
+}
+
+impl Arena {
+    fn keep(&mut self, bytes: &[u8]) -> Span {
+        let at = self.gone + self.bytes.len() as u64;
+        self.bytes.extend(bytes);
+        Span {
+            at,
+            len: bytes.len(),
+        }
+    }
+
+    /// Lets go of `span`, the oldest bytes kept.
+    fn evict(&mut self, span: Span) {
+        let len = span.len.min(self.bytes.len());
+        self.bytes.drain(..len);
+        self.gone += len as u64;
+    }
+
+    fn get(&self, span: Span) -> Bytes {
+        let from = usize::try_from(span.at.saturating_sub(self.gone)).unwrap_or(usize::MAX);
+        let to = from.saturating_add(span.len).min(self.bytes.len());
+        let from = from.min(to);
+        self.bytes
+            .range(from..to)
+            .copied()
+            .collect::<Vec<u8>>()
+            .into()
+    }
+
+    fn clear(&mut self) {
+        self.gone += self.bytes.len() as u64;
+        self.bytes.clear();
+    }
+}
+
+/// An arena's buffer, pooled like [`Events`].
+struct PooledBytes(VecDeque<u8>);
+
+static BYTES_POOL: Mutex<Vec<VecDeque<u8>>> = Mutex::new(Vec::new());
+const POOLED_BYTES: usize = 16 << 20;
+
+impl Default for PooledBytes {
+    fn default() -> Self {
+        PooledBytes(lock(&BYTES_POOL).pop().unwrap_or_default())
+    }
+}
+
+impl Drop for PooledBytes {
+    fn drop(&mut self) {
+        let mut bytes = std::mem::take(&mut self.0);
+        bytes.clear();
+        if bytes.capacity() <= POOLED_BYTES {
+            let mut pool = lock(&BYTES_POOL);
+            if pool.len() < POOLED {
+                pool.push(bytes);
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for PooledBytes {
+    type Target = VecDeque<u8>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for PooledBytes {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
 
 impl Default for Events {
     fn default() -> Self {
@@ -77,7 +184,7 @@ impl Drop for Events {
 }
 
 impl std::ops::Deref for Events {
-    type Target = VecDeque<(u64, u64, Event)>;
+    type Target = VecDeque<Kept>;
     fn deref(&self) -> &Self::Target {
         &self.0
     }
@@ -96,6 +203,7 @@ pub(crate) struct Record {
     last_t: u64,
     seq: u64,
     events: Events,
+    arena: Arena,
     own: BTreeMap<Option<usize>, OwnLines>,
     bytes: usize,
     dropped: u64,
@@ -121,14 +229,24 @@ impl Record {
         t
     }
 
-    fn push(&mut self, event: Event) -> Option<String> {
+    fn push(&mut self, mut event: Event) -> Option<String> {
+        let bytes = event.take_bytes();
+        self.push_parts(event, bytes.as_deref())
+    }
+
+    /// Records `event`, which carried `bytes` (taken out of it, see [`Arena`]).
+    fn push_parts(&mut self, event: Event, bytes: Option<&[u8]>) -> Option<String> {
         let t = self.now();
         let live = self.live.as_mut().map(|live| {
             let cx = Context {
                 methods: &self.methods,
                 describe: self.describe,
             };
-            live.row(&event::line(t, &event, &cx))
+            let mut whole = event.clone();
+            if let Some(b) = bytes {
+                whole.put_bytes(Bytes::copy_from_slice(b));
+            }
+            live.row(&event::line(t, &whole, &cx))
         });
         self.seq += 1;
         let seq = self.seq;
@@ -148,13 +266,23 @@ impl Record {
                 return live.flatten();
             }
         }
-        self.bytes += event.cost();
-        self.events.push_back((t, seq, event));
+        self.bytes += event.cost() + bytes.map_or(0, <[u8]>::len);
+        let bytes = bytes.map(|b| self.arena.keep(b));
+        self.events.push_back(Kept {
+            t,
+            seq,
+            event,
+            bytes,
+        });
         while self.events.len() > MAX_EVENTS || self.bytes > MAX_BYTES {
-            let Some((_, _, old)) = self.events.pop_front() else {
+            let Some(old) = self.events.pop_front() else {
                 break;
             };
-            self.bytes = self.bytes.saturating_sub(old.cost());
+            let carried = old.bytes.map_or(0, |span| {
+                self.arena.evict(span);
+                span.len
+            });
+            self.bytes = self.bytes.saturating_sub(old.event.cost() + carried);
             self.dropped += 1;
         }
         live.flatten()
@@ -162,12 +290,11 @@ impl Record {
 
     /// Every event kept, in the order recorded: the main record and each peer's last lines,
     /// with a note where a peer's lines were left out.
-    fn merged(&self) -> Vec<(u64, std::borrow::Cow<'_, Event>)> {
-        use std::borrow::Cow;
+    fn merged(&self) -> Vec<(u64, Cow<'_, Event>)> {
         let mut all: Vec<(u64, u64, Cow<'_, Event>)> = self
             .events
             .iter()
-            .map(|(t, seq, e)| (*t, *seq, Cow::Borrowed(e)))
+            .map(|k| (k.t, k.seq, self.whole(k)))
             .collect();
         for (peer, own) in &self.own {
             if let (Some((t, seq, _)), true) = (own.tail.front(), own.dropped > 0) {
@@ -192,6 +319,18 @@ impl Record {
         }
         all.sort_by_key(|(_, seq, _)| *seq);
         all.into_iter().map(|(t, _, e)| (t, e)).collect()
+    }
+
+    /// Kept event `k` with the bytes it carried.
+    fn whole<'a>(&'a self, k: &'a Kept) -> Cow<'a, Event> {
+        match k.bytes {
+            None => Cow::Borrowed(&k.event),
+            Some(span) => {
+                let mut e = k.event.clone();
+                e.put_bytes(self.arena.get(span));
+                Cow::Owned(e)
+            }
+        }
     }
 
     /// The events file: the `test` line, then one line per event.
@@ -221,25 +360,31 @@ impl Record {
             methods: &self.methods,
             describe: self.describe,
         };
-        fn newest<'a>(last: &mut [Option<(u64, u64, &'a Event)>], t: u64, seq: u64, e: &'a Event) {
-            if let Some(slot) = e.peer().and_then(|p| last.get_mut(p)) {
-                if slot.is_none_or(|(_, s, _)| s < seq) {
-                    *slot = Some((t, seq, e));
+        fn newest<'a>(
+            last: &mut [Option<(u64, u64, Cow<'a, Event>)>],
+            t: u64,
+            seq: u64,
+            e: impl FnOnce() -> Cow<'a, Event>,
+            peer: Option<usize>,
+        ) {
+            if let Some(slot) = peer.and_then(|p| last.get_mut(p)) {
+                if slot.as_ref().is_none_or(|(_, s, _)| *s < seq) {
+                    *slot = Some((t, seq, e()));
                 }
             }
         }
-        let mut last: Vec<Option<(u64, u64, &Event)>> = vec![None; self.peers];
+        let mut last: Vec<Option<(u64, u64, Cow<'_, Event>)>> = vec![None; self.peers];
         // The main record from its end: the newest event of each peer is near it.
-        for (t, seq, e) in self.events.iter().rev().take(100_000) {
-            newest(&mut last, *t, *seq, e);
+        for k in self.events.iter().rev().take(100_000) {
+            newest(&mut last, k.t, k.seq, || self.whole(k), k.event.peer());
         }
         for own in self.own.values() {
             if let Some((t, seq, e)) = own.tail.back() {
-                newest(&mut last, *t, *seq, e);
+                newest(&mut last, *t, *seq, || Cow::Borrowed(e), e.peer());
             }
         }
         last.into_iter()
-            .map(|l| l.map(|(t, _, e)| event::line(t, e, &cx)))
+            .map(|l| l.map(|(t, _, e)| event::line(t, &e, &cx)))
             .collect()
     }
 }
@@ -297,8 +442,14 @@ impl Trace {
         self.record.try_lock()?.push(event)
     }
 
-    /// Records one RPC stage (method interned under the same lock).
-    pub(crate) fn push_rpc(&self, mut rpc: event::Rpc, method: &str) -> Option<String> {
+    /// Records one RPC stage (method interned under the same lock) that carried `payload`
+    /// (`rpc.payload` is left `None`: the bytes are copied into the record, not shared).
+    pub(crate) fn push_rpc(
+        &self,
+        mut rpc: event::Rpc,
+        method: &str,
+        payload: Option<&[u8]>,
+    ) -> Option<String> {
         let mut r = self.record.lock();
         let i = match r.methods.iter().position(|m| m == method) {
             Some(i) => i,
@@ -308,7 +459,10 @@ impl Trace {
             }
         };
         rpc.method = u16::try_from(i).unwrap_or(u16::MAX);
-        r.push(Event::Rpc(rpc))
+        match rpc.payload.take() {
+            Some(own) => r.push_parts(Event::Rpc(rpc), Some(&own)),
+            None => r.push_parts(Event::Rpc(rpc), payload),
+        }
     }
 
     /// Records peer `peer`'s state if it changed since its last `state` event.
@@ -378,6 +532,7 @@ impl Trace {
     pub(crate) fn release(&self) {
         let mut r = self.record.lock();
         r.events.clear();
+        r.arena.clear();
         r.own.clear();
         r.bytes = 0;
     }

@@ -305,18 +305,17 @@ async fn ticker(inner: Arc<Inner>, tick: Duration, stop: watch::Receiver<bool>) 
     let mut interval = tokio::time::interval_at(Instant::now() + tick, tick);
     interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
     // One wait for the kill across ticks: a new one per tick took the shutdown signal's
-    // locks (its value's and its waiters') at every tick of every peer.
+    // locks (its value's and its waiters') at every tick of every peer. It is polled only
+    // when no tick is due (see `unless_stopped`): a due tick looks at the killed flag alone.
     let stopped = killed(stop);
     tokio::pin!(stopped);
-    loop {
-        tokio::select! {
-            biased;
-            () = &mut stopped => return,
-            _ = interval.tick() => {
-                if inner.with_raft(Raft::tick).is_none() {
-                    return;
-                }
-            }
+    let dead = &*inner.dead;
+    while unless_stopped(dead, stopped.as_mut(), interval.tick())
+        .await
+        .is_some()
+    {
+        if inner.with_raft(Raft::tick).is_none() {
+            return;
         }
     }
 }

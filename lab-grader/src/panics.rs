@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use crate::capture::{self, Owner};
 
 use crate::fail::Fail;
+use crate::harness::HotLock;
 use crate::harness::TestContext;
 use crate::harness::lock;
 
@@ -84,11 +85,8 @@ impl fmt::Display for PanicHandle {
 #[derive(Default)]
 pub(crate) struct PanicScope {
     /// The tasks and what the threads run, under one lock: a poll's start takes it once,
-    /// its end once (issue 28: three locks per poll were 7-8 % of a stress run's CPU). A spin
-    /// lock: its sections are a few instructions and, in virtual time, only the watchdog
-    /// (once a second) ever competes for it, so its release is a plain store where a
-    /// `std::sync::Mutex` pays an atomic exchange (most of this lock's cost per poll).
-    book: spin::Mutex<Book>,
+    /// its end once (issue 28: three locks per poll were 7-8 % of a stress run's CPU).
+    book: HotLock<Book>,
     first: Mutex<Option<PanicHandle>>,
     /// When the coordinator first saw each entry of `running` (by its number).
     seen: Mutex<BTreeMap<u64, Instant>>,

@@ -7,13 +7,13 @@
 //! [`Config`]: super::Config
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use lab_api::LabRaft;
 use labrpc_sim::{ClientEnd, NetError, Network, Server};
 use raft_persist::Persister;
 
-use super::context::lock;
+use super::context::HotLock;
 use crate::panics::as_peer;
 
 /// The slots under the cluster's lock.
@@ -35,7 +35,7 @@ struct Slots<R> {
 pub struct Cluster<R> {
     n: usize,
     net: Network,
-    slots: Mutex<Slots<R>>,
+    slots: HotLock<Slots<R>>,
 }
 
 /// The labrpc server name of peer `i`.
@@ -49,7 +49,7 @@ impl<R: LabRaft> Cluster<R> {
         Cluster {
             n,
             net,
-            slots: Mutex::new(Slots {
+            slots: HotLock::new(Slots {
                 rafts: (0..n).map(|_| None).collect(),
                 connected: vec![false; n],
                 saved: vec![None; n],
@@ -77,14 +77,14 @@ impl<R: LabRaft> Cluster<R> {
         self.disconnect(i)?;
         self.net.delete_server(&server_name(i));
         let rf = {
-            let mut st = lock(&self.slots);
+            let mut st = self.slots.lock();
             st.saved[i] = st.saved[i].as_ref().map(Persister::copy);
             st.rafts[i].take()
         };
         if let Some(rf) = rf {
             as_peer(i, || rf.kill());
         }
-        let mut st = lock(&self.slots);
+        let mut st = self.slots.lock();
         if let Some(p) = &st.saved[i] {
             let fresh = Persister::new();
             fresh.save(p.read_raft_state(), p.read_snapshot());
@@ -110,7 +110,7 @@ impl<R: LabRaft> Cluster<R> {
             self.net.connect(name, &server_name(j))?;
         }
         let (persister, incarnation) = {
-            let mut st = lock(&self.slots);
+            let mut st = self.slots.lock();
             for (j, name) in end_names.iter().enumerate() {
                 st.end_owner.insert(name.clone(), (i, j));
             }
@@ -124,7 +124,7 @@ impl<R: LabRaft> Cluster<R> {
             (p, st.starts[i] - 1)
         };
         let peer = as_peer(i, || boot(ends, persister, incarnation))?;
-        lock(&self.slots).rafts[i] = Some(Arc::clone(&peer));
+        self.slots.lock().rafts[i] = Some(Arc::clone(&peer));
         let mut server = Server::new();
         server.add_service(as_peer(i, || Arc::clone(&peer).service()));
         self.net.add_server(&server_name(i), server);
@@ -133,7 +133,7 @@ impl<R: LabRaft> Cluster<R> {
 
     /// Go's `connect(i)` (spec 3.5): enables i's links to and from every connected server.
     pub fn connect(&self, i: usize) -> Result<(), NetError> {
-        let mut st = lock(&self.slots);
+        let mut st = self.slots.lock();
         st.connected[i] = true;
         let on: Vec<usize> = (0..self.n).filter(|&j| st.connected[j]).collect();
         for &j in &on {
@@ -151,7 +151,7 @@ impl<R: LabRaft> Cluster<R> {
 
     /// Go's `disconnect(i)` (spec 3.5): disables every link to and from i.
     pub fn disconnect(&self, i: usize) -> Result<(), NetError> {
-        let mut st = lock(&self.slots);
+        let mut st = self.slots.lock();
         st.connected[i] = false;
         for j in 0..self.n {
             if let Some(name) = st.endnames[i].get(j) {
@@ -168,14 +168,14 @@ impl<R: LabRaft> Cluster<R> {
 
     /// The incarnation of slot i: 0 for its first start, one more for every restart.
     pub fn incarnation(&self, i: usize) -> u64 {
-        lock(&self.slots).starts[i].saturating_sub(1)
+        self.slots.lock().starts[i].saturating_sub(1)
     }
 
     /// Enables or disables the one-way link from peer `from` to peer `to` (`from`'s requests
     /// to `to`, and their replies), whatever `connect`/`disconnect` said. For scenarios that
     /// need a peer to hear replies but no requests.
     pub fn set_link(&self, from: usize, to: usize, on: bool) -> Result<(), NetError> {
-        let st = lock(&self.slots);
+        let st = self.slots.lock();
         match st.endnames[from].get(to) {
             Some(name) => self.net.enable(name, on),
             None => Ok(()),
@@ -184,25 +184,25 @@ impl<R: LabRaft> Cluster<R> {
 
     /// Whether server i is connected.
     pub fn is_connected(&self, i: usize) -> bool {
-        lock(&self.slots).connected[i]
+        self.slots.lock().connected[i]
     }
 
     /// The running peer i, or `None` while it is crashed (Go's `cfg.rafts[i]`).
     pub fn raft(&self, i: usize) -> Option<Arc<R>> {
-        lock(&self.slots).rafts[i].clone()
+        self.slots.lock().rafts[i].clone()
     }
 
     /// The running peer i and its incarnation, read together (a restart between two reads
     /// would pair a peer with another incarnation's number).
     pub fn raft_and_incarnation(&self, i: usize) -> Option<(Arc<R>, u64)> {
-        let st = lock(&self.slots);
+        let st = self.slots.lock();
         let rf = st.rafts[i].clone()?;
         Some((rf, st.starts[i].saturating_sub(1)))
     }
 
     /// The connected, running peers, in id order (read under the lock, used outside it).
     pub fn connected_rafts(&self) -> Vec<(usize, Arc<R>)> {
-        let st = lock(&self.slots);
+        let st = self.slots.lock();
         (0..self.n)
             .filter(|&i| st.connected[i])
             .filter_map(|i| st.rafts[i].clone().map(|r| (i, r)))
@@ -211,7 +211,7 @@ impl<R: LabRaft> Cluster<R> {
 
     /// Every running peer, in id order.
     pub fn all_rafts(&self) -> Vec<(usize, Arc<R>)> {
-        let st = lock(&self.slots);
+        let st = self.slots.lock();
         (0..self.n)
             .filter_map(|i| st.rafts[i].clone().map(|r| (i, r)))
             .collect()
@@ -224,7 +224,7 @@ impl<R: LabRaft> Cluster<R> {
 
     /// The peers an end links: its owner (the caller) and the peer it reaches.
     pub fn link_of_end(&self, end: &str) -> Option<(usize, usize)> {
-        lock(&self.slots).end_owner.get(end).copied()
+        self.slots.lock().end_owner.get(end).copied()
     }
 
     /// The peer whose server is called `server`.
@@ -234,12 +234,13 @@ impl<R: LabRaft> Cluster<R> {
 
     /// The persister slot i restarts from (Go's `cfg.saved[i]`), once i has been started.
     pub fn saved(&self, i: usize) -> Option<Persister> {
-        lock(&self.slots).saved[i].clone()
+        self.slots.lock().saved[i].clone()
     }
 
     /// Go's `LogSize()`: the largest persisted Raft state (snapshots excluded).
     pub fn log_size(&self) -> usize {
-        lock(&self.slots)
+        self.slots
+            .lock()
             .saved
             .iter()
             .flatten()

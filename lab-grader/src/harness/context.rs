@@ -16,6 +16,14 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// A lock for the hot paths of a test run (issue 28): the task hooks' book (twice per poll),
+/// the look gates, the event record, the monitor, the cluster's slots. Each is held for a few
+/// instructions and never while a peer is called, and in virtual time only the watchdog (once
+/// a second) ever competes with the test's thread. A `std::sync::Mutex` releases with an
+/// atomic exchange, which on these paths cost as much as the work under the lock; this one
+/// releases with a plain store, and a thread that finds it taken yields until it is free.
+pub(crate) type HotLock<T> = spin::mutex::Mutex<T, spin::relax::Yield>;
+
 /// Where a test's output goes (the runner forwards it to the report).
 pub type Sink = Box<dyn Fn(&str) + Send + Sync>;
 

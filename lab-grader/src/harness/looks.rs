@@ -17,6 +17,8 @@
 //! before it, and no request for a look is lost: the extra look is read after the request was
 //! made. Each look gets a sequence number under the gate, which the monitor also checks.
 
+use super::context::HotLock;
+
 /// The state of one peer's gate.
 #[derive(Debug, Default)]
 struct Gate {
@@ -33,9 +35,8 @@ struct Gate {
 /// Serialises the looks at one peer (see the module doc).
 #[derive(Debug, Default)]
 pub struct LookGate {
-    /// A spin lock, as the task hooks' (see `crate::panics`): a few instructions under it,
-    /// taken twice per look.
-    gate: spin::Mutex<Gate>,
+    /// Taken twice per look.
+    gate: HotLock<Gate>,
 }
 
 /// Clears `busy` if a look panics (a peer's `inspect` may), so later looks still run.

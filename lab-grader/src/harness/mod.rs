@@ -26,7 +26,7 @@ pub use config::{
     Config, ELECTION_TIMEOUT, GO_MAX_LOG_SIZE, GOB_RPC_OVERHEAD, INSPECT_EVERY, MAX_LOG_SIZE,
     TIME_LIMIT, make_config,
 };
-pub(crate) use context::lock;
 pub use context::{Cleanup, Figures, Sink, TestContext};
+pub(crate) use context::{HotLock, lock};
 pub use looks::LookGate;
 pub use process::{PeerLauncher, ProcessRaft};

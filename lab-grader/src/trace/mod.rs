@@ -3,8 +3,8 @@
 //! and panic, and the peers' own `tracing` lines, in virtual-time order with virtual
 //! timestamps (real ones with `--real-time`).
 //!
-//! - `record`: [`Trace`], the per-test record in the [`crate::harness::TestContext`]:
-//!   compact events (raw RPC bytes, no text) with their time in µs, capped.
+//! - `record`: `Trace`, the per-test record in the [`crate::harness::TestContext`]:
+//!   compact events (RPC bytes in one arena, no text) with their time in µs, capped.
 //! - `event`: [`Event`] and its rendering as a line of `events.jsonl` (schema in
 //!   docs/EVENTS.md); the peer type's [`lab_api::LabRaft::describe`] renders RPCs then.
 //! - `logs`: the `tracing` layer that puts a peer's log lines in its lane.

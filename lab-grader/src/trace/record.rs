@@ -15,6 +15,7 @@ use tokio::time::Instant;
 
 use super::event::{self, Context, Describe, Event, Header, StateKey};
 use super::view::Live;
+use crate::harness::HotLock;
 use crate::harness::lock;
 
 /// At most this many events are kept.
@@ -405,9 +406,9 @@ fn recent_text(event: &Event) -> String {
 /// A test's record and how it is shown live. Lives in the test's context.
 #[derive(Default)]
 pub(crate) struct Trace {
-    /// A spin lock, as the task hooks' (see `crate::panics`): taken for every event, held for
-    /// a push (writing a bundle holds it longer, when nothing else records).
-    record: spin::Mutex<Record>,
+    /// Taken for every event, held for a push (writing a bundle holds it longer, when
+    /// nothing else records).
+    record: HotLock<Record>,
 }
 
 impl Trace {

@@ -57,3 +57,37 @@ pub(crate) fn driving(on: bool) {
     forget();
     DRIVING.with(|d| d.set(on));
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{driving, kept, now};
+
+    #[test]
+    fn the_kept_instant_follows_the_paused_clock_across_parks() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .on_thread_unpark(super::forget)
+            .build()
+            .expect("a runtime");
+        driving(true);
+        rt.block_on(async {
+            let t0 = now();
+            assert_eq!(kept(), Some(t0));
+            assert_eq!(now(), tokio::time::Instant::now());
+            // The runtime parks and its clock moves 7 ms: the kept instant is forgotten.
+            tokio::time::sleep(Duration::from_millis(7)).await;
+            assert_eq!(kept(), None);
+            let t1 = now();
+            assert_eq!(t1, tokio::time::Instant::now());
+            assert_eq!(t1 - t0, Duration::from_millis(7));
+            // A task that wakes at the same instant does not move the clock.
+            tokio::spawn(async {}).await.expect("the task");
+            assert_eq!(now(), tokio::time::Instant::now());
+        });
+        driving(false);
+        assert_eq!(kept(), None);
+    }
+}

@@ -548,3 +548,71 @@ impl Trace {
         self.record.lock().last_per_peer()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Arena, Event, Record};
+    use crate::trace::Rpc;
+    use bytes::Bytes;
+    use labrpc_sim::CallStage;
+
+    #[test]
+    fn the_arena_gives_back_each_payload_after_older_ones_are_evicted() {
+        let mut arena = Arena::default();
+        let a = arena.keep(b"first");
+        let b = arena.keep(b"");
+        let c = arena.keep(b"third payload");
+        assert_eq!(arena.get(a), Bytes::from_static(b"first"));
+        arena.evict(a);
+        arena.evict(b);
+        assert_eq!(arena.get(c), Bytes::from_static(b"third payload"));
+        let d = arena.keep(b"fourth");
+        arena.evict(c);
+        assert_eq!(arena.get(d), Bytes::from_static(b"fourth"));
+        arena.clear();
+        let e = arena.keep(b"after a clear");
+        assert_eq!(arena.get(e), Bytes::from_static(b"after a clear"));
+    }
+
+    #[test]
+    fn a_recorded_payload_comes_back_in_the_events_file_whether_owned_or_borrowed() {
+        let rpc = |payload: Option<Bytes>| Rpc {
+            call: 1,
+            from: Some(0),
+            to: Some(1),
+            method: 0,
+            stage: CallStage::Sent,
+            payload,
+            delay_us: None,
+        };
+        let mut owned = Record::default();
+        owned.push(Event::Rpc(rpc(Some(Bytes::from_static(b"\x01\x02\x03")))));
+        owned.push(Event::Apply {
+            peer: 1,
+            index: 1,
+            cmd: Some(Bytes::from_static(b"cmd")),
+        });
+        let mut borrowed = Record::default();
+        borrowed.push_parts(Event::Rpc(rpc(None)), Some(b"\x01\x02\x03"));
+        borrowed.push(Event::Apply {
+            peer: 1,
+            index: 1,
+            cmd: Some(Bytes::from_static(b"cmd")),
+        });
+        let events = |r: &Record| -> Vec<String> {
+            r.merged()
+                .iter()
+                .map(|(t, e)| format!("{t} {e:?}"))
+                .collect()
+        };
+        assert_eq!(events(&owned), events(&borrowed));
+        let merged = owned.merged();
+        match (&*merged[0].1, &*merged[1].1) {
+            (Event::Rpc(r), Event::Apply { cmd, .. }) => {
+                assert_eq!(r.payload, Some(Bytes::from_static(b"\x01\x02\x03")));
+                assert_eq!(*cmd, Some(Bytes::from_static(b"cmd")));
+            }
+            other => panic!("unexpected events {other:?}"),
+        }
+    }
+}

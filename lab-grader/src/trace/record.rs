@@ -69,26 +69,89 @@ struct Span {
     len: usize,
 }
 
-/// The events of one record, in a buffer left by an earlier record once that one is over
-/// (issue 28): a test run records tens of thousands of events, and a fresh buffer grew by
-/// doubling, with a copy and fresh pages each time, in every run of a stress run.
-struct Events(VecDeque<Kept>);
+/// A buffer left by an earlier record once that one is over (issue 28): a test run records
+/// tens of thousands of events, and a fresh buffer grew by doubling, with a copy and fresh
+/// pages each time, in every run of a stress run. Dropped, it goes back to its pool, emptied,
+/// unless the pool is full or it grew past [`Pool::MAX`] (a record that grew huge gives its
+/// memory back).
+struct Pooled<P: Pool>(VecDeque<P::Item>);
 
-/// Buffers of records that are over, for the next ones (at most [`POOLED`], each of at most
-/// [`POOLED_CAPACITY`] events: a record that grew huge gives its memory back).
-static POOL: Mutex<Vec<VecDeque<Kept>>> = Mutex::new(Vec::new());
+/// Where buffers of one kind wait for the next record.
+trait Pool {
+    type Item: 'static;
+    /// The most items a pooled buffer may hold room for.
+    const MAX: usize;
+    fn buffers() -> &'static Mutex<Vec<VecDeque<Self::Item>>>;
+}
+
+/// Buffers kept per pool.
 const POOLED: usize = 4;
-const POOLED_CAPACITY: usize = 1 << 18;
+
+/// The record's events.
+struct EventsPool;
+
+impl Pool for EventsPool {
+    type Item = Kept;
+    const MAX: usize = 1 << 18;
+    fn buffers() -> &'static Mutex<Vec<VecDeque<Kept>>> {
+        static BUFFERS: Mutex<Vec<VecDeque<Kept>>> = Mutex::new(Vec::new());
+        &BUFFERS
+    }
+}
+
+/// The bytes of the record's [`Arena`].
+struct BytesPool;
+
+impl Pool for BytesPool {
+    type Item = u8;
+    const MAX: usize = 16 << 20;
+    fn buffers() -> &'static Mutex<Vec<VecDeque<u8>>> {
+        static BUFFERS: Mutex<Vec<VecDeque<u8>>> = Mutex::new(Vec::new());
+        &BUFFERS
+    }
+}
+
+impl<P: Pool> Default for Pooled<P> {
+    fn default() -> Self {
+        Pooled(lock(P::buffers()).pop().unwrap_or_default())
+    }
+}
+
+impl<P: Pool> Drop for Pooled<P> {
+    fn drop(&mut self) {
+        let mut buffer = std::mem::take(&mut self.0);
+        buffer.clear();
+        if buffer.capacity() <= P::MAX {
+            let mut pool = lock(P::buffers());
+            if pool.len() < POOLED {
+                pool.push(buffer);
+            }
+        }
+    }
+}
+
+impl<P: Pool> std::ops::Deref for Pooled<P> {
+    type Target = VecDeque<P::Item>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl<P: Pool> std::ops::DerefMut for Pooled<P> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
 
 /// The bytes the kept events carry (RPC payloads, commands), one after another in the order
 /// of their events (issue 28). Each payload used to be kept as a clone of the network's
 /// `Bytes`: a shared allocation and two atomic operations per RPC stage, and at the end of
 /// every run tens of thousands of frees of cold memory (3 % of a stress run's CPU). Copied
 /// here, they cost a `memcpy`, and a finished record frees nothing (its buffer is pooled like
-/// [`Events`]). Events leave the record oldest first, and so do their bytes.
+/// [`Pooled`]). Events leave the record oldest first, and so do their bytes.
 #[derive(Default)]
 struct Arena {
-    bytes: PooledBytes,
+    bytes: Pooled<BytesPool>,
     /// Bytes evicted from the front so far.
     gone: u64,
 }
@@ -127,83 +190,13 @@ impl Arena {
     }
 }
 
-/// An arena's buffer, pooled like [`Events`].
-struct PooledBytes(VecDeque<u8>);
-
-static BYTES_POOL: Mutex<Vec<VecDeque<u8>>> = Mutex::new(Vec::new());
-const POOLED_BYTES: usize = 16 << 20;
-
-impl Default for PooledBytes {
-    fn default() -> Self {
-        PooledBytes(lock(&BYTES_POOL).pop().unwrap_or_default())
-    }
-}
-
-impl Drop for PooledBytes {
-    fn drop(&mut self) {
-        let mut bytes = std::mem::take(&mut self.0);
-        bytes.clear();
-        if bytes.capacity() <= POOLED_BYTES {
-            let mut pool = lock(&BYTES_POOL);
-            if pool.len() < POOLED {
-                pool.push(bytes);
-            }
-        }
-    }
-}
-
-impl std::ops::Deref for PooledBytes {
-    type Target = VecDeque<u8>;
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for PooledBytes {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0
-    }
-}
-
-impl Default for Events {
-    fn default() -> Self {
-        Events(lock(&POOL).pop().unwrap_or_default())
-    }
-}
-
-impl Drop for Events {
-    fn drop(&mut self) {
-        let mut events = std::mem::take(&mut self.0);
-        events.clear();
-        if events.capacity() <= POOLED_CAPACITY {
-            let mut pool = lock(&POOL);
-            if pool.len() < POOLED {
-                pool.push(events);
-            }
-        }
-    }
-}
-
-impl std::ops::Deref for Events {
-    type Target = VecDeque<Kept>;
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for Events {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0
-    }
-}
-
 /// The record proper, under the [`Trace`]'s lock.
 #[derive(Default)]
 pub(crate) struct Record {
     t0: Option<Instant>,
     last_t: u64,
     seq: u64,
-    events: Events,
+    events: Pooled<EventsPool>,
     arena: Arena,
     own: BTreeMap<Option<usize>, OwnLines>,
     bytes: usize,
@@ -529,7 +522,7 @@ impl Trace {
     /// bundle (if any) is written and its last lines taken, so that its memory is freed on
     /// the test's thread and not on whichever thread lets go of the context last (the
     /// coordinator's, where it was a cost of every run of a stress run). The record's buffer
-    /// is kept for the next run (see [`Events`]).
+    /// is kept for the next run (see [`Pooled`]).
     pub(crate) fn release(&self) {
         let mut r = self.record.lock();
         r.events.clear();

@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use grader::fail::Fail;
 use grader::harness::{Cleanup, Figures, INSPECT_EVERY, LookGate, TIME_LIMIT, TestContext};
-use grader::invariants::{Monitor, Observation};
+use grader::invariants::{ChangeObservation, Intake, Monitor};
 use grader::panics::as_peer;
 use grader::trace::{Action, Event, Rpc, StateKey};
 use kv_api::Clnt;
-use lab_api::LabRaft;
+use lab_api::{LabRaft, RaftChange};
 use labrpc_sim::{CallEvent, CallStage, NetError, Network, Observer};
 use tokio::time::Instant;
 
@@ -47,7 +47,6 @@ pub struct Config<I: Instance> {
     monitor: Option<Mutex<Monitor>>,
     /// One look at a time per server, observed in the order read (see `LookGate`).
     looks: Vec<LookGate>,
-    last_look: Mutex<Vec<Option<(u64, bool, lab_api::RaftView)>>>,
     hints: fn() -> Vec<&'static str>,
 }
 
@@ -93,7 +92,6 @@ pub fn make_config<I: Instance>(
         clients: Mutex::new(Vec::new()),
         monitor: t.invariants().then(|| Mutex::new(Monitor::new(n))),
         looks: (0..n).map(|_| LookGate::default()).collect(),
-        last_look: Mutex::new(vec![None; n]),
         hints,
     });
     t.defer_cleanup(cfg.clone());
@@ -395,47 +393,45 @@ impl<I: Instance> Config<I> {
         self.looks[i].run(revealed, |seq, revealed| self.look_once(i, seq, revealed));
     }
 
-    /// One look at server i, the `seq`-th, under its gate.
+    /// One look at server i, the `seq`-th, under its gate: its Raft's state with the log as
+    /// what changed since what the monitor holds (`LabRaft::inspect_since`), so that a look
+    /// costs what changed, not the log's length (issue 28; a peer without it gives its whole
+    /// view). No lock of ours is held while the peer answers.
     fn look_once(&self, i: usize, seq: u64, revealed: bool) {
         let Some(monitor) = &self.monitor else { return };
-        let Some(handle) = self.group.handle(i) else {
+        let Some((instance, incarnation)) = self.group.instance_and_incarnation(i) else {
             return;
         };
-        let raft = as_peer(i, || handle.instance.raft());
-        let Some(view) = as_peer(i, || raft.inspect()) else {
+        let raft = as_peer(i, || instance.raft());
+        let mark = lock(monitor).mark(i, incarnation);
+        let Some(change) = as_peer(i, || raft.inspect_since(mark)) else {
             return;
         };
-        self.t.record_state(
-            i,
-            StateKey {
-                role: view.role,
-                term: view.term,
-                voted_for: view.voted_for,
-                commit: view.commit_index,
-                last_index: view.last_index(),
-                snapshot_index: view.snapshot_index,
-            },
-        );
-        let incarnation = self.group.incarnation(i);
-        {
-            let mut last = lock(&self.last_look);
-            let seen = last[i].as_ref().is_some_and(|(inc, was_revealed, old)| {
-                *inc == incarnation && (*was_revealed || !revealed) && *old == view
-            });
-            if seen {
-                return;
-            }
-            last[i] = Some((incarnation, revealed, view.clone()));
-        }
-        let observation = Observation {
+        self.record_change(i, &change);
+        let observation = ChangeObservation {
             peer: i,
             seq,
             incarnation,
             at: self.start.elapsed(),
             revealed,
-            view: &view,
+            change: &change,
         };
-        if let Err(violation) = lock(monitor).observe(&observation) {
+        let result = match lock(monitor).observe_change(&observation) {
+            Ok(Intake::WholeViewNeeded) => {
+                let Some(view) = as_peer(i, || raft.inspect()) else {
+                    return;
+                };
+                let whole = RaftChange::from(view);
+                self.record_change(i, &whole);
+                let observation = ChangeObservation {
+                    change: &whole,
+                    ..observation
+                };
+                lock(monitor).observe_change(&observation)
+            }
+            other => other,
+        };
+        if let Err(violation) = result {
             self.t.note(Event::Violation {
                 property: violation.property.name(),
                 section: violation.property.section(),
@@ -444,5 +440,20 @@ impl<I: Instance> Config<I> {
             });
             self.t.fail(Fail::Safety(violation));
         }
+    }
+
+    /// Records what a look showed of server i's Raft (a `state` event when it changed).
+    fn record_change(&self, i: usize, change: &RaftChange) {
+        self.t.record_state(
+            i,
+            StateKey {
+                role: change.role,
+                term: change.term,
+                voted_for: change.voted_for,
+                commit: change.commit_index,
+                last_index: change.last_index(),
+                snapshot_index: change.snapshot_index,
+            },
+        );
     }
 }

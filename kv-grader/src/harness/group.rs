@@ -317,6 +317,17 @@ impl<I: Instance> Group<I> {
         (p1.to_vec(), p2)
     }
 
+    /// The running server i and its incarnation, read together (a restart between two reads
+    /// would pair a server with another incarnation's number); `None` while it is crashed.
+    pub fn instance_and_incarnation(&self, i: usize) -> Option<(Arc<I>, u64)> {
+        let slots = lock(&self.slots);
+        let live = slots[i].live.as_ref()?;
+        Some((
+            Arc::clone(&live.instance),
+            slots[i].starts.saturating_sub(1),
+        ))
+    }
+
     /// The running server i, with its crash signal; `None` while it is crashed.
     pub fn handle(&self, i: usize) -> Option<Handle<I>> {
         let slots = lock(&self.slots);

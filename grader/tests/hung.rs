@@ -174,6 +174,35 @@ fn the_same_peer_passes_what_does_not_commit() {
     assert_eq!((s.passed, s.failed), (1, 0), "{:?}", s.runs[0].outcome);
 }
 
+/// A test thread runs one job after another; the one of a hung test is given up and another
+/// thread takes the jobs after it, in a single run and in a stress run.
+#[test]
+fn the_jobs_after_a_hung_test_run_on_a_thread_in_its_place() {
+    let mut jobs = cases::<LockedApply>(Part::B, Some("basic_agree_2b"));
+    jobs.extend(cases::<LockedApply>(Part::A, Some("initial_election_2a")));
+    let s = run_in("after-hung", &jobs, 1);
+    assert_eq!((s.passed, s.failed), (1, 1), "{:?}", s.runs);
+    assert!(
+        failure(&s, 0).contains("the test is hung"),
+        "{:?}",
+        s.runs[0]
+    );
+    assert!(s.runs[1].passed(), "{:?}", s.runs[1].outcome);
+
+    let opts = Options {
+        seed: 7,
+        runs: 2,
+        jobs: 2,
+        out: Some(std::env::temp_dir().join("raft-lab-hung-bundles-after-hung-stress")),
+        ..Options::default()
+    };
+    let s = run_cases(&jobs, &opts, &mut Vec::new()).expect("report written");
+    assert_eq!((s.passed, s.failed), (2, 2), "{:?}", s.runs);
+    for run in &s.runs {
+        assert_eq!(run.passed(), run.name == "initial_election_2a", "{run:?}");
+    }
+}
+
 /// The measurement: part 2B on the deadlocked peer, two jobs; prints the wall time and what
 /// each test reported.
 #[test]

@@ -312,6 +312,11 @@ pub(crate) fn register_test(t: &TestContext, running: bool) {
 pub(crate) fn enter(t: &TestContext) {
     install_hook();
     SCOPE.with(|s| *s.borrow_mut() = Some(t.clone()));
+    // A test thread runs one test after another: nothing of the last one's peers (a handler
+    // cut short when its runtime was dropped) is this one's.
+    PEER.with(|p| p.set(None));
+    HANDLER.with(|h| h.set(None));
+    NEXT_SPAWN.with(|n| n.set(None));
 }
 
 impl PanicScope {

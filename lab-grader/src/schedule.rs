@@ -1,9 +1,11 @@
-//! The coordinator: starts test threads `jobs` at a time, collects their output through one
+//! The coordinator: hands jobs to `jobs` test threads, collects their output through one
 //! channel, prints it in job order (streaming the running test when it is the next to
-//! print), and abandons a test whose thread gives no result within the wall-clock budget.
+//! print), and abandons a test whose thread gives no result within the wall-clock budget
+//! (and starts another thread in its place).
 
 use std::io::{self, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -241,6 +243,56 @@ fn write_bundle(run: &TestRun, opts: &Options, t: &TestContext, printed: &str) -
     }
 }
 
+/// The test threads: each takes the next job handed out, runs it, and takes another, until
+/// the coordinator has no more (issue 28: a thread per run cost a thread's start and exit per
+/// run, and in a stress run left a core idle while the coordinator woke to start the next;
+/// `--jobs 2` kept 1.67 of the 2 cores busy, `--jobs 3` 1.93).
+struct Workers {
+    queue: flume::Sender<(usize, Job)>,
+    jobs: flume::Receiver<(usize, Job)>,
+    /// Per job: the coordinator gave it up (a thread in its place runs the next jobs; should
+    /// the stuck one ever finish, it stops there).
+    abandoned: Arc<Vec<AtomicBool>>,
+    opts: Options,
+    exact: bool,
+    events: mpsc::Sender<Event>,
+}
+
+impl Workers {
+    /// Starts one more test thread.
+    fn spawn(&self) -> io::Result<()> {
+        let (jobs, opts, exact, events) = (
+            self.jobs.clone(),
+            self.opts.clone(),
+            self.exact,
+            self.events.clone(),
+        );
+        let abandoned = Arc::clone(&self.abandoned);
+        std::thread::Builder::new()
+            .name("test".to_string())
+            .spawn(move || {
+                while let Ok((id, job)) = jobs.recv() {
+                    test_thread(id, job, &opts, exact, events.clone());
+                    if abandoned.get(id).is_some_and(|a| a.load(Ordering::Acquire)) {
+                        return;
+                    }
+                }
+            })?;
+        Ok(())
+    }
+
+    /// Gives up the jobs `ids` (their threads are stuck) and starts a thread for each.
+    fn replace(&self, ids: &[usize]) -> io::Result<()> {
+        for &id in ids {
+            if let Some(a) = self.abandoned.get(id) {
+                a.store(true, Ordering::Release);
+            }
+            self.spawn()?;
+        }
+        Ok(())
+    }
+}
+
 /// Default wall-clock budgets per test.
 pub(crate) const VIRTUAL_BUDGET: Duration = Duration::from_secs(120);
 const REAL_BUDGET: Duration = Duration::from_secs(180);
@@ -326,7 +378,8 @@ impl Coordinator<'_> {
     /// Gives up the tests past their budget, and in virtual time those whose runtime is hung
     /// (see [`stuck::Watch`]) or whose only thread is blocked in one poll for [`STUCK_POLL`]
     /// (where the watchdog cannot read the thread's state).
-    fn expire(&mut self, budget: Duration) {
+    /// Returns the jobs given up (each had begun: its thread is lost to the pool).
+    fn expire(&mut self, budget: Duration) -> Vec<usize> {
         let now = wall_now();
         let blocked = |slot: &Slot| {
             !self.opts.real_time
@@ -345,7 +398,7 @@ impl Coordinator<'_> {
                 slot.deadline.is_some_and(|d| d <= now) || slot.hung || blocked(slot)
             })
             .collect();
-        for id in expired {
+        for &id in &expired {
             let slot = &self.slots[id];
             let waited = slot.deadline.map_or(budget, |d| {
                 budget.saturating_sub(d.saturating_duration_since(now))
@@ -375,6 +428,7 @@ impl Coordinator<'_> {
             self.abandoned_bundle(id, &mut run);
             self.finish(id, run);
         }
+        expired
     }
 
     /// The bundle of a run the watchdog abandons (`run`, failed with the watchdog's report):
@@ -501,6 +555,23 @@ pub(crate) fn execute(
         VIRTUAL_BUDGET
     });
     let (tx, rx) = mpsc::channel();
+    let (queue, queued) = flume::unbounded();
+    let workers = Workers {
+        queue,
+        jobs: queued,
+        abandoned: Arc::new(jobs.iter().map(|_| AtomicBool::new(false)).collect()),
+        opts: opts.clone(),
+        exact,
+        events: tx,
+    };
+    let threads = opts.jobs.max(1).min(jobs.len());
+    for _ in 0..threads {
+        workers.spawn()?;
+    }
+    // In a stress run one job more than the threads waits in the queue, so that a thread
+    // that finishes takes the next at once; a single run hands out a job only when a thread
+    // is free (an apply error there stops what has not started).
+    let in_flight = threads + usize::from(opts.runs > 1);
     let mut c = Coordinator {
         jobs,
         opts,
@@ -513,13 +584,12 @@ pub(crate) fn execute(
     let mut next_start = 0;
     let mut last_look = wall_now();
     loop {
-        while !c.stopped && c.running.len() < opts.jobs.max(1) && next_start < jobs.len() {
-            let (id, job, tx) = (next_start, jobs[next_start], tx.clone());
-            let thread_opts = opts.clone();
-            std::thread::Builder::new()
-                .name(format!("test {}", job.case.name))
-                .spawn(move || test_thread(id, job, &thread_opts, exact, tx))?;
-            c.slots[id].deadline = Some(wall_now() + budget);
+        while !c.stopped && c.running.len() < in_flight && next_start < jobs.len() {
+            let id = next_start;
+            // Its budget starts when its thread takes it (`Started`).
+            if workers.queue.send((id, jobs[id])).is_err() {
+                break;
+            }
             c.running.push(id);
             next_start += 1;
         }
@@ -543,15 +613,18 @@ pub(crate) fn execute(
                     slot.hung = slot.watch.look(t);
                 }
             }
-            c.expire(budget);
+            workers.replace(&c.expire(budget))?;
         }
         let wait = nearest
             .saturating_duration_since(wall_now())
             .min(Duration::from_secs(1));
         match rx.recv_timeout(wait) {
             Ok(Event::Started(id, t)) => {
-                c.slots[id].t = Some(t);
-                c.slots[id].watch = stuck::Watch::default();
+                let slot = &mut c.slots[id];
+                slot.t = Some(t);
+                slot.watch = stuck::Watch::default();
+                // A replay of a failing run (`--jobs 1`) starts again within the budget.
+                slot.deadline.get_or_insert_with(|| wall_now() + budget);
             }
             Ok(Event::Output(id, text)) => {
                 if c.slots[id].result.is_none() {
@@ -566,7 +639,7 @@ pub(crate) fn execute(
                     c.finish(id, *run);
                 }
             }
-            Err(RecvTimeoutError::Timeout) => c.expire(budget),
+            Err(RecvTimeoutError::Timeout) => workers.replace(&c.expire(budget))?,
             Err(RecvTimeoutError::Disconnected) => break,
         }
         c.flush(out)?;

@@ -7,8 +7,8 @@
 //!   disconnect, one, check_one_leader, ...), the appliers, the per-test
 //!   [`harness::TestContext`]. Spec section 3.
 //! - [`suites`]: the tests as data ([`suites::all_tests`]), one file per part. Spec section 5.
-//! - [`runner`]: [`run`] selects and runs tests on their own threads and runtimes, with a
-//!   wall-clock watchdog, and writes the report ([`report`]).
+//! - [`runner`]: [`run`] selects and runs tests, `--jobs` at a time on test threads, each on
+//!   its own runtime, with a wall-clock watchdog, and writes the report ([`report`]).
 //! - [`cli`]: the command line; the `grader` binary is [`cli::main_builtin`], which grades
 //!   the reference peer or `--impl student`, and writes handouts ([`handout`]);
 //!   [`run_flags`]: `--impl`, `--kv`, `--no-invariants`, `--strict`, shared by its commands.

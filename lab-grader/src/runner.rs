@@ -1,6 +1,5 @@
-//! Runs tests: selects them, hands them to the scheduler (`schedule`: each on its own OS
-//! thread with its own tokio runtime, `jobs` at a time, under a wall-clock watchdog) and
-//! writes the report.
+//! Runs tests: selects them, hands them to the scheduler (`schedule`: `jobs` test threads,
+//! each test on its own tokio runtime, under a wall-clock watchdog) and writes the report.
 
 use std::io::{self, Write};
 

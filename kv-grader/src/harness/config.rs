@@ -8,8 +8,10 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use grader::fail::Fail;
-use grader::harness::{Cleanup, Figures, INSPECT_EVERY, LookGate, TIME_LIMIT, TestContext};
-use grader::invariants::{ChangeObservation, Intake, Monitor};
+use grader::harness::{
+    Cleanup, Figures, INSPECT_EVERY, LookAt, LookGate, TIME_LIMIT, TestContext, look_at,
+};
+use grader::invariants::Monitor;
 use grader::panics::as_peer;
 use grader::trace::{Action, Event, Rpc, StateKey};
 use kv_api::Clnt;
@@ -403,43 +405,20 @@ impl<I: Instance> Config<I> {
             return;
         };
         let raft = as_peer(i, || instance.raft());
-        let mark = lock(monitor).mark(i, incarnation);
-        let Some(change) = as_peer(i, || raft.inspect_since(mark)) else {
-            return;
-        };
-        self.record_change(i, &change);
-        let observation = ChangeObservation {
+        let look = LookAt {
             peer: i,
-            seq,
             incarnation,
-            at: self.start.elapsed(),
+            seq,
             revealed,
-            change: &change,
         };
-        let result = match lock(monitor).observe_change(&observation) {
-            Ok(Intake::WholeViewNeeded) => {
-                let Some(view) = as_peer(i, || raft.inspect()) else {
-                    return;
-                };
-                let whole = RaftChange::from(view);
-                self.record_change(i, &whole);
-                let observation = ChangeObservation {
-                    change: &whole,
-                    ..observation
-                };
-                lock(monitor).observe_change(&observation)
-            }
-            other => other,
-        };
-        if let Err(violation) = result {
-            self.t.note(Event::Violation {
-                property: violation.property.name(),
-                section: violation.property.section(),
-                detail: violation.detail.clone(),
-                message: violation.to_string(),
-            });
-            self.t.fail(Fail::Safety(violation));
-        }
+        look_at(
+            &self.t,
+            || lock(monitor),
+            &*raft,
+            look,
+            || self.start.elapsed(),
+            |change| self.record_change(i, change),
+        );
     }
 
     /// Records what a look showed of server i's Raft (a `state` event when it changed).

@@ -14,10 +14,10 @@ use tokio::time::Instant;
 use super::appliers::{Applied, run_applier};
 use super::cluster::{Cluster, server_name};
 use super::context::{Cleanup, Figures, HotLock, TestContext, lock};
-use super::looks::LookGate;
+use super::looks::{LookAt, LookGate, look_at};
 use crate::cmd::Cmd;
 use crate::fail::Fail;
-use crate::invariants::{ChangeObservation, Intake, Monitor};
+use crate::invariants::Monitor;
 use crate::panics::{self, as_peer};
 use crate::seed;
 use crate::trace::{Action, Event, Rpc, StateKey};
@@ -398,43 +398,20 @@ impl<R: LabRaft> Config<R> {
         let Some((rf, incarnation)) = self.cluster.raft_and_incarnation(i) else {
             return;
         };
-        let mark = monitor.lock().mark(i, incarnation);
-        let Some(change) = as_peer(i, || rf.inspect_since(mark)) else {
-            return;
-        };
-        self.note_state(i, &change);
-        let observation = ChangeObservation {
+        let look = LookAt {
             peer: i,
-            seq,
             incarnation,
-            at: crate::vclock::now().saturating_duration_since(self.start),
+            seq,
             revealed,
-            change: &change,
         };
-        let result = match monitor.lock().observe_change(&observation) {
-            Ok(Intake::WholeViewNeeded) => {
-                let Some(view) = as_peer(i, || rf.inspect()) else {
-                    return;
-                };
-                let whole = RaftChange::from(view);
-                self.note_state(i, &whole);
-                let observation = ChangeObservation {
-                    change: &whole,
-                    ..observation
-                };
-                monitor.lock().observe_change(&observation)
-            }
-            other => other,
-        };
-        if let Err(violation) = result {
-            self.t.note(Event::Violation {
-                property: violation.property.name(),
-                section: violation.property.section(),
-                detail: violation.detail.clone(),
-                message: violation.to_string(),
-            });
-            self.t.fail(Fail::Safety(violation));
-        }
+        look_at(
+            &self.t,
+            || monitor.lock(),
+            &*rf,
+            look,
+            || crate::vclock::now().saturating_duration_since(self.start),
+            |change| self.note_state(i, change),
+        );
     }
 
     /// Records what a look showed of peer i in the test's record (a `state` event when it

@@ -17,7 +17,16 @@
 //! before it, and no request for a look is lost: the extra look is read after the request was
 //! made. Each look gets a sequence number under the gate, which the monitor also checks.
 
-use super::context::HotLock;
+use std::ops::DerefMut;
+use std::time::Duration;
+
+use lab_api::{LabRaft, RaftChange};
+
+use super::context::{HotLock, TestContext};
+use crate::fail::Fail;
+use crate::invariants::{ChangeObservation, Intake, Monitor};
+use crate::panics::as_peer;
+use crate::trace::Event;
 
 /// The state of one peer's gate.
 #[derive(Debug, Default)]
@@ -83,6 +92,76 @@ impl LookGate {
             gate.seq += 1;
             seq = gate.seq;
         }
+    }
+}
+
+/// What one look is of: peer `peer` in its `incarnation`, the `seq`-th look handed out by its
+/// [`LookGate`], `revealed` when it follows an RPC the peer answered.
+#[derive(Clone, Copy, Debug)]
+pub struct LookAt {
+    /// The peer's index.
+    pub peer: usize,
+    /// 0 for its first start, one more for each restart.
+    pub incarnation: u64,
+    /// The look's number.
+    pub seq: u64,
+    /// Whether it follows an RPC the peer answered.
+    pub revealed: bool,
+}
+
+/// One look at `rf` under its gate, for a harness's `LookGate::run`: asks for what changed
+/// since what the monitor holds ([`LabRaft::inspect_since`]; the whole view when the monitor
+/// needs it), hands each answer to `seen` (the record's `state` events) and then to the
+/// monitor, and fails `t` at a violation. So a look costs what changed, not the log's length
+/// (issue 28). `monitor` takes the monitor's lock (never held while the peer answers); `at`
+/// is the virtual time since the test began.
+pub fn look_at<R, G>(
+    t: &TestContext,
+    monitor: impl Fn() -> G,
+    rf: &R,
+    look: LookAt,
+    at: impl FnOnce() -> Duration,
+    mut seen: impl FnMut(&RaftChange),
+) where
+    R: LabRaft + ?Sized,
+    G: DerefMut<Target = Monitor>,
+{
+    let mark = monitor().mark(look.peer, look.incarnation);
+    let Some(change) = as_peer(look.peer, || rf.inspect_since(mark)) else {
+        return;
+    };
+    seen(&change);
+    let observation = ChangeObservation {
+        peer: look.peer,
+        seq: look.seq,
+        incarnation: look.incarnation,
+        at: at(),
+        revealed: look.revealed,
+        change: &change,
+    };
+    let result = match monitor().observe_change(&observation) {
+        Ok(Intake::WholeViewNeeded) => {
+            let Some(view) = as_peer(look.peer, || rf.inspect()) else {
+                return;
+            };
+            let whole = RaftChange::from(view);
+            seen(&whole);
+            let observation = ChangeObservation {
+                change: &whole,
+                ..observation
+            };
+            monitor().observe_change(&observation)
+        }
+        other => other,
+    };
+    if let Err(violation) = result {
+        t.note(Event::Violation {
+            property: violation.property.name(),
+            section: violation.property.section(),
+            detail: violation.detail.clone(),
+            message: violation.to_string(),
+        });
+        t.fail(Fail::Safety(violation));
     }
 }
 

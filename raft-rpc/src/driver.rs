@@ -9,7 +9,7 @@
 //! (ticker, applier) or checks the `dead` flag before each turn and is woken by `kill`
 //! (senders), so a killed peer stops at once and never sends, applies or persists again.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Poll;
 use std::time::Duration;
@@ -83,6 +83,10 @@ pub(crate) struct Inner {
     /// `true` once killed: what a sender task looks at before each turn (a load, where
     /// polling the shutdown signal each turn took its lock; `kill` wakes the senders).
     dead: Arc<AtomicBool>,
+    /// Counts the changes of what the grader's `inspect` shows, for
+    /// [`LabRaft::view_version`](lab_api::LabRaft::view_version): bumped under the core lock
+    /// by every input that changed it, read without the lock.
+    pub(crate) view_version: AtomicU64,
     /// The runtime the peer was made on, so that `start` may be called from any thread.
     runtime: Handle,
 }
@@ -132,6 +136,7 @@ impl Inner {
             apply_out,
             shutdown,
             dead: Arc::new(AtomicBool::new(false)),
+            view_version: AtomicU64::new(0),
             runtime: Handle::current(),
         });
         if dead {
@@ -178,9 +183,15 @@ impl Inner {
             ..
         } = &mut *core;
         let raft = raft.as_mut()?;
+        let before = ViewKey::of(raft, changes);
         let out = input(raft);
         let ready = raft.ready();
         changes.note(&ready.persist);
+        if ViewKey::of(raft, changes) != before {
+            // Under the core lock, before it is released: a look that reads the old number
+            // and then the view waits for this input to end (see `view_version`).
+            self.view_version.fetch_add(1, Ordering::Release);
+        }
         let changed = !ready.persist.is_empty();
         match ready.durability {
             // The encoder needs no record of appends it did not see: it encodes whatever
@@ -238,6 +249,34 @@ impl Inner {
         }
         if let ApplyOut::Lab(_, apply_ch) = &self.apply_out {
             apply_ch.close();
+        }
+    }
+}
+
+/// Everything of the core that the grader's `inspect` shows, in a few numbers: the same key
+/// before and after an input means the view did not change (the log's entries change only
+/// by appends, which move its end, and by removals, which `LogChanges` counts).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct ViewKey {
+    term: u64,
+    voted_for: Option<usize>,
+    role: raft_core::Role,
+    commit: u64,
+    snapshot: (u64, u64),
+    last: u64,
+    removals: u64,
+}
+
+impl ViewKey {
+    fn of(raft: &Raft, changes: &LogChanges) -> ViewKey {
+        ViewKey {
+            term: raft.current_term().0,
+            voted_for: raft.voted_for().map(|p| p.0),
+            role: raft.role(),
+            commit: raft.commit_index().0,
+            snapshot: (raft.snapshot_index().0, raft.snapshot_term().0),
+            last: raft.last_log_index().0,
+            removals: changes.version(),
         }
     }
 }

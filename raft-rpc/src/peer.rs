@@ -8,6 +8,7 @@
 //! which would let it vote twice in a term.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -326,6 +327,12 @@ impl LabRaft for RaftPeer {
             new_terms,
             version: core.changes.version(),
         })
+    }
+
+    /// Bumped by every input that changed the view (see `Inner::with_raft`); only inputs
+    /// change the core, so an unchanged number is an unchanged view.
+    fn view_version(&self) -> Option<u64> {
+        Some(self.inner.view_version.load(Ordering::Acquire))
     }
 
     fn describe(method: &str, bytes: &[u8], reply: bool) -> Option<String> {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use grader::fail::Fail;
 use grader::harness::{
-    Cleanup, Figures, INSPECT_EVERY, LookAt, LookGate, TIME_LIMIT, TestContext, look_at,
+    Cleanup, Figures, INSPECT_EVERY, LookAt, LookGate, TIME_LIMIT, TestContext, ViewSeen, look_at,
 };
 use grader::invariants::Monitor;
 use grader::panics::as_peer;
@@ -392,14 +392,16 @@ impl<I: Instance> Config<I> {
         if self.monitor.is_none() {
             return;
         }
-        self.looks[i].run(revealed, |seq, revealed| self.look_once(i, seq, revealed));
+        self.looks[i].run(revealed, |seq, revealed, last| {
+            self.look_once(i, seq, revealed, last)
+        });
     }
 
     /// One look at server i, the `seq`-th, under its gate: its Raft's state with the log as
     /// what changed since what the monitor holds (`LabRaft::inspect_since`), so that a look
     /// costs what changed, not the log's length (issue 28; a peer without it gives its whole
     /// view). No lock of ours is held while the peer answers.
-    fn look_once(&self, i: usize, seq: u64, revealed: bool) {
+    fn look_once(&self, i: usize, seq: u64, revealed: bool, last: &mut Option<ViewSeen>) {
         let Some(monitor) = &self.monitor else { return };
         let Some((instance, incarnation)) = self.group.instance_and_incarnation(i) else {
             return;
@@ -416,6 +418,7 @@ impl<I: Instance> Config<I> {
             || lock(monitor),
             &*raft,
             look,
+            last,
             || self.start.elapsed(),
             |change| self.record_change(i, change),
         );

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use super::appliers::{Applied, run_applier};
 use super::cluster::{Cluster, server_name};
 use super::context::{Cleanup, Figures, HotLock, TestContext, lock};
-use super::looks::{LookAt, LookGate, look_at};
+use super::looks::{LookAt, LookGate, ViewSeen, look_at};
 use crate::cmd::Cmd;
 use crate::fail::Fail;
 use crate::invariants::Monitor;
@@ -386,14 +386,16 @@ impl<R: LabRaft> Config<R> {
         if self.monitor.is_none() {
             return;
         }
-        self.looks[i].run(revealed, |seq, revealed| self.look_once(i, seq, revealed));
+        self.looks[i].run(revealed, |seq, revealed, last| {
+            self.look_once(i, seq, revealed, last)
+        });
     }
 
     /// One look at peer i, the `seq`-th, under its [`LookGate`]: the peer's state with its
     /// log as what changed since what the monitor holds ([`LabRaft::inspect_since`]; a peer
     /// without it gives its whole view, which the monitor compares with what it holds). No
     /// lock of ours is held while the peer answers.
-    fn look_once(&self, i: usize, seq: u64, revealed: bool) {
+    fn look_once(&self, i: usize, seq: u64, revealed: bool, last: &mut Option<ViewSeen>) {
         let Some(monitor) = &self.monitor else { return };
         let Some((rf, incarnation)) = self.cluster.raft_and_incarnation(i) else {
             return;
@@ -409,6 +411,7 @@ impl<R: LabRaft> Config<R> {
             || monitor.lock(),
             &*rf,
             look,
+            last,
             || crate::vclock::now().saturating_duration_since(self.start),
             |change| self.note_state(i, change),
         );

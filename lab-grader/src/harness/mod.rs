@@ -28,5 +28,5 @@ pub use config::{
 };
 pub use context::{Cleanup, Figures, Sink, TestContext};
 pub(crate) use context::{HotLock, lock};
-pub use looks::{LookAt, LookGate, look_at};
+pub use looks::{LookAt, LookGate, ViewSeen, look_at};
 pub use process::{PeerLauncher, ProcessRaft};

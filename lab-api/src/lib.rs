@@ -351,7 +351,8 @@ pub trait LabRaft: Send + Sync + 'static {
     /// the last one (most looks: a peer is looked at every 10 ms and after every apply). A
     /// counter bumped under the peer's lock at every change of its term, vote, role, commit
     /// index, snapshot or log keeps that promise; a number that can come back to an earlier
-    /// value does not. Must not block. The default, `None`, makes every look a whole one,
+    /// value does not. Must not block or panic (the grader calls it outside the bookkeeping
+    /// that names the peer of a panic). The default, `None`, makes every look a whole one,
     /// which is always right.
     fn view_version(&self) -> Option<u64> {
         None

@@ -56,6 +56,7 @@ pub mod grade;
 pub mod handout;
 pub mod harness;
 pub mod invariants;
+mod lane;
 mod options;
 pub mod panics;
 pub mod report;

@@ -20,7 +20,6 @@ use std::fmt;
 use std::panic::{Location, PanicHookInfo};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Once};
-use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 use crate::capture::{self, Owner};
@@ -29,6 +28,7 @@ use crate::fail::Fail;
 use crate::harness::HotLock;
 use crate::harness::TestContext;
 use crate::harness::lock;
+use crate::lane::{Frame, Lane};
 
 /// One panic, as the grader saw it.
 #[derive(Clone, Debug, Default)]
@@ -82,22 +82,43 @@ impl fmt::Display for PanicHandle {
 
 /// A test's panics: which tasks belong to which peer, what each thread of the test runs now,
 /// and the first panic recorded. Lives in the test's context.
-#[derive(Default)]
 pub(crate) struct PanicScope {
-    /// The tasks and what the threads run, under one lock: a poll's start takes it once,
-    /// its end once (issue 28: three locks per poll were 7-8 % of a stress run's CPU).
+    /// This scope's number in the process (a thread's lane names the scope it belongs to).
+    id: u64,
+    /// The tasks, under a lock a poll does not take (each thread keeps what it needs of it,
+    /// see [`Here`]).
     book: HotLock<Book>,
+    /// Bumped whenever a task's peer is learned: a thread's copies of the tasks are then
+    /// stale.
+    tasks_changed: AtomicU64,
+    /// What each thread of the test is inside of, one lane per thread (see [`crate::lane`]).
+    lanes: Mutex<Vec<Arc<Lane>>>,
     first: Mutex<Option<PanicHandle>>,
-    /// When the coordinator first saw each entry of `running` (by its number).
-    seen: Mutex<BTreeMap<u64, Instant>>,
+    /// When the coordinator first saw each innermost frame (by lane and number).
+    seen: Mutex<BTreeMap<(usize, u64), Instant>>,
     /// The Linux id of the thread that drives the test's virtual-time runtime, while it does
     /// (0 otherwise, and where it cannot be known): the watchdog reads what that thread waits
     /// on (see `crate::stuck`).
     runtime_thread: AtomicU64,
 }
 
-/// Every how many polls the clock is read (reading it costs a lock; a task that never waits is
-/// polled millions of times a second).
+impl Default for PanicScope {
+    fn default() -> Self {
+        static SCOPES: AtomicU64 = AtomicU64::new(1);
+        PanicScope {
+            id: SCOPES.fetch_add(1, Ordering::Relaxed),
+            book: HotLock::default(),
+            tasks_changed: AtomicU64::new(0),
+            lanes: Mutex::default(),
+            first: Mutex::default(),
+            seen: Mutex::default(),
+            runtime_thread: AtomicU64::new(0),
+        }
+    }
+}
+
+/// Every how many polls (of a thread) the clock is read (reading it costs a lock; a task that
+/// never waits is polled millions of times a second).
 const CLOCK_SAMPLE: u64 = 256;
 
 /// The task polled most, as the watchdog names it.
@@ -109,36 +130,66 @@ pub(crate) struct Busiest {
     pub(crate) polls: u64,
 }
 
-/// Which tasks belong to which peer, and what each thread of the test is inside of.
+/// Which tasks belong to which peer.
 #[derive(Default)]
 struct Book {
     tasks: BTreeMap<tokio::task::Id, TaskInfo>,
-    running: Vec<Running>,
-    /// Entries of `running` so far (polls and calls: the watchdog's measure of progress).
-    entries: u64,
-    /// Task polls so far.
-    polls: u64,
+    /// Where tasks were spawned, each once: a lane's frame holds an index into it.
+    places: Vec<&'static Location<'static>>,
     /// The runtime's clock (virtual in virtual time) as a poll saw it, every
-    /// [`CLOCK_SAMPLE`]-th poll: the watchdog's way to see that tasks keep running while the
-    /// clock stands still.
+    /// [`CLOCK_SAMPLE`]-th poll of a thread: the watchdog's way to see that tasks keep running
+    /// while the clock stands still.
     clock: Option<tokio::time::Instant>,
+}
+
+impl Book {
+    /// `at`'s number in `places` (1-based; 0 for none).
+    fn place(&mut self, at: Option<&'static Location<'static>>) -> u32 {
+        let Some(at) = at else { return 0 };
+        let i = match self.places.iter().position(|p| std::ptr::eq(*p, at)) {
+            Some(i) => i,
+            None => {
+                self.places.push(at);
+                self.places.len() - 1
+            }
+        };
+        u32::try_from(i + 1).unwrap_or(0)
+    }
+
+    /// What a lane's frame stands for.
+    fn doing(&self, frame: Frame) -> Doing {
+        match frame {
+            Frame::Poll { peer, at } => Doing::Poll {
+                peer,
+                spawned_at: (at as usize)
+                    .checked_sub(1)
+                    .and_then(|i| self.places.get(i).copied()),
+            },
+            Frame::Call { peer } => Doing::Call { peer },
+        }
+    }
 }
 
 /// What the grader knows of a task.
 #[derive(Clone, Copy, Debug, Default)]
 struct TaskInfo {
     peer: Option<usize>,
-    spawned_at: Option<&'static Location<'static>>,
-    /// Polls of it so far (the watchdog names the task polled most when the clock stops).
-    polls: u64,
+    /// Where it was spawned (see [`Book::place`]).
+    at: u32,
 }
 
-/// What one thread of a test is inside of (numbered, so the coordinator can tell how long).
-#[derive(Clone, Debug)]
-struct Running {
-    thread: ThreadId,
-    doing: Doing,
-    number: u64,
+/// A thread's own part of a test's bookkeeping, in a thread-local: its lane, and what it
+/// knows of the tasks it polled (copied from the book at a task's first poll here, and again
+/// after a task's peer is learned anywhere), with their polls here.
+struct Here {
+    scope: u64,
+    lane: Arc<Lane>,
+    tasks_changed: u64,
+    tasks: BTreeMap<tokio::task::Id, (TaskInfo, u64)>,
+}
+
+thread_local! {
+    static HERE: RefCell<Option<Here>> = const { RefCell::new(None) };
 }
 
 /// What a test's thread is inside of.
@@ -191,14 +242,6 @@ fn linux_thread_id() -> u64 {
         .ok()
         .and_then(|p| p.file_name()?.to_str()?.parse().ok())
         .unwrap_or(0)
-}
-
-thread_local! {
-    static THREAD: ThreadId = std::thread::current().id();
-}
-
-fn this_thread() -> ThreadId {
-    THREAD.with(|t| *t)
 }
 
 thread_local! {
@@ -280,16 +323,10 @@ pub(crate) fn reader_owner() -> Owner {
             };
         }
     };
-    let book = t.panics().book.lock();
-    // The innermost entry of each thread.
-    let mut innermost: Vec<&Running> = Vec::new();
-    for r in book.running.iter().rev() {
-        if !innermost.iter().any(|x| x.thread == r.thread) {
-            innermost.push(r);
-        }
-    }
+    // The innermost frame of each thread inside of one.
+    let innermost = t.panics().innermost();
     let peer = match innermost.as_slice() {
-        [one] => match &one.doing {
+        [(_, one, _)] => match one {
             Doing::Poll { peer, .. } => *peer,
             Doing::Call { peer } => Some(*peer),
         },
@@ -320,10 +357,45 @@ pub(crate) fn enter(t: &TestContext) {
 }
 
 impl PanicScope {
+    /// Runs `f` on this thread's part of the scope (made at the thread's first use); `None`
+    /// on a thread whose thread-locals are being destroyed.
+    fn here<T>(&self, f: impl FnOnce(&mut Here) -> T) -> Option<T> {
+        HERE.try_with(|h| {
+            let mut h = h.borrow_mut();
+            let here = match &mut *h {
+                Some(here) if here.scope == self.id => here,
+                other => {
+                    let lane = Arc::new(Lane::default());
+                    lock(&self.lanes).push(lane.clone());
+                    other.insert(Here {
+                        scope: self.id,
+                        lane,
+                        tasks_changed: self.tasks_changed.load(Ordering::Acquire),
+                        tasks: BTreeMap::new(),
+                    })
+                }
+            };
+            f(here)
+        })
+        .ok()
+    }
+
     /// The current task belongs to `peer` (it just sent an RPC from one of peer's ends).
     pub(crate) fn note_task(&self, peer: usize) {
-        if let Some(id) = tokio::task::try_id() {
+        let Some(id) = tokio::task::try_id() else {
+            return;
+        };
+        let known = self.here(|here| match here.tasks.get_mut(&id) {
+            Some((info, _)) if info.peer == Some(peer) => true,
+            Some((info, _)) => {
+                info.peer = Some(peer);
+                false
+            }
+            None => false,
+        });
+        if known != Some(true) {
             self.book.lock().tasks.entry(id).or_default().peer = Some(peer);
+            self.tasks_changed.fetch_add(1, Ordering::Release);
         }
     }
 
@@ -331,44 +403,43 @@ impl PanicScope {
     /// peer whose code runs now.
     pub(crate) fn task_spawned(&self, id: tokio::task::Id, at: Option<&'static Location<'static>>) {
         let peer = NEXT_SPAWN.with(Cell::take).or_else(|| self.current_peer());
-        self.book.lock().tasks.insert(
-            id,
-            TaskInfo {
-                peer,
-                spawned_at: at,
-                polls: 0,
-            },
-        );
+        let mut book = self.book.lock();
+        let at = book.place(at);
+        book.tasks.insert(id, TaskInfo { peer, at });
     }
 
     /// Task `id` ended (tokio's terminate hook).
     pub(crate) fn task_ended(&self, id: tokio::task::Id) {
         self.book.lock().tasks.remove(&id);
+        self.here(|here| here.tasks.remove(&id));
     }
 
-    /// A poll of task `id` begins on this thread (tokio's hook).
+    /// A poll of task `id` begins on this thread (tokio's hook). No lock is taken but at a
+    /// task's first poll on this thread and every [`CLOCK_SAMPLE`]-th poll.
     pub(crate) fn poll_started(&self, id: tokio::task::Id) {
-        let thread = this_thread();
-        let mut book = self.book.lock();
-        book.polls += 1;
-        if book.polls % CLOCK_SAMPLE == 1 {
-            book.clock = Some(crate::vclock::now());
-        }
-        let number = book.entries;
-        book.entries += 1;
-        let info = {
-            let info = book.tasks.entry(id).or_default();
-            info.polls += 1;
-            *info
-        };
-        book.running.push(Running {
-            thread,
-            doing: Doing::Poll {
+        let sample = self.here(|here| {
+            let changed = self.tasks_changed.load(Ordering::Acquire);
+            if changed != here.tasks_changed {
+                here.tasks.clear();
+                here.tasks_changed = changed;
+            }
+            let (info, polls) = here.tasks.entry(id).or_insert_with(|| {
+                let info = self.book.lock().tasks.get(&id).copied();
+                (info.unwrap_or_default(), 0)
+            });
+            *polls += 1;
+            let frame = Frame::Poll {
                 peer: info.peer,
-                spawned_at: info.spawned_at,
-            },
-            number,
+                at: info.at,
+            };
+            here.lane.publish_busiest(*polls, frame);
+            here.lane.push(frame);
+            here.lane.count_poll() % CLOCK_SAMPLE == 1
         });
+        if sample == Some(true) {
+            let clock = crate::vclock::now();
+            self.book.lock().clock = Some(clock);
+        }
     }
 
     /// The poll of a task ended on this thread: what is in the capture is the task's.
@@ -376,9 +447,9 @@ impl PanicScope {
         // A task of no known peer is the grader's own: it prints nothing, and what another
         // thread printed meanwhile is drained by whoever comes next (a read per poll of the
         // grader's tasks would be most of the capture's cost).
-        if let Some(Doing::Poll {
+        if let Some(Frame::Poll {
             peer: Some(peer), ..
-        }) = self.pop_running()
+        }) = self.here(|here| here.lane.pop()).flatten()
         {
             if t.exact_capture() {
                 capture::drain_as(Owner::Test {
@@ -389,80 +460,74 @@ impl PanicScope {
         }
     }
 
-    fn push_running(&self, doing: Doing) {
-        let thread = this_thread();
-        let mut book = self.book.lock();
-        let number = book.entries;
-        book.entries += 1;
-        book.running.push(Running {
-            thread,
-            doing,
-            number,
-        });
+    fn push_running(&self, frame: Frame) {
+        self.here(|here| here.lane.push(frame));
     }
 
-    fn pop_running(&self) -> Option<Doing> {
-        let me = this_thread();
-        let mut book = self.book.lock();
-        let running = &mut book.running;
-        // The innermost entry of this thread is nearly always the last.
-        if running.last().is_some_and(|r| r.thread == me) {
-            return running.pop().map(|r| r.doing);
-        }
-        let i = running.iter().rposition(|r| r.thread == me)?;
-        Some(running.remove(i).doing)
+    fn pop_running(&self) {
+        self.here(|here| here.lane.pop());
     }
 
-    /// What the test's threads are inside of now (the innermost first, per thread), and for
-    /// how long (wall time, as seen by the callers of this function: the coordinator looks
-    /// every second); and how many task polls ran so far.
-    pub(crate) fn doing_now(&self) -> (Vec<(Doing, Duration)>, u64) {
+    /// The innermost frame of each thread that is inside of one: its lane's index, what it
+    /// is, and its number.
+    fn innermost(&self) -> Vec<(usize, Doing, u64)> {
+        let frames: Vec<(usize, Frame, u64)> = lock(&self.lanes)
+            .iter()
+            .enumerate()
+            .filter_map(|(i, lane)| lane.innermost().map(|(f, n)| (i, f, n)))
+            .collect();
         let book = self.book.lock();
-        let running = &book.running;
+        frames
+            .into_iter()
+            .map(|(i, frame, number)| (i, book.doing(frame), number))
+            .collect()
+    }
+
+    /// What the test's threads are inside of now (the innermost, per thread), and for how
+    /// long (wall time, as seen by the callers of this function: the coordinator looks every
+    /// second); and how many task polls ran so far.
+    pub(crate) fn doing_now(&self) -> (Vec<(Doing, Duration)>, u64) {
+        let innermost = self.innermost();
         let mut seen = lock(&self.seen);
         let now = wall_now();
-        let mut threads: Vec<ThreadId> = Vec::new();
-        let mut out = Vec::new();
-        let mut numbers = Vec::new();
-        for r in running.iter().rev() {
-            if !threads.contains(&r.thread) {
-                threads.push(r.thread);
-                let since = *seen.entry(r.number).or_insert(now);
-                numbers.push(r.number);
-                out.push((r.doing.clone(), now.saturating_duration_since(since)));
-            }
-        }
-        seen.retain(|n, _| numbers.contains(n));
-        (out, book.polls)
+        let out = innermost
+            .iter()
+            .map(|(lane, doing, number)| {
+                let since = *seen.entry((*lane, *number)).or_insert(now);
+                (doing.clone(), now.saturating_duration_since(since))
+            })
+            .collect();
+        seen.retain(|key, _| innermost.iter().any(|(l, _, n)| (*l, *n) == *key));
+        (out, self.polls())
+    }
+
+    /// Task polls so far, on all the test's threads.
+    fn polls(&self) -> u64 {
+        lock(&self.lanes).iter().map(|l| l.polls()).sum()
     }
 
     /// The runtime's clock as a recent poll read it, and the polls so far.
     pub(crate) fn clock_sample(&self) -> (Option<tokio::time::Instant>, u64) {
-        let book = self.book.lock();
-        (book.clock, book.polls)
+        let polls = self.polls();
+        (self.book.lock().clock, polls)
     }
 
-    /// The task polled most so far, if any task was polled.
+    /// The task polled most so far (on one thread), if any task was polled.
     pub(crate) fn busiest(&self) -> Option<Busiest> {
-        self.book
-            .lock()
-            .tasks
-            .values()
-            .filter(|i| i.polls > 0)
-            .max_by_key(|i| i.polls)
-            .map(|i| Busiest {
-                doing: Doing::Poll {
-                    peer: i.peer,
-                    spawned_at: i.spawned_at,
-                },
-                polls: i.polls,
-            })
+        let (polls, frame) = lock(&self.lanes)
+            .iter()
+            .filter_map(|l| l.busiest())
+            .max_by_key(|(polls, _)| *polls)?;
+        Some(Busiest {
+            doing: self.book.lock().doing(frame),
+            polls,
+        })
     }
 
     /// How far the test has come: a count of the polls of its tasks and the calls of the
     /// harness into its peers begun so far (the watchdog's measure of progress).
     pub(crate) fn steps(&self) -> u64 {
-        self.book.lock().entries
+        lock(&self.lanes).iter().map(|l| l.entries()).sum()
     }
 
     /// The calling thread starts (`true`) or stops driving the test's virtual-time runtime.
@@ -546,7 +611,7 @@ pub fn as_peer<T>(peer: usize, f: impl FnOnce() -> T) -> T {
     // count); `f` never enters or leaves a test, so the scope is the same at both.
     let in_test = SCOPE.with(|s| match &*s.borrow() {
         Some(t) => {
-            t.panics().push_running(Doing::Call { peer });
+            t.panics().push_running(Frame::Call { peer });
             true
         }
         None => false,

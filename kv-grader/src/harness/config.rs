@@ -392,21 +392,41 @@ impl<I: Instance> Config<I> {
         if self.monitor.is_none() {
             return;
         }
+        let Some(peer) = self.raft_of(i) else { return };
+        if self.looks[i].repeats(peer.1, peer.0.view_version(), revealed) {
+            return;
+        }
+        // The first look is of the Raft read here; one looked again for, read anew.
+        let mut first = Some(peer);
         self.looks[i].run(revealed, |seq, revealed, last| {
-            self.look_once(i, seq, revealed, last)
+            let peer = first.take().or_else(|| self.raft_of(i));
+            self.look_once(i, peer, seq, revealed, last);
         });
     }
 
-    /// One look at server i, the `seq`-th, under its gate: its Raft's state with the log as
+    /// Server i's Raft and its incarnation, if it runs.
+    fn raft_of(&self, i: usize) -> Option<(Arc<I::Raft>, u64)> {
+        let (instance, incarnation) = self.group.instance_and_incarnation(i)?;
+        Some((as_peer(i, || instance.raft()), incarnation))
+    }
+
+    /// One look at server i (`peer`: its Raft and incarnation, if it runs), the `seq`-th,
+    /// under its gate: its Raft's state with the log as
     /// what changed since what the monitor holds (`LabRaft::inspect_since`), so that a look
     /// costs what changed, not the log's length (issue 28; a peer without it gives its whole
     /// view). No lock of ours is held while the peer answers.
-    fn look_once(&self, i: usize, seq: u64, revealed: bool, last: &mut Option<ViewSeen>) {
+    fn look_once(
+        &self,
+        i: usize,
+        peer: Option<(Arc<I::Raft>, u64)>,
+        seq: u64,
+        revealed: bool,
+        last: &mut Option<ViewSeen>,
+    ) {
         let Some(monitor) = &self.monitor else { return };
-        let Some((instance, incarnation)) = self.group.instance_and_incarnation(i) else {
+        let Some((raft, incarnation)) = peer else {
             return;
         };
-        let raft = as_peer(i, || instance.raft());
         let look = LookAt {
             peer: i,
             incarnation,

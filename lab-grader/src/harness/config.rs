@@ -386,18 +386,37 @@ impl<R: LabRaft> Config<R> {
         if self.monitor.is_none() {
             return;
         }
+        let Some((rf, incarnation)) = self.cluster.raft_and_incarnation(i) else {
+            return;
+        };
+        if self.looks[i].repeats(incarnation, rf.view_version(), revealed) {
+            return;
+        }
+        // The first look is of the peer read here; one looked again for, read anew.
+        let mut first = Some((rf, incarnation));
         self.looks[i].run(revealed, |seq, revealed, last| {
-            self.look_once(i, seq, revealed, last)
+            let peer = first
+                .take()
+                .or_else(|| self.cluster.raft_and_incarnation(i));
+            self.look_once(i, peer, seq, revealed, last);
         });
     }
 
-    /// One look at peer i, the `seq`-th, under its [`LookGate`]: the peer's state with its
+    /// One look at peer i (`peer`: it and its incarnation, if it runs), the `seq`-th, under
+    /// its [`LookGate`]: the peer's state with its
     /// log as what changed since what the monitor holds ([`LabRaft::inspect_since`]; a peer
     /// without it gives its whole view, which the monitor compares with what it holds). No
     /// lock of ours is held while the peer answers.
-    fn look_once(&self, i: usize, seq: u64, revealed: bool, last: &mut Option<ViewSeen>) {
+    fn look_once(
+        &self,
+        i: usize,
+        peer: Option<(Arc<R>, u64)>,
+        seq: u64,
+        revealed: bool,
+        last: &mut Option<ViewSeen>,
+    ) {
         let Some(monitor) = &self.monitor else { return };
-        let Some((rf, incarnation)) = self.cluster.raft_and_incarnation(i) else {
+        let Some((rf, incarnation)) = peer else {
             return;
         };
         let look = LookAt {

@@ -18,6 +18,7 @@
 //! made. Each look gets a sequence number under the gate, which the monitor also checks.
 
 use std::ops::DerefMut;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use lab_api::{LabRaft, RaftChange};
@@ -59,11 +60,41 @@ pub struct ViewSeen {
     revealed: bool,
 }
 
+impl ViewSeen {
+    /// Whether a look of peer `incarnation`, which just answered `version`, would repeat the
+    /// look this was read in (`revealed`: the look follows an RPC the peer answered).
+    fn repeated_by(self, incarnation: u64, version: Option<u64>, revealed: bool) -> bool {
+        Some(self.version) == version
+            && self.incarnation == incarnation
+            && (self.revealed || !revealed)
+    }
+
+    /// In one word, for [`LookGate::repeats`]: 0 when it does not fit (never skipped).
+    fn pack(seen: Option<ViewSeen>) -> u64 {
+        match seen {
+            Some(s) if s.incarnation < 1 << 20 && s.version < 1 << 42 => {
+                1 << 63 | u64::from(s.revealed) << 62 | s.incarnation << 42 | s.version
+            }
+            _ => 0,
+        }
+    }
+
+    fn unpack(word: u64) -> Option<ViewSeen> {
+        (word >> 63 == 1).then_some(ViewSeen {
+            incarnation: (word >> 42) & ((1 << 20) - 1),
+            version: word & ((1 << 42) - 1),
+            revealed: (word >> 62) & 1 == 1,
+        })
+    }
+}
+
 /// Serialises the looks at one peer (see the module doc).
 #[derive(Debug, Default)]
 pub struct LookGate {
     /// Taken twice per look.
     gate: HotLock<Gate>,
+    /// The last finished look's [`ViewSeen`] ([`ViewSeen::pack`]), read without the lock.
+    published: AtomicU64,
 }
 
 /// Clears `busy` if a look panics (a peer's `inspect` may), so later looks still run.
@@ -71,6 +102,7 @@ struct Leave<'a>(&'a LookGate);
 
 impl Drop for Leave<'_> {
     fn drop(&mut self) {
+        self.0.published.store(0, Ordering::Release);
         let mut gate = self.0.gate.lock();
         gate.busy = false;
         gate.again = false;
@@ -79,6 +111,16 @@ impl Drop for Leave<'_> {
 }
 
 impl LookGate {
+    /// Whether a look at peer `incarnation`, which just answered `version` from
+    /// [`LabRaft::view_version`], could only repeat the last finished look: then it need not
+    /// even enter the gate (a look under way shows the monitor that same view, or a newer
+    /// one if the number moved since). Costs a load.
+    pub fn repeats(&self, incarnation: u64, version: Option<u64>, revealed: bool) -> bool {
+        version.is_some()
+            && ViewSeen::unpack(self.published.load(Ordering::Acquire))
+                .is_some_and(|seen| seen.repeated_by(incarnation, version, revealed))
+    }
+
     /// Runs `look(seq, revealed, seen)` now, or leaves it to the look under way (which then
     /// runs it again after itself). `seen` is what the last look left there (see
     /// [`ViewSeen`]; lost if a look panics). `look` must not call [`LookGate::run`] on the
@@ -105,6 +147,8 @@ impl LookGate {
                 gate.busy = false;
                 gate.again_revealed = false;
                 gate.seen = seen;
+                self.published
+                    .store(ViewSeen::pack(seen), Ordering::Release);
                 std::mem::forget(leave);
                 return;
             }
@@ -153,13 +197,13 @@ pub fn look_at<R, G>(
     // Not as the peer (`as_peer`'s bookkeeping would cost more than a skipped look): the
     // method must not block, and a panic in it still fails the test, with its message.
     let version = rf.view_version();
-    let repeats = |l: &ViewSeen| Some(l.version) == version && l.incarnation == look.incarnation;
     let shown_revealed = match last.take() {
-        Some(l) if repeats(&l) && (l.revealed || !look.revealed) => {
+        Some(l) if l.repeated_by(look.incarnation, version, look.revealed) => {
             *last = Some(l);
             return;
         }
-        Some(l) => repeats(&l) && l.revealed,
+        // A revealed look of a view the monitor holds unrevealed.
+        Some(l) => l.repeated_by(look.incarnation, version, false),
         None => false,
     };
     let mark = monitor().mark(look.peer, look.incarnation);

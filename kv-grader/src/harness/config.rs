@@ -133,8 +133,11 @@ async fn time_limit<I: Instance>(cfg: Weak<Config<I>>) {
 
 /// Looks at every running server's Raft peer every [`INSPECT_EVERY`] until the test ends.
 async fn inspector<I: Instance>(cfg: Weak<Config<I>>) {
+    // One timer, reset each time (a new one per wait cost a handle and a lock more).
+    let sleep = tokio::time::sleep(INSPECT_EVERY);
+    tokio::pin!(sleep);
     loop {
-        tokio::time::sleep(INSPECT_EVERY).await;
+        sleep.as_mut().await;
         let Some(cfg) = cfg.upgrade() else { return };
         if cfg.t.finished() || cfg.t.failed() {
             return;
@@ -142,6 +145,7 @@ async fn inspector<I: Instance>(cfg: Weak<Config<I>>) {
         for i in 0..cfg.group.n() {
             cfg.look(i, false);
         }
+        sleep.as_mut().reset(Instant::now() + INSPECT_EVERY);
     }
 }
 

@@ -17,7 +17,13 @@
 //! (its election timeouts, through `lab_api::PeerRng`): recorded one by one, so that shrinking
 //! can shorten a timeout as it removes a drop.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
+
+/// The streams' lock: taken at every draw (several per RPC) and held for a few
+/// instructions, never across a call out; released by a plain store, where a std mutex's
+/// release is one more locked instruction. A thread that finds it taken yields.
+type StreamsLock<T> = spin::mutex::Mutex<T, spin::relax::Yield>;
+type StreamsGuard<'a, T> = spin::mutex::MutexGuard<'a, T>;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -182,7 +188,7 @@ impl StreamState {
 /// A run's source of random choices. Cheap to clone; clones share the streams.
 #[derive(Clone)]
 pub struct Choices {
-    streams: Arc<Mutex<Vec<StreamState>>>,
+    streams: Arc<StreamsLock<Vec<StreamState>>>,
     /// What the peers' streams replay (`None`: they draw from their seeds).
     peers: Option<Arc<Vec<Vec<u64>>>>,
 }
@@ -224,7 +230,7 @@ impl Choices {
             })
             .collect();
         Choices {
-            streams: Arc::new(Mutex::new(streams)),
+            streams: Arc::new(StreamsLock::new(streams)),
             peers: recorded.and_then(|r| r.peers.clone()).map(Arc::new),
         }
     }
@@ -249,8 +255,8 @@ impl Choices {
         Stream::Peer(u32::try_from(k).unwrap_or(u32::MAX))
     }
 
-    fn lock(&self) -> MutexGuard<'_, Vec<StreamState>> {
-        self.streams.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> StreamsGuard<'_, Vec<StreamState>> {
+        self.streams.lock()
     }
 
     /// Whether this source replays a recorded sequence.

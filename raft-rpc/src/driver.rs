@@ -9,8 +9,8 @@
 //! (ticker, applier) or checks the `dead` flag before each turn and is woken by `kill`
 //! (senders), so a killed peer stops at once and never sends, applies or persists again.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -47,6 +47,13 @@ enum ApplyOut {
     Native(mpsc::UnboundedSender<Vec<ApplyMsg>>),
 }
 
+/// The core lock: taken by every input and every look, held for one step of the core and
+/// what it hands out (never across an await or a call into the harness), released by a plain
+/// store (a std mutex's release is one more locked instruction). A thread that finds it taken
+/// yields. A panic under it leaves the state as it was, the best there is.
+type CoreLock<T> = spin::mutex::Mutex<T, spin::relax::Yield>;
+type CoreGuard<'a> = spin::mutex::MutexGuard<'a, Core>;
+
 /// What the core lock guards.
 pub(crate) struct Core {
     /// The protocol state; `None` when the persisted state could not be restored (the peer is
@@ -69,7 +76,7 @@ pub(crate) struct Inner {
     pub(crate) me: PeerId,
     /// Cluster size.
     pub(crate) peers: usize,
-    core: Mutex<Core>,
+    core: CoreLock<Core>,
     persister: Persister,
     transport: LabrpcTransport,
     /// Requests for each peer's sender task.
@@ -122,7 +129,7 @@ impl Inner {
         let inner = Arc::new(Inner {
             me,
             peers,
-            core: Mutex::new(Core {
+            core: CoreLock::new(Core {
                 raft,
                 killed: dead,
                 encoder,
@@ -163,8 +170,8 @@ impl Inner {
 
     /// The core lock. A panic while holding it is a bug already reported by that panic; the
     /// state is still the best there is, so poisoning is ignored.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Core> {
-        self.core.lock().unwrap_or_else(PoisonError::into_inner)
+    pub(crate) fn lock(&self) -> CoreGuard<'_> {
+        self.core.lock()
     }
 
     /// Runs one input on the core and then handles what it produced: persist first (or later,

@@ -61,7 +61,6 @@ pub trait Cleanup: Send + Sync {
 #[derive(Default)]
 struct State {
     failure: Option<Fail>,
-    finished: bool,
     passed: Option<Figures>,
     cleanups: Vec<Arc<dyn Cleanup>>,
     hints: Vec<&'static str>,
@@ -82,8 +81,16 @@ struct Inner {
     exact_capture: std::sync::atomic::AtomicBool,
     sink: Sink,
     state: Mutex<State>,
+    /// `state.failure.is_some()` ([`FAILED`]) and whether cleanup has begun ([`FINISHED`]),
+    /// written under the state's lock and read without it: tasks ask at every turn.
+    flags: std::sync::atomic::AtomicU8,
     failed: Notify,
 }
+
+/// A bit of `Inner::flags`: the test has a failure.
+const FAILED: u8 = 1;
+/// A bit of `Inner::flags`: cleanup has begun.
+const FINISHED: u8 = 2;
 
 /// A test's context (Go's `t`). Cheap to clone; clones share one test.
 #[derive(Clone)]
@@ -124,6 +131,7 @@ impl TestContext {
             exact_capture: std::sync::atomic::AtomicBool::new(true),
             sink,
             state: Mutex::default(),
+            flags: std::sync::atomic::AtomicU8::new(0),
             failed: Notify::new(),
         };
         TestContext {
@@ -310,6 +318,9 @@ impl TestContext {
         let mut st = lock(&self.inner.state);
         if st.failure.is_none() {
             st.failure = Some(fail);
+            self.inner
+                .flags
+                .fetch_or(FAILED, std::sync::atomic::Ordering::Release);
             drop(st);
             self.inner.failed.notify_waiters();
         }
@@ -317,7 +328,7 @@ impl TestContext {
 
     /// Whether the test has failed (Go's `t.Failed()`).
     pub fn failed(&self) -> bool {
-        lock(&self.inner.state).failure.is_some()
+        self.inner.flags.load(std::sync::atomic::Ordering::Acquire) & FAILED != 0
     }
 
     /// Completes once the test has failed.
@@ -333,12 +344,16 @@ impl TestContext {
 
     /// Takes the recorded failure, if any.
     pub fn take_failure(&self) -> Option<Fail> {
-        lock(&self.inner.state).failure.take()
+        let mut st = lock(&self.inner.state);
+        self.inner
+            .flags
+            .fetch_and(!FAILED, std::sync::atomic::Ordering::Release);
+        st.failure.take()
     }
 
     /// Whether cleanup has begun (Go's 2022+ `checkFinished`).
     pub fn finished(&self) -> bool {
-        lock(&self.inner.state).finished
+        self.inner.flags.load(std::sync::atomic::Ordering::Acquire) & FINISHED != 0
     }
 
     /// Records what the peer under test says is not written yet ([`lab_api::LabRaft::missing`]);
@@ -361,7 +376,9 @@ impl TestContext {
     pub fn run_cleanups(&self) {
         let cleanups = {
             let mut st = lock(&self.inner.state);
-            st.finished = true;
+            self.inner
+                .flags
+                .fetch_or(FINISHED, std::sync::atomic::Ordering::Release);
             std::mem::take(&mut st.cleanups)
         };
         for c in cleanups.iter().rev() {

@@ -20,7 +20,9 @@ use raft_core::{Apply, Durability, LogIndex, PeerId, Raft, Request, Response};
 use raft_persist::Persister;
 use tokio::runtime::Handle;
 use tokio::sync::{Notify, mpsc, watch};
-use tokio::time::{Instant, MissedTickBehavior};
+use tokio::time::Instant;
+#[cfg(doc)]
+use tokio::time::MissedTickBehavior;
 
 use crate::log_changes::LogChanges;
 use crate::state_encoder::StateEncoder;
@@ -347,23 +349,55 @@ async fn killed(mut stop: watch::Receiver<bool>) {
 
 /// Calls `Raft::tick` every `tick` until the peer is killed. A late tick is delayed rather
 /// than bunched, so a busy runtime slows logical time instead of firing elections in bursts.
+///
+/// What `tokio::time::interval` with [`MissedTickBehavior::Delay`] does, tick for tick and
+/// timer operation for timer operation, without reading the runtime's clock at every tick
+/// (a lock; the interval reads it to tell a late tick): see [`next_tick`].
 async fn ticker(inner: Arc<Inner>, tick: Duration, stop: watch::Receiver<bool>) {
-    let mut interval = tokio::time::interval_at(Instant::now() + tick, tick);
-    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut due = Instant::now() + tick;
+    let sleep = tokio::time::sleep_until(due);
+    tokio::pin!(sleep);
     // One wait for the kill across ticks: a new one per tick took the shutdown signal's
     // locks (its value's and its waiters') at every tick of every peer. It is polled only
     // when no tick is due (see `unless_stopped`): a due tick looks at the killed flag alone.
     let stopped = killed(stop);
     tokio::pin!(stopped);
     let dead = &*inner.dead;
-    while unless_stopped(dead, stopped.as_mut(), interval.tick())
+    while unless_stopped(dead, stopped.as_mut(), sleep.as_mut())
         .await
         .is_some()
     {
+        due = next_tick(due, tick);
         if inner.with_raft(Raft::tick).is_none() {
             return;
         }
+        // Where the interval registers its timer again: at the next wait, after the tick.
+        sleep.as_mut().reset(due);
     }
+}
+
+/// When the tick after the one `due` now is (`Delay`'s rule): `due + tick`, or `now + tick`
+/// if this one came more than 5 ms late. Lateness is first judged by the system clock, which
+/// costs no lock: a runtime clock that runs (real time) reads the same, and a paused one
+/// (virtual time) is never late, since it moves only while no task is ready. Only a tick the
+/// system clock calls late asks the runtime's clock, which has the last word in both.
+///
+/// So the answer is the runtime clock's in both: in virtual time the system clock can only
+/// cost a read of the runtime's (a paused clock that advances by itself goes to the earliest
+/// timer, this one's at the latest, so it reads at most 1 ms past `due`), never change the
+/// answer. (Moved by hand with `tokio::time::advance`, which nothing here does, a paused
+/// clock could make a tick late that this does not see: the ticks would then catch up.)
+#[allow(clippy::disallowed_methods)] // a filter only: the runtime's clock decides (above)
+fn next_tick(due: Instant, tick: Duration) -> Instant {
+    const LATE: Duration = Duration::from_millis(5);
+    let late_by_system = std::time::Instant::now() > due.into_std() + LATE;
+    if late_by_system {
+        let now = Instant::now();
+        if now > due + LATE {
+            return now + tick;
+        }
+    }
+    due + tick
 }
 
 /// Moves applies from the queue to the rendezvous apply channel, in order, without ever
@@ -445,5 +479,35 @@ fn apply_msg(apply: Apply) -> ApplyMsg {
             index: index.0,
             data,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::time::Instant;
+
+    use super::next_tick;
+
+    const TICK: Duration = Duration::from_millis(10);
+
+    /// A tick on time (as every tick is in virtual time) is followed one period after it.
+    #[tokio::test(start_paused = true)]
+    async fn the_tick_after_one_on_time_is_a_period_later() {
+        let due = Instant::now();
+        assert_eq!(next_tick(due, TICK), due + TICK);
+        tokio::time::sleep(Duration::from_millis(3)).await;
+        assert_eq!(next_tick(due, TICK), due + TICK);
+    }
+
+    /// A tick more than 5 ms late (real time) is followed one period after now, not after it
+    /// was due (`MissedTickBehavior::Delay`).
+    #[tokio::test]
+    async fn the_tick_after_a_late_one_is_a_period_after_now() {
+        let due = Instant::now();
+        std::thread::sleep(Duration::from_millis(20));
+        let next = next_tick(due, TICK);
+        assert!(next >= due + Duration::from_millis(20) + TICK, "{next:?}");
     }
 }

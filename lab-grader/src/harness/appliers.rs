@@ -304,7 +304,7 @@ pub(crate) async fn run_applier<R: LabRaft>(
     t: TestContext,
     snapshots: bool,
     (i, rx, rf): (usize, ApplyReceiver, Arc<R>),
-    after_each: impl Fn() + Send + 'static,
+    after_each: impl Fn(&Arc<R>) + Send + 'static,
 ) {
     while let Some(m) = rx.recv().await {
         t.note(match &m {
@@ -332,7 +332,7 @@ pub(crate) async fn run_applier<R: LabRaft>(
             lock(&applied).apply_err[i] = Some(e.clone());
             t.fail(Fail::Apply(e));
         }
-        after_each();
+        after_each(&rf);
     }
 }
 

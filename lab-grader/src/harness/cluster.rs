@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use lab_api::LabRaft;
 use labrpc_sim::{ClientEnd, NetError, Network, Server};
@@ -36,6 +37,10 @@ pub struct Cluster<R> {
     n: usize,
     net: Network,
     slots: HotLock<Slots<R>>,
+    /// Per slot, 1 + the incarnation of the peer running in it (0: none), written under the
+    /// slots' lock whenever its peer changes and read without it (see
+    /// [`Cluster::running_incarnation`]).
+    running: Vec<AtomicU64>,
 }
 
 /// The labrpc server name of peer `i`.
@@ -57,6 +62,7 @@ impl<R: LabRaft> Cluster<R> {
                 starts: vec![0; n],
                 end_owner: BTreeMap::new(),
             }),
+            running: (0..n).map(|_| AtomicU64::new(0)).collect(),
         }
     }
 
@@ -79,6 +85,7 @@ impl<R: LabRaft> Cluster<R> {
         let rf = {
             let mut st = self.slots.lock();
             st.saved[i] = st.saved[i].as_ref().map(Persister::copy);
+            self.running[i].store(0, Ordering::Release);
             st.rafts[i].take()
         };
         if let Some(rf) = rf {
@@ -124,7 +131,11 @@ impl<R: LabRaft> Cluster<R> {
             (p, st.starts[i] - 1)
         };
         let peer = as_peer(i, || boot(ends, persister, incarnation))?;
-        self.slots.lock().rafts[i] = Some(Arc::clone(&peer));
+        {
+            let mut st = self.slots.lock();
+            st.rafts[i] = Some(Arc::clone(&peer));
+            self.running[i].store(st.starts[i], Ordering::Release);
+        }
         let mut server = Server::new();
         server.add_service(as_peer(i, || Arc::clone(&peer).service()));
         self.net.add_server(&server_name(i), server);
@@ -198,6 +209,13 @@ impl<R: LabRaft> Cluster<R> {
         let st = self.slots.lock();
         let rf = st.rafts[i].clone()?;
         Some((rf, st.starts[i].saturating_sub(1)))
+    }
+
+    /// The incarnation of the peer running in slot i, or `None` while it is crashed: what
+    /// [`Cluster::raft_and_incarnation`] would pair the peer with, without its lock. A caller
+    /// that holds a peer of this incarnation holds the running one.
+    pub fn running_incarnation(&self, i: usize) -> Option<u64> {
+        self.running[i].load(Ordering::Acquire).checked_sub(1)
     }
 
     /// The connected, running peers, in id order (read under the lock, used outside it).

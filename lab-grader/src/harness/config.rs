@@ -157,6 +157,7 @@ async fn inspector<R: LabRaft>(cfg: std::sync::Weak<Config<R>>) {
     // wheel's lock once more at its drop.
     let sleep = tokio::time::sleep_until(crate::vclock::now() + INSPECT_EVERY);
     tokio::pin!(sleep);
+    let mut peers: Vec<Option<(Arc<R>, u64)>> = Vec::new();
     loop {
         // `sleep(INSPECT_EVERY)`, with the clock read as the grader reads it (`vclock`).
         sleep.as_mut().await;
@@ -164,8 +165,16 @@ async fn inspector<R: LabRaft>(cfg: std::sync::Weak<Config<R>>) {
         if cfg.t.finished() || cfg.t.failed() {
             return;
         }
-        for i in 0..cfg.n {
-            cfg.look(i, false);
+        peers.resize_with(cfg.n, || None);
+        for (i, peer) in peers.iter_mut().enumerate() {
+            // The running peers, read again only when one was restarted or crashed.
+            let running = cfg.cluster.running_incarnation(i);
+            if peer.as_ref().map(|(_, incarnation)| *incarnation) != running {
+                *peer = running.and(cfg.cluster.raft_and_incarnation(i));
+            }
+            if let Some((rf, incarnation)) = peer {
+                cfg.look_peer(i, rf, *incarnation, false);
+            }
         }
         sleep.as_mut().reset(crate::vclock::now() + INSPECT_EVERY);
     }
@@ -394,11 +403,20 @@ impl<R: LabRaft> Config<R> {
         let Some((rf, incarnation)) = self.cluster.raft_and_incarnation(i) else {
             return;
         };
-        if self.looks[i].repeats(incarnation, rf.view_version(), revealed) {
+        self.look_peer(i, &rf, incarnation, revealed);
+    }
+
+    /// [`Config::look`] at peer i when the caller holds it (`rf`, of `incarnation`): no
+    /// lock is taken unless the look is more than a repeat of the last (see
+    /// [`LookGate::repeats`]). A peer that is no longer the running one is looked at as an
+    /// old incarnation, which the monitor ignores.
+    fn look_peer(&self, i: usize, rf: &Arc<R>, incarnation: u64, revealed: bool) {
+        if self.monitor.is_none() || self.looks[i].repeats(incarnation, rf.view_version(), revealed)
+        {
             return;
         }
-        // The first look is of the peer read here; one looked again for, read anew.
-        let mut first = Some((rf, incarnation));
+        // The first look is of this peer; one looked again for, read anew.
+        let mut first = Some((Arc::clone(rf), incarnation));
         self.looks[i].run(revealed, |seq, revealed, last| {
             let peer = first
                 .take()
@@ -482,9 +500,14 @@ impl<R: LabRaft> Config<R> {
                     rng: PeerRng::from_choices(self.t.choices(), seed),
                 });
                 let looker = Arc::downgrade(self);
-                let after_each = move || {
+                let after_each = move |rf: &Arc<R>| {
                     if let Some(cfg) = looker.upgrade() {
-                        cfg.look(i, false);
+                        // The applier's peer, if it still runs (else the one that does).
+                        if cfg.cluster.running_incarnation(i) == Some(incarnation) {
+                            cfg.look_peer(i, rf, incarnation, false);
+                        } else {
+                            cfg.look(i, false);
+                        }
                     }
                 };
                 tokio::spawn(run_applier(

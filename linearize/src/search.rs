@@ -305,6 +305,10 @@ struct Search<'a, M: Model> {
     alts: Vec<M::State>,
     steps: u64,
     longest: Vec<usize>,
+    /// How many frames of `stack`, from the bottom, are `longest`'s operations: a new longest
+    /// prefix copies only the frames above them (a copy of the whole stack at every new depth
+    /// was quadratic in the part's length).
+    longest_agrees: usize,
     longest_state: u32,
     stuck: Option<usize>,
     /// Which operations the model says are reads ([`Model::is_read_only`]).
@@ -388,10 +392,15 @@ impl<M: Model> Search<'_, M> {
         self.entries.lift(entry);
         self.open_node(entry);
         if self.stack.len() > self.longest.len() {
-            self.longest.clear();
+            let agrees = self.longest_agrees;
+            self.longest.truncate(agrees);
             let ops = &self.entries.op;
-            self.longest
-                .extend(self.stack.iter().map(|f| ops[f.entry as usize] as usize));
+            self.longest.extend(
+                self.stack[agrees..]
+                    .iter()
+                    .map(|f| ops[f.entry as usize] as usize),
+            );
+            self.longest_agrees = self.stack.len();
             self.longest_state = self.state;
             self.stuck = None;
         }
@@ -507,6 +516,7 @@ impl<M: Model> Search<'_, M> {
             let Some(frame) = self.stack.pop() else {
                 return false;
             };
+            self.longest_agrees = self.longest_agrees.min(self.stack.len());
             if let Some(node) = self.nodes.pop() {
                 self.cands.truncate(node.start as usize);
             }
@@ -587,6 +597,7 @@ impl<'a, M: Model> PartSearch<'a, M> {
             alts: Vec::new(),
             steps: 0,
             longest: Vec::new(),
+            longest_agrees: 0,
             longest_state: state,
             stuck: None,
             reenablers: vec![None; n],

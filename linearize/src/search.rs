@@ -568,11 +568,13 @@ impl<'a, M: Model> PartSearch<'a, M> {
             })
             .collect();
         let entries = Entries::new(&ops, &timeless);
+        // Room for the pairs of one path through the part (a linearizable part caches at
+        // least that many), so the arena is not copied at every doubling on the way.
         let mut cache = Cache {
             words,
-            bits: Vec::new(),
-            states: Vec::new(),
-            table: HashTable::new(),
+            bits: Vec::with_capacity((n + 1) * words),
+            states: Vec::with_capacity(n + 1),
+            table: HashTable::with_capacity(n + 1),
         };
         let bits = vec![0; words];
         // The start: nothing placed, the initial state (index 0).

@@ -90,10 +90,15 @@ fn save_is_atomic_readers_never_see_a_mixed_pair() {
     let p = Persister::new();
     p.save(Bytes::from(vec![0u8; 8]), Bytes::from(vec![0u8; 8]));
     let stop = Arc::new(AtomicBool::new(false));
+    // Readers and writers start together, and each reader reads at least once after the
+    // start: on a loaded machine the writers could otherwise be done before a reader ran.
+    let start = Arc::new(std::sync::Barrier::new(4));
     let writers: Vec<_> = (1..=2u8)
         .map(|w| {
             let p = p.clone();
+            let start = Arc::clone(&start);
             std::thread::spawn(move || {
+                start.wait();
                 for i in 0..20_000u32 {
                     // Both halves carry the same tag, and their lengths match too.
                     let tag = ((i % 250) as u8).wrapping_add(w);
@@ -107,14 +112,18 @@ fn save_is_atomic_readers_never_see_a_mixed_pair() {
         .map(|_| {
             let p = p.clone();
             let stop = Arc::clone(&stop);
+            let start = Arc::clone(&start);
             std::thread::spawn(move || {
+                start.wait();
                 let mut reads = 0u64;
-                while !stop.load(Ordering::SeqCst) {
+                loop {
                     let (state, snap) = p.read_state_and_snapshot();
                     assert_eq!(state, snap, "a pair from two different saves");
                     reads += 1;
+                    if stop.load(Ordering::SeqCst) {
+                        return reads;
+                    }
                 }
-                reads
             })
         })
         .collect();

@@ -396,16 +396,15 @@ impl<I: Instance> Config<I> {
         if self.monitor.is_none() {
             return;
         }
-        let Some(peer) = self.raft_of(i) else { return };
-        if self.looks[i].repeats(peer.1, peer.0.view_version(), revealed) {
+        let Some((raft, incarnation)) = self.raft_of(i) else {
             return;
-        }
-        // The first look is of the Raft read here; one looked again for, read anew.
-        let mut first = Some(peer);
-        self.looks[i].run(revealed, |seq, revealed, last| {
-            let peer = first.take().or_else(|| self.raft_of(i));
-            self.look_once(i, peer, seq, revealed, last);
-        });
+        };
+        self.looks[i].run_for(
+            (&raft, incarnation),
+            revealed,
+            || self.raft_of(i),
+            |peer, seq, revealed, last| self.look_once(i, peer, seq, revealed, last),
+        );
     }
 
     /// Server i's Raft and its incarnation, if it runs.
@@ -415,10 +414,10 @@ impl<I: Instance> Config<I> {
     }
 
     /// One look at server i (`peer`: its Raft and incarnation, if it runs), the `seq`-th,
-    /// under its gate: its Raft's state with the log as
-    /// what changed since what the monitor holds (`LabRaft::inspect_since`), so that a look
-    /// costs what changed, not the log's length (issue 28; a peer without it gives its whole
-    /// view). No lock of ours is held while the peer answers.
+    /// under its gate: its Raft's state with the log as what changed since what the monitor
+    /// holds (`LabRaft::inspect_since`), so that a look costs what changed, not the log's
+    /// length (issue 28; a peer without it gives its whole view). No lock of ours is held
+    /// while the peer answers.
     fn look_once(
         &self,
         i: usize,

@@ -411,25 +411,21 @@ impl<R: LabRaft> Config<R> {
     /// [`LookGate::repeats`]). A peer that is no longer the running one is looked at as an
     /// old incarnation, which the monitor ignores.
     fn look_peer(&self, i: usize, rf: &Arc<R>, incarnation: u64, revealed: bool) {
-        if self.monitor.is_none() || self.looks[i].repeats(incarnation, rf.view_version(), revealed)
-        {
+        if self.monitor.is_none() {
             return;
         }
-        // The first look is of this peer; one looked again for, read anew.
-        let mut first = Some((Arc::clone(rf), incarnation));
-        self.looks[i].run(revealed, |seq, revealed, last| {
-            let peer = first
-                .take()
-                .or_else(|| self.cluster.raft_and_incarnation(i));
-            self.look_once(i, peer, seq, revealed, last);
-        });
+        self.looks[i].run_for(
+            (rf, incarnation),
+            revealed,
+            || self.cluster.raft_and_incarnation(i),
+            |peer, seq, revealed, last| self.look_once(i, peer, seq, revealed, last),
+        );
     }
 
     /// One look at peer i (`peer`: it and its incarnation, if it runs), the `seq`-th, under
-    /// its [`LookGate`]: the peer's state with its
-    /// log as what changed since what the monitor holds ([`LabRaft::inspect_since`]; a peer
-    /// without it gives its whole view, which the monitor compares with what it holds). No
-    /// lock of ours is held while the peer answers.
+    /// its [`LookGate`]: the peer's state with its log as what changed since what the monitor
+    /// holds ([`LabRaft::inspect_since`]; a peer without it gives its whole view, which the
+    /// monitor compares with what it holds). No lock of ours is held while the peer answers.
     fn look_once(
         &self,
         i: usize,

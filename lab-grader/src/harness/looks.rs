@@ -18,6 +18,7 @@
 //! made. Each look gets a sequence number under the gate, which the monitor also checks.
 
 use std::ops::DerefMut;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -119,6 +120,27 @@ impl LookGate {
         version.is_some()
             && ViewSeen::unpack(self.published.load(Ordering::Acquire))
                 .is_some_and(|seen| seen.repeated_by(incarnation, version, revealed))
+    }
+
+    /// Looks at `peer` (a peer and its incarnation) unless the look could only repeat the
+    /// last finished one ([`LookGate::repeats`]): `look` as [`LookGate::run`]'s, given the
+    /// peer to look at, which is `peer` the first time and `again()` (read anew) for a look
+    /// asked for meanwhile.
+    pub fn run_for<R: LabRaft + ?Sized>(
+        &self,
+        (rf, incarnation): (&Arc<R>, u64),
+        revealed: bool,
+        again: impl Fn() -> Option<(Arc<R>, u64)>,
+        mut look: impl FnMut(Option<(Arc<R>, u64)>, u64, bool, &mut Option<ViewSeen>),
+    ) {
+        if self.repeats(incarnation, rf.view_version(), revealed) {
+            return;
+        }
+        let mut first = Some((Arc::clone(rf), incarnation));
+        self.run(revealed, |seq, revealed, last| {
+            let peer = first.take().or_else(&again);
+            look(peer, seq, revealed, last);
+        });
     }
 
     /// Runs `look(seq, revealed, seen)` now, or leaves it to the look under way (which then

@@ -358,12 +358,13 @@ async fn ticker(inner: Arc<Inner>, tick: Duration, stop: watch::Receiver<bool>) 
     let sleep = tokio::time::sleep_until(due);
     tokio::pin!(sleep);
     // One wait for the kill across ticks: a new one per tick took the shutdown signal's
-    // locks (its value's and its waiters') at every tick of every peer. It is polled only
-    // when no tick is due (see `unless_stopped`): a due tick looks at the killed flag alone.
+    // locks (its value's and its waiters') at every tick of every peer. It is polled only to
+    // register it (see `unless_stopped`): a tick looks at the killed flag alone.
     let stopped = killed(stop);
     tokio::pin!(stopped);
+    let mut stopped = KillWait::new(stopped);
     let dead = &*inner.dead;
-    while unless_stopped(dead, stopped.as_mut(), sleep.as_mut())
+    while unless_stopped(dead, &mut stopped, sleep.as_mut())
         .await
         .is_some()
     {
@@ -413,14 +414,11 @@ async fn applier(
     let flag = &*dead;
     let stopped = killed(stop);
     tokio::pin!(stopped);
+    let mut stopped = KillWait::new(stopped);
     let mut batch = Vec::with_capacity(APPLY_BATCH);
     loop {
-        let Some(received) = unless_stopped(
-            flag,
-            stopped.as_mut(),
-            queue.recv_many(&mut batch, APPLY_BATCH),
-        )
-        .await
+        let Some(received) =
+            unless_stopped(flag, &mut stopped, queue.recv_many(&mut batch, APPLY_BATCH)).await
         else {
             return;
         };
@@ -428,7 +426,7 @@ async fn applier(
             return;
         }
         let msgs = batch.drain(..).map(apply_msg);
-        match unless_stopped(flag, stopped.as_mut(), apply_ch.send_all(msgs)).await {
+        match unless_stopped(flag, &mut stopped, apply_ch.send_all(msgs)).await {
             None => return,
             Some(Ok(())) => {}
             Some(Err(_)) => {
@@ -439,16 +437,46 @@ async fn applier(
     }
 }
 
+/// A task's wait for its peer's kill ([`killed`]), made once per task. Once a poll has
+/// registered it, it needs no new poll to wake the task at `kill` (the task's waker does not
+/// change), and each poll takes the shutdown signal's lock.
+struct KillWait<'a, F> {
+    wait: std::pin::Pin<&'a mut F>,
+    registered: bool,
+}
+
+impl<'a, F: Future<Output = ()>> KillWait<'a, F> {
+    fn new(wait: std::pin::Pin<&'a mut F>) -> Self {
+        KillWait {
+            wait,
+            registered: false,
+        }
+    }
+
+    /// Polls the wait unless it is registered and nothing woke the task since (`woken`).
+    fn poll(&mut self, cx: &mut std::task::Context<'_>, woken: bool) -> Poll<()> {
+        if self.registered && !woken {
+            return Poll::Pending;
+        }
+        let polled = self.wait.as_mut().poll(cx);
+        self.registered = polled.is_pending();
+        polled
+    }
+}
+
 /// `work`'s output, or `None` once the peer is killed. Like a `biased` select of `stopped`
-/// then `work`, but the killed flag (`dead`, one load) is what each poll looks at first;
-/// `stopped` is polled only when `work` is pending, to be woken by `kill`: polling it takes
-/// the shutdown signal's lock, once per apply otherwise.
+/// then `work`, but the killed flag (`dead`, one load) is what each poll looks at first, and
+/// `stopped` is polled only while `work` is pending and only to register it: at the first
+/// wait of the task, and again after any wake-up that left `work` pending (`kill` sets
+/// `dead` before it signals, so a registered wait is never needed to see the kill).
 async fn unless_stopped<F: Future>(
     dead: &AtomicBool,
-    mut stopped: std::pin::Pin<&mut impl Future<Output = ()>>,
+    stopped: &mut KillWait<'_, impl Future<Output = ()>>,
     work: F,
 ) -> Option<F::Output> {
     let mut work = std::pin::pin!(work);
+    // Every poll of this future after its first is a wake-up.
+    let mut woken = false;
     std::future::poll_fn(|cx| {
         if dead.load(Ordering::Acquire) {
             return Poll::Ready(None);
@@ -456,7 +484,9 @@ async fn unless_stopped<F: Future>(
         if let Poll::Ready(out) = work.as_mut().poll(cx) {
             return Poll::Ready(Some(out));
         }
-        match stopped.as_mut().poll(cx) {
+        let polled = stopped.poll(cx, woken);
+        woken = true;
+        match polled {
             Poll::Ready(()) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
         }
